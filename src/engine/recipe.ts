@@ -1,0 +1,28 @@
+/** Sampler names as users type them on the CLI and as they are stored in recipes. */
+export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
+export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
+
+/**
+ * Everything needed to regenerate one image. It travels inside the image file, so a field
+ * once written must keep its meaning.
+ */
+export interface Recipe {
+  version: 1;
+  /** Model folder name (or catalog id) the image was made with. */
+  model: string;
+  prompt: string;
+  /** null: no negative prompt (zeroed embeddings when the model forces zeros); '' is encoded. */
+  negativePrompt: string | null;
+  width: number;
+  height: number;
+  steps: number;
+  guidance: number;
+  sampler: SamplerName;
+  karras: boolean;
+  /** null: the spacing of the model's scheduler_config.json. */
+  timestepSpacing: TimestepSpacing | null;
+  seed: number;
+}
