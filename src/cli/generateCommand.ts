@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ImageFormat } from './outputPaths';
+import { Engine } from '../engine/engine';
+import { writeImage } from '../engine/image/writeImage';
+import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
+import { randomSeed } from '../engine/pipelines/generationSettings';
+import { PROVIDER_CHOICES } from '../engine/runtime/providers';
+import {
+  extensionOf,
+  formatFromPath,
+  IMAGE_FORMATS,
+  isFolderTarget,
+  nextFreePath,
+  numberedFile,
+  promptSlug,
+} from './outputPaths';
+import { ProgressReporter } from './progress';
+import { parseChoice, parseNumber, UsageError } from './usageError';
+
+export const GENERATE_USAGE = `sdxl-assets generate --model DIR --prompt TEXT --out FILE_OR_DIR [options]
+  --negative TEXT            negative prompt (none: zeroed, as diffusers does for SDXL)
+  --width N, --height N      image size in pixels (default: the model's trained size)
+  --steps N                  denoising steps (default 30)
+  --guidance G               classifier-free guidance scale; <= 1 turns it off (default 5)
+  --seed S                   seed of the torch-compatible noise (default: random, recorded)
+  --sampler NAME             ${SAMPLERS.join('|')} (default: the model's scheduler)
+  --karras                   Karras sigmas (euler, dpmpp-2m)
+  --timestep-spacing S       ${TIMESTEP_SPACINGS.join('|')} (default: the model's scheduler config)
+  --batch N                  N images with seeds S, S+1, … each regenerable alone
+  --provider P               ${PROVIDER_CHOICES.join('|')} (default auto)
+  --format F                 ${IMAGE_FORMATS.join('|')} (default: from --out, else png)
+  --low-memory               load each model part only while it runs`;
+
+export async function generateCommand(argv: string[], signal: AbortSignal): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      negative: { type: 'string' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      steps: { type: 'string' },
+      guidance: { type: 'string' },
+      seed: { type: 'string' },
+      sampler: { type: 'string' },
+      karras: { type: 'boolean' },
+      'timestep-spacing': { type: 'string' },
+      batch: { type: 'string' },
+      provider: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'low-memory': { type: 'boolean' },
+    },
+  });
+  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required.');
+  if (!values.out) throw new UsageError('--out FILE_OR_DIR is required.');
+  const batch = parseNumber('batch', values.batch, true) ?? 1;
+  if (batch < 1 || batch > 1000) throw new UsageError(`--batch must be from 1 to 1000, got ${batch}.`);
+  const out = values.out;
+  const toFolder = isFolderTarget(out);
+  const format: ImageFormat = parseChoice('format', values.format, IMAGE_FORMATS) ?? (toFolder ? undefined : formatFromPath(out)) ?? 'png';
+  const firstSeed = parseNumber('seed', values.seed, true) ?? randomSeed();
+
+  const request = {
+    modelDir: values.model,
+    prompt: values.prompt,
+    negativePrompt: values.negative ?? null,
+    width: parseNumber('width', values.width, true),
+    height: parseNumber('height', values.height, true),
+    steps: parseNumber('steps', values.steps, true),
+    guidance: parseNumber('guidance', values.guidance, false),
+    sampler: parseChoice('sampler', values.sampler, SAMPLERS),
+    karras: values.karras,
+    timestepSpacing: parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS),
+  };
+  const engine = new Engine({
+    provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',
+    lowMemory: values['low-memory'] === true,
+    events: {
+      onFallback: (component, provider, reason) =>
+        process.stderr.write(`${component}: provider ${provider} unavailable (${reason}); trying the next one\n`),
+    },
+  });
+  const written = new Set<string>();
+  try {
+    for (let i = 0; i < batch; i++) {
+      const progress = new ProgressReporter(batch > 1 ? `[${i + 1}/${batch}] ` : '');
+      const image = await engine.generate(
+        { ...request, seed: firstSeed + i },
+        { signal, onPhase: (phase) => progress.phase(phase), onStep: (info) => progress.step(info) },
+      );
+      progress.done();
+      let path: string;
+      if (toFolder) {
+        mkdirSync(out, { recursive: true });
+        path = nextFreePath(out, `${promptSlug(image.recipe.prompt)}-${image.recipe.seed}`, extensionOf(format), written);
+      } else {
+        path = numberedFile(out, i);
+      }
+      await writeImage(path, image.rgb, image.width, image.height, { format, recipe: image.recipe });
+      written.add(path);
+      process.stdout.write(`${path}\n`);
+    }
+  } finally {
+    await engine.unload();
+  }
+}

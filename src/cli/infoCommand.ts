@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import type { ComponentName } from '../engine/models/modelFolder';
+import { readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
+import { defaultSampler } from '../engine/pipelines/generationSettings';
+import { autoProviderOrder, bundledProviders, createSession, type ProviderName } from '../engine/runtime/providers';
+import { SessionSignature } from '../engine/runtime/sessionSignature';
+import { UsageError } from './usageError';
+
+export const INFO_USAGE = 'sdxl-assets info --model DIR';
+
+/** Family, components with their declared inputs and outputs, and which providers load. */
+export async function infoCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' } } });
+  if (!values.model) throw new UsageError('--model DIR is required.');
+  const model = readModelFolder(values.model);
+  const out: string[] = [
+    `model: ${model.name} (${model.dir})`,
+    `family: ${model.family}`,
+    `sampler: ${defaultSampler(model)}; size multiple: ${sizeMultiple(model)} px; VAE scaling ${model.vae.scalingFactor}`,
+  ];
+  for (const [component, path] of Object.entries(model.onnx) as [ComponentName, string][]) {
+    const { session } = await createSession(path, 'cpu', { keepArena: false });
+    const signature = new SessionSignature(component, session);
+    await session.release();
+    const describe = (values: SessionSignature['inputs']) =>
+      [...values.values()].map((v) => `${v.name} ${v.type}[${v.shape.join(',')}]`).join(', ');
+    out.push(`${component}:`, `  inputs:  ${describe(signature.inputs)}`, `  outputs: ${describe(signature.outputs)}`);
+  }
+  out.push(`providers (tried on ${model.onnx.text_encoder ? 'text_encoder' : 'unet'}):`);
+  const probe = model.onnx.text_encoder ?? model.onnx.unet!;
+  const bundled = bundledProviders();
+  const candidates = new Set<ProviderName>([...autoProviderOrder(), ...(bundled as Set<ProviderName>)]);
+  for (const provider of candidates) {
+    try {
+      const { session } = await createSession(probe, provider, { keepArena: false });
+      await session.release();
+      out.push(`  ${provider}: loads`);
+    } catch (error) {
+      out.push(`  ${provider}: does not load (${(error as Error).message})`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}

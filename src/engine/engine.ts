@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+import type { ProviderChoice } from './runtime/providers';
+import type { Recipe } from './recipe';
+import { decodedToRgb } from './image/postprocess';
+import { readModelFolder, type ModelFolder } from './models/modelFolder';
+import { resolveSettings, type GenerationSettings } from './pipelines/generationSettings';
+import { sdxlTextToImage, type PipelineHooks, type PipelineResult } from './pipelines/sdxlTextToImage';
+import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
+import { ClipTokenizer } from './text/clipTokenizer';
+
+export interface EngineOptions {
+  provider: ProviderChoice;
+  /** Load each component only for its phase: slower, but never all weights at once. */
+  lowMemory: boolean;
+  events?: SessionEvents;
+}
+
+export interface GenerateRequest extends Partial<GenerationSettings> {
+  modelDir: string;
+  prompt: string;
+}
+
+export interface GeneratedImage extends PipelineResult {
+  recipe: Recipe;
+  /** Interleaved RGB, 8 bits per channel. */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+interface LoadedModel {
+  folder: ModelFolder;
+  sessions: ModelSessions;
+  tokenizers: [ClipTokenizer, ClipTokenizer];
+}
+
+/**
+ * The engine's in-process API, used by the CLI and the child-process server alike. It keeps
+ * the last model's sessions loaded so that the next job skips the load.
+ */
+export class Engine {
+  private current: { dir: string; model: Promise<LoadedModel> } | undefined;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  async model(dir: string): Promise<LoadedModel> {
+    const key = resolve(dir);
+    if (this.current?.dir !== key) {
+      await this.unload();
+      const model = this.load(key);
+      this.current = { dir: key, model };
+      model.catch(() => {
+        if (this.current?.model === model) this.current = undefined;
+      });
+    }
+    return this.current.model;
+  }
+
+  async generate(request: GenerateRequest, hooks: PipelineHooks = {}): Promise<GeneratedImage> {
+    const { modelDir, ...partial } = request;
+    hooks.onPhase?.('load');
+    const loaded = await this.model(modelDir);
+    const settings = resolveSettings(partial, loaded.folder);
+    const result = await sdxlTextToImage(loaded.sessions, loaded.tokenizers, settings, hooks);
+    return {
+      ...result,
+      recipe: { version: 1, model: loaded.folder.name, ...settings },
+      rgb: decodedToRgb(result.decoded, settings.width, settings.height),
+      width: settings.width,
+      height: settings.height,
+    };
+  }
+
+  /** Frees every session; the next job loads the model again. */
+  async unload(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    const model = await current?.model.catch(() => undefined);
+    await model?.sessions.dispose();
+  }
+
+  private async load(dir: string): Promise<LoadedModel> {
+    const folder = readModelFolder(dir);
+    const [first, second] = folder.tokenizerDirs;
+    const tokenizers: [ClipTokenizer, ClipTokenizer] = [
+      await ClipTokenizer.fromFolder(first),
+      await ClipTokenizer.fromFolder(second),
+    ];
+    const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
+    return { folder, sessions, tokenizers };
+  }
+}

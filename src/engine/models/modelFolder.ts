@@ -1,0 +1,164 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { EngineError } from '../errors';
+
+export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
+
+export type ModelFamily = 'sdxl' | 'sdxl-refiner' | 'sd';
+
+export interface UnetConfig {
+  blockOutChannels: number[];
+  inChannels: number;
+  /** Latent size the model was trained at, if the config says. */
+  sampleSize: number | undefined;
+}
+
+export interface VaeConfig {
+  scalingFactor: number;
+  shiftFactor: number;
+  /** Pixel size of one latent cell: 2^(levels-1). */
+  scaleFactor: number;
+}
+
+export interface ModelFolder {
+  dir: string;
+  /** Shown to users and written into recipes. */
+  name: string;
+  family: ModelFamily;
+  /** model.onnx path of each component present. */
+  onnx: Partial<Record<ComponentName, string>>;
+  tokenizerDirs: string[];
+  schedulerConfig: Record<string, unknown>;
+  unet: UnetConfig;
+  vae: VaeConfig;
+  /** diffusers' StableDiffusionXLPipeline default is true. */
+  forceZerosForEmptyPrompt: boolean;
+  /** num_hidden_layers of each text encoder config, when the folder has one. */
+  textEncoderLayers: Partial<Record<'text_encoder' | 'text_encoder_2', number>>;
+}
+
+const SDXL_REQUIRED = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'scheduler'];
+
+/**
+ * Reads a diffusers/Optimum ONNX folder. The family comes from which sub-folders exist,
+ * not from model_index.json's class names, because Optimum and diffusers write that file
+ * in different formats.
+ */
+export function readModelFolder(dirArg: string): ModelFolder {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EngineError(`Model folder not found: ${dir}`, 'model-folder');
+  }
+  const has = (sub: string) => existsSync(join(dir, sub, 'model.onnx'));
+  const family = detectFamily(dir, has);
+  if (family !== 'sdxl') {
+    throw new EngineError(
+      `${dir} looks like an ${family === 'sd' ? 'SD 1.x/2.x' : 'SDXL refiner'} model; this version generates with SDXL base models (text_encoder, text_encoder_2, unet, vae_decoder).`,
+      'model-folder',
+    );
+  }
+  for (const sub of SDXL_REQUIRED) requireEntry(dir, sub);
+
+  const onnx: ModelFolder['onnx'] = {};
+  for (const component of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
+    if (has(component)) onnx[component] = join(dir, component, 'model.onnx');
+  }
+  const index = readJsonIfPresent(join(dir, 'model_index.json')) ?? {};
+  const unetConfig = readJson(join(dir, 'unet', 'config.json'));
+  const vaeConfig = readJson(join(dir, 'vae_decoder', 'config.json'));
+  return {
+    dir,
+    name: modelName(dir),
+    family,
+    onnx,
+    tokenizerDirs: [join(dir, 'tokenizer'), join(dir, 'tokenizer_2')],
+    schedulerConfig: readJson(join(dir, 'scheduler', 'scheduler_config.json')),
+    unet: parseUnetConfig(unetConfig, join(dir, 'unet', 'config.json')),
+    vae: parseVaeConfig(vaeConfig, join(dir, 'vae_decoder', 'config.json')),
+    forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt !== false,
+    textEncoderLayers: {
+      text_encoder: layerCount(join(dir, 'text_encoder', 'config.json')),
+      text_encoder_2: layerCount(join(dir, 'text_encoder_2', 'config.json')),
+    },
+  };
+}
+
+/** UNet size multiple in pixels: the VAE factor times one halving per down level after the first. */
+export function sizeMultiple(model: ModelFolder): number {
+  return model.vae.scaleFactor * 2 ** (model.unet.blockOutChannels.length - 1);
+}
+
+function detectFamily(dir: string, has: (sub: string) => boolean): ModelFamily {
+  if (!has('unet')) throw missing(dir, 'unet/model.onnx');
+  if (has('text_encoder_2')) return has('text_encoder') ? 'sdxl' : 'sdxl-refiner';
+  if (has('text_encoder')) return 'sd';
+  throw missing(dir, 'text_encoder/model.onnx');
+}
+
+function requireEntry(dir: string, sub: string): void {
+  const files: Record<string, string[]> = {
+    tokenizer: ['vocab.json', 'merges.txt'],
+    tokenizer_2: ['vocab.json', 'merges.txt'],
+    scheduler: ['scheduler_config.json'],
+  };
+  for (const file of files[sub] ?? ['model.onnx']) {
+    if (!existsSync(join(dir, sub, file))) throw missing(dir, `${sub}/${file}`);
+  }
+}
+
+function missing(dir: string, file: string): EngineError {
+  return new EngineError(`${dir} is not a usable SDXL ONNX folder: ${file} is missing.`, 'model-folder');
+}
+
+function parseUnetConfig(config: Record<string, unknown>, path: string): UnetConfig {
+  const blockOutChannels = config.block_out_channels;
+  if (!Array.isArray(blockOutChannels) || blockOutChannels.length === 0) {
+    throw new EngineError(`${path}: block_out_channels is missing or empty.`, 'model-folder');
+  }
+  return {
+    blockOutChannels: blockOutChannels.map(Number),
+    inChannels: typeof config.in_channels === 'number' ? config.in_channels : 4,
+    sampleSize: typeof config.sample_size === 'number' ? config.sample_size : undefined,
+  };
+}
+
+function parseVaeConfig(config: Record<string, unknown>, path: string): VaeConfig {
+  const blockOutChannels = config.block_out_channels;
+  if (typeof config.scaling_factor !== 'number') {
+    throw new EngineError(`${path}: scaling_factor is missing.`, 'model-folder');
+  }
+  const levels = Array.isArray(blockOutChannels) ? blockOutChannels.length : 4;
+  return {
+    scalingFactor: config.scaling_factor,
+    shiftFactor: typeof config.shift_factor === 'number' ? config.shift_factor : 0,
+    scaleFactor: 2 ** (levels - 1),
+  };
+}
+
+function layerCount(path: string): number | undefined {
+  const config = readJsonIfPresent(path);
+  return typeof config?.num_hidden_layers === 'number' ? config.num_hidden_layers : undefined;
+}
+
+/** Hugging Face cache snapshots are named by revision hash; the repo folder above says more. */
+function modelName(dir: string): string {
+  const snapshot = /models--([^/\\]+)--([^/\\]+)[/\\]snapshots[/\\][^/\\]+$/.exec(dir);
+  return snapshot ? `${snapshot[1]}/${snapshot[2]}` : basename(dir);
+}
+
+function readJson(path: string): Record<string, unknown> {
+  const value = readJsonIfPresent(path);
+  if (!value) throw new EngineError(`${path} is missing.`, 'model-folder');
+  return value;
+}
+
+function readJsonIfPresent(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch (error) {
+    throw new EngineError(`${path} is not valid JSON: ${(error as Error).message}`, 'model-folder');
+  }
+  throw new EngineError(`${path} does not hold a JSON object.`, 'model-folder');
+}

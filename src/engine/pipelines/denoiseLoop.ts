@@ -1,0 +1,66 @@
+import type { Scheduler } from '../schedulers/scheduler';
+import type { TorchGenerator } from '../random/torchGenerator';
+import type { UnetRunner } from './unetRunner';
+import { throwIfAborted } from '../errors';
+
+export interface StepInfo {
+  /** 1-based step just finished. */
+  step: number;
+  total: number;
+  timestep: number;
+  latents: Float32Array;
+  /** Wall time of this step, UNet included. */
+  stepMs: number;
+  /** Time inside ONNX Runtime for this step. */
+  modelMs: number;
+}
+
+export interface DenoiseOptions {
+  scheduler: Scheduler;
+  unet: UnetRunner;
+  generator: TorchGenerator;
+  latentShape: readonly number[];
+  guidance: number;
+  /** Index of the first timestep to run (image-to-image starts part-way). */
+  beginIndex: number;
+  signal?: AbortSignal;
+  onStep?: (info: StepInfo) => void;
+}
+
+/**
+ * The loop every pipeline shares (diffusers' `for t in timesteps` body): scale, predict,
+ * guide, step; cancellation is checked between steps so a step is never half-applied.
+ */
+export async function denoise(initial: Float32Array, options: DenoiseOptions): Promise<Float32Array> {
+  const { scheduler, unet, generator, latentShape, guidance, signal } = options;
+  const timesteps = scheduler.timesteps.subarray(options.beginIndex);
+  let latents = initial;
+  for (let i = 0; i < timesteps.length; i++) {
+    throwIfAborted(signal);
+    const started = performance.now();
+    const t = timesteps[i];
+    const scaled = scheduler.scaleModelInput(latents, t);
+    const modelStarted = performance.now();
+    const prediction = await unet.predict(scaled, t);
+    const modelMs = performance.now() - modelStarted;
+    const noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
+    latents = scheduler.step(noise, t, latents, generator, latentShape);
+    options.onStep?.({
+      step: i + 1,
+      total: timesteps.length,
+      timestep: t,
+      latents,
+      stepMs: performance.now() - started,
+      modelMs,
+    });
+  }
+  return latents;
+}
+
+/** Classifier-free guidance (Ho & Salimans 2022): u + g·(c − u), in float32 like diffusers. */
+export function applyGuidance(uncond: Float32Array, cond: Float32Array, guidance: number): Float32Array {
+  const out = new Float32Array(cond.length);
+  const g = Math.fround(guidance);
+  for (let i = 0; i < out.length; i++) out[i] = uncond[i] + g * (cond[i] - uncond[i]);
+  return out;
+}

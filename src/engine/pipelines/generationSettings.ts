@@ -1,0 +1,90 @@
+import type { Recipe } from '../recipe';
+import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName } from '../recipe';
+import { EngineError } from '../errors';
+import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
+
+/** What one image needs besides the model: a recipe without its bookkeeping fields. */
+export type GenerationSettings = Omit<Recipe, 'version' | 'model'>;
+
+const MAX_SEED = 2 ** 53 - 1;
+/** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
+const DEFAULT_STEPS = 30;
+const DEFAULT_GUIDANCE = 5;
+
+/** diffusers class names in scheduler_config.json → our sampler names. */
+const SAMPLER_BY_CLASS: Record<string, SamplerName> = {
+  EulerDiscreteScheduler: 'euler',
+  EulerAncestralDiscreteScheduler: 'euler-a',
+  DDIMScheduler: 'ddim',
+  DPMSolverMultistepScheduler: 'dpmpp-2m',
+  LCMScheduler: 'lcm',
+};
+
+/** The sampler a model folder was published with, so that no --sampler means what diffusers would use. */
+export function defaultSampler(model: ModelFolder): SamplerName {
+  const className = model.schedulerConfig._class_name;
+  return (typeof className === 'string' && SAMPLER_BY_CLASS[className]) || 'euler';
+}
+
+/** Rejects settings that would otherwise fail deep inside ONNX Runtime or silently misbehave. */
+export function validateSettings(settings: GenerationSettings, model: ModelFolder): void {
+  const multiple = sizeMultiple(model);
+  for (const [name, value] of [
+    ['width', settings.width],
+    ['height', settings.height],
+  ] as const) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new EngineError(`${name} must be a positive whole number of pixels, got ${value}.`, 'bad-request');
+    }
+    if (value % multiple !== 0) {
+      const lower = Math.max(multiple, Math.floor(value / multiple) * multiple);
+      throw new EngineError(
+        `${name} ${value} is not a multiple of ${multiple}, which this model's UNet needs; try ${lower} or ${lower + multiple}.`,
+        'bad-request',
+      );
+    }
+  }
+  if (!Number.isInteger(settings.steps) || settings.steps < 1 || settings.steps > 1000) {
+    throw new EngineError(`steps must be a whole number from 1 to 1000, got ${settings.steps}.`, 'bad-request');
+  }
+  if (!Number.isFinite(settings.guidance) || settings.guidance < 0 || settings.guidance > 100) {
+    throw new EngineError(`guidance must be a number from 0 to 100, got ${settings.guidance}.`, 'bad-request');
+  }
+  if (!Number.isInteger(settings.seed) || settings.seed < 0 || settings.seed > MAX_SEED) {
+    throw new EngineError(`seed must be a whole number from 0 to ${MAX_SEED}, got ${settings.seed}.`, 'bad-request');
+  }
+  if (!SAMPLERS.includes(settings.sampler)) {
+    throw new EngineError(`Unknown sampler "${settings.sampler}"; use one of ${SAMPLERS.join(', ')}.`, 'bad-request');
+  }
+  if (settings.timestepSpacing !== null && !TIMESTEP_SPACINGS.includes(settings.timestepSpacing)) {
+    throw new EngineError(
+      `Unknown timestep spacing "${settings.timestepSpacing}"; use one of ${TIMESTEP_SPACINGS.join(', ')}.`,
+      'bad-request',
+    );
+  }
+}
+
+/** The settings a request leaves out, from the model: its trained size and its own sampler. */
+export function resolveSettings(
+  request: Partial<GenerationSettings> & { prompt: string },
+  model: ModelFolder,
+): GenerationSettings {
+  const trainedSize = (model.unet.sampleSize ?? 128) * model.vae.scaleFactor;
+  return {
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt ?? null,
+    width: request.width ?? trainedSize,
+    height: request.height ?? trainedSize,
+    steps: request.steps ?? DEFAULT_STEPS,
+    guidance: request.guidance ?? DEFAULT_GUIDANCE,
+    sampler: request.sampler ?? defaultSampler(model),
+    karras: request.karras ?? false,
+    timestepSpacing: request.timestepSpacing ?? null,
+    seed: request.seed ?? randomSeed(),
+  };
+}
+
+export function randomSeed(): number {
+  // AUTOMATIC1111 draws seeds below 2^32; staying in that range keeps recipes portable.
+  return Math.floor(Math.random() * 2 ** 32);
+}

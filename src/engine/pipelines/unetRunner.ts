@@ -1,0 +1,104 @@
+import type { Tensor } from 'onnxruntime-node';
+import type { LoadedComponent } from '../runtime/modelSessions';
+import type { SdxlConditioning } from './sdxlPromptEncoding';
+import { EngineError } from '../errors';
+import { isDynamic, type ValueSignature } from '../runtime/sessionSignature';
+import { floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
+
+/** The UNet's noise prediction for one step: the conditional half and, under guidance, the unconditional one. */
+export interface NoisePrediction {
+  cond: Float32Array;
+  uncond?: Float32Array;
+}
+
+type Feeds = Record<string, Tensor>;
+
+/**
+ * Feeds the UNet in whatever form its export declares: conditioning tensors are built once
+ * per job, and classifier-free guidance is one batch-2 call when the batch axis allows it,
+ * two batch-1 calls when the export fixed it at 1.
+ */
+export class UnetRunner {
+  private readonly conditioning: { batch: number; feeds: Feeds }[];
+  private readonly sample: ValueSignature;
+  private readonly timestep: ValueSignature;
+
+  constructor(
+    private readonly unet: LoadedComponent,
+    private readonly latentShape: readonly number[],
+    cond: SdxlConditioning,
+    timeIds: readonly number[],
+  ) {
+    const signature = unet.signature;
+    this.sample = signature.input('sample');
+    this.timestep = signature.input('timestep');
+    const halves = cond.negative ? [cond.negative, cond.positive] : [cond.positive];
+    const batchDim = this.sample.shape[0];
+    const batched = halves.length === 1 || isDynamic(batchDim) || batchDim === halves.length;
+    const groups = batched ? [halves] : halves.map((half) => [half]);
+    this.conditioning = groups.map((group) => {
+      const n = group.length;
+      const feeds: Feeds = {
+        encoder_hidden_states: floatTensor(
+          signature.input('encoder_hidden_states'),
+          concat(group.map((h) => h.tokens)),
+          [n, cond.sequenceLength, cond.tokenDim],
+        ),
+        text_embeds: floatTensor(signature.input('text_embeds'), concat(group.map((h) => h.pooled)), [n, cond.pooledDim]),
+        time_ids: floatTensor(signature.input('time_ids'), Float32Array.from(group.flatMap(() => [...timeIds])), [n, 6]),
+      };
+      return { batch: n, feeds };
+    });
+    signature.output('out_sample');
+  }
+
+  async predict(scaledLatents: Float32Array, timestep: number): Promise<NoisePrediction> {
+    const outputs: Float32Array[] = [];
+    for (const { batch, feeds: conditioning } of this.conditioning) {
+      const sample = batch === 1 ? scaledLatents : repeat(scaledLatents, batch);
+      const feeds: Feeds = {
+        ...conditioning,
+        sample: floatTensor(this.sample, sample, [batch, ...this.latentShape.slice(1)]),
+        timestep: this.timestepTensor(timestep),
+      };
+      const result = await this.unet.session.run(feeds, ['out_sample']);
+      outputs.push(tensorToFloat32(result.out_sample, 'unet out_sample'));
+    }
+    const all = outputs.length === 1 ? outputs[0] : concat(outputs);
+    const size = scaledLatents.length;
+    if (all.length === size) return { cond: all };
+    return { uncond: all.subarray(0, size), cond: all.subarray(size, 2 * size) };
+  }
+
+  /**
+   * Optimum >= 1.24 exports a rank-0 float timestep; older exports take int64 of rank 1, fed
+   * as [t] (Optimum's ORTUnet unsqueezes it) and cast by truncation as numpy's astype does.
+   */
+  private timestepTensor(timestep: number): Tensor {
+    const declared = this.timestep;
+    const length = declared.shape[0];
+    const dims = declared.shape.length === 0 ? [] : [isDynamic(length) ? 1 : (length as number)];
+    const count = dims.length === 0 ? 1 : dims[0];
+    if (declared.type.startsWith('float')) {
+      return floatTensor(declared, new Float32Array(count).fill(timestep), dims);
+    }
+    if (declared.type === 'int64' || declared.type === 'int32') {
+      return integerTensor(declared, new Array<number>(count).fill(Math.trunc(timestep)), dims);
+    }
+    throw new EngineError(`unet timestep has unsupported element type ${declared.type}.`, 'model-folder');
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function repeat(data: Float32Array, times: number): Float32Array {
+  return concat(new Array<Float32Array>(times).fill(data));
+}

@@ -1,0 +1,74 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ComponentName, ModelFolder } from '../models/modelFolder';
+import { EngineError } from '../errors';
+import { createSession, type ProviderChoice, type ProviderName } from './providers';
+import { SessionSignature } from './sessionSignature';
+
+export interface LoadedComponent {
+  session: InferenceSession;
+  signature: SessionSignature;
+  provider: ProviderName;
+}
+
+export interface SessionEvents {
+  onLoad?: (component: ComponentName, provider: ProviderName, ms: number) => void;
+  onFallback?: (component: ComponentName, provider: ProviderName, reason: string) => void;
+}
+
+/**
+ * The ONNX sessions of one model folder. Sessions stay loaded between jobs; in low-memory
+ * mode a component lives only for its phase, so the text encoders, UNet and VAE never hold
+ * memory at the same time. Only the UNet keeps an arena: it runs every step with the same
+ * shapes, the others run once per job and should give their working memory back.
+ */
+export class ModelSessions {
+  private readonly loaded = new Map<ComponentName, Promise<LoadedComponent>>();
+
+  constructor(
+    readonly model: ModelFolder,
+    private readonly provider: ProviderChoice,
+    readonly lowMemory: boolean,
+    private readonly events: SessionEvents = {},
+  ) {}
+
+  get(component: ComponentName): Promise<LoadedComponent> {
+    let pending = this.loaded.get(component);
+    if (!pending) {
+      pending = this.load(component);
+      this.loaded.set(component, pending);
+      pending.catch(() => this.loaded.delete(component));
+    }
+    return pending;
+  }
+
+  /** Ends a component's phase: in low-memory mode its session is released. */
+  async done(component: ComponentName): Promise<void> {
+    if (this.lowMemory) await this.release(component);
+  }
+
+  async release(component: ComponentName): Promise<void> {
+    const pending = this.loaded.get(component);
+    if (!pending) return;
+    this.loaded.delete(component);
+    const loaded = await pending.catch(() => undefined);
+    await loaded?.session.release();
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.loaded.keys()].map((component) => this.release(component)));
+  }
+
+  private async load(component: ComponentName): Promise<LoadedComponent> {
+    const path = this.model.onnx[component];
+    if (!path) throw new EngineError(`${this.model.dir} has no ${component}/model.onnx.`, 'model-folder');
+    const started = performance.now();
+    const created = await createSession(path, this.provider, { keepArena: component === 'unet' });
+    for (const fallback of created.fallbacks) this.events.onFallback?.(component, fallback.provider, fallback.reason);
+    this.events.onLoad?.(component, created.provider, performance.now() - started);
+    return {
+      session: created.session,
+      signature: new SessionSignature(component, created.session),
+      provider: created.provider,
+    };
+  }
+}
