@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../recipe';
+import { readExifUserComment } from './exif';
+import { isPng, readPngTextChunks } from './pngText';
+import { readRecipeJsonFromXmp } from './xmp';
+
+/** PNG text keyword of our JSON recipe. */
+export const RECIPE_KEYWORD = 'sdxl-assets-recipe';
+/** PNG text keyword AUTOMATIC1111 and the tools that follow it read. */
+export const PARAMETERS_KEYWORD = 'parameters';
+
+/** Compact JSON with the fields in a fixed order, so equal recipes give equal bytes. */
+export function serializeRecipe(recipe: Recipe): string {
+  return JSON.stringify(knownFields(recipe));
+}
+
+/** The recipe's own fields in declaration order; anything else the object carries stays behind. */
+function knownFields(recipe: Recipe): Recipe {
+  return {
+    version: recipe.version,
+    model: recipe.model,
+    prompt: recipe.prompt,
+    negativePrompt: recipe.negativePrompt,
+    width: recipe.width,
+    height: recipe.height,
+    steps: recipe.steps,
+    guidance: recipe.guidance,
+    sampler: recipe.sampler,
+    karras: recipe.karras,
+    timestepSpacing: recipe.timestepSpacing,
+    seed: recipe.seed,
+  };
+}
+
+/**
+ * A recipe from JSON, checked field by field; the Error names the first bad field. Unknown
+ * fields are dropped rather than rejected so that a later version 1 writer may add optional ones.
+ */
+export function parseRecipe(json: string): Recipe {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`recipe is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('recipe must be a JSON object');
+  }
+  const r = value as Record<string, unknown>;
+  const fail = (field: string, expected: string): never => {
+    throw new Error(`recipe field "${field}" must be ${expected}, got ${JSON.stringify(r[field]) ?? 'nothing'}`);
+  };
+  if (r.version !== 1) fail('version', '1');
+  if (typeof r.model !== 'string' || r.model === '') fail('model', 'a non-empty string');
+  if (typeof r.prompt !== 'string') fail('prompt', 'a string');
+  if (r.negativePrompt !== null && typeof r.negativePrompt !== 'string') fail('negativePrompt', 'a string or null');
+  for (const field of ['width', 'height', 'steps']) {
+    if (!Number.isSafeInteger(r[field]) || (r[field] as number) < 1) fail(field, 'a positive whole number');
+  }
+  if (typeof r.guidance !== 'number' || !Number.isFinite(r.guidance) || r.guidance < 0) {
+    fail('guidance', 'a number >= 0');
+  }
+  if (!SAMPLERS.includes(r.sampler as SamplerName)) fail('sampler', `one of ${SAMPLERS.join(', ')}`);
+  if (typeof r.karras !== 'boolean') fail('karras', 'true or false');
+  if (r.timestepSpacing !== null && !TIMESTEP_SPACINGS.includes(r.timestepSpacing as TimestepSpacing)) {
+    fail('timestepSpacing', `null or one of ${TIMESTEP_SPACINGS.join(', ')}`);
+  }
+  // Seeds travel as JSON numbers, exact only up to 2^53 - 1.
+  if (!Number.isSafeInteger(r.seed) || (r.seed as number) < 0) fail('seed', 'a whole number from 0 to 2^53 - 1');
+  return knownFields(r as unknown as Recipe);
+}
+
+export interface ImageMetadata {
+  /** Our recipe; null when the file has none. */
+  recipe: Recipe | null;
+  /** AUTOMATIC1111's parameters text (ours or A1111's own); null when absent. */
+  parameters: string | null;
+}
+
+/**
+ * The generation metadata of an image file: PNG text chunks, or for other formats the XMP
+ * recipe and the EXIF UserComment. Throws when a recipe is present but invalid.
+ */
+export async function readImageMetadata(path: string): Promise<ImageMetadata> {
+  return readEmbeddedMetadata(await readFile(path));
+}
+
+export async function readRecipeFromFile(path: string): Promise<Recipe | null> {
+  return (await readImageMetadata(path)).recipe;
+}
+
+export async function readEmbeddedMetadata(file: Uint8Array): Promise<ImageMetadata> {
+  let recipeJson: string | null;
+  let parameters: string | null;
+  if (isPng(file)) {
+    const texts = readPngTextChunks(file);
+    recipeJson = texts.get(RECIPE_KEYWORD) ?? null;
+    parameters = texts.get(PARAMETERS_KEYWORD) ?? null;
+  } else {
+    const { xmp, exif } = await sharp(file).metadata();
+    recipeJson = xmp ? readRecipeJsonFromXmp(xmp.toString('utf8')) : null;
+    // writeImage may have padded it against libvips' tail trimming; A1111 strips it too.
+    parameters = exif ? (readExifUserComment(exif)?.trimEnd() ?? null) : null;
+  }
+  return { recipe: recipeJson === null ? null : parseRecipe(recipeJson), parameters };
+}
