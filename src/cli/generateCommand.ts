@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
+import type { Recipe } from '../engine/recipe';
+import { EngineError } from '../engine/errors';
+import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
 import { randomSeed } from '../engine/pipelines/generationSettings';
@@ -30,7 +33,9 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR --prompt TEXT --
   --batch N                  N images with seeds S, S+1, … each regenerable alone
   --provider P               ${PROVIDER_CHOICES.join('|')} (default auto)
   --format F                 ${IMAGE_FORMATS.join('|')} (default: from --out, else png)
-  --low-memory               load each model part only while it runs`;
+  --low-memory               load each model part only while it runs
+  --recipe IMAGE             start from the recipe stored in an image this tool made
+                             (options given explicitly override it)`;
 
 export async function generateCommand(argv: string[], signal: AbortSignal): Promise<void> {
   const { values } = parseArgs({
@@ -54,29 +59,33 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       format: { type: 'string' },
       out: { type: 'string' },
       'low-memory': { type: 'boolean' },
+      recipe: { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError('--model DIR is required.');
-  if (values.prompt === undefined) throw new UsageError('--prompt TEXT is required.');
+  const base = values.recipe ? await recipeFrom(values.recipe) : undefined;
+  const prompt = values.prompt ?? base?.prompt;
+  if (prompt === undefined) throw new UsageError('--prompt TEXT is required.');
   if (!values.out) throw new UsageError('--out FILE_OR_DIR is required.');
   const batch = parseNumber('batch', values.batch, true) ?? 1;
   if (batch < 1 || batch > 1000) throw new UsageError(`--batch must be from 1 to 1000, got ${batch}.`);
   const out = values.out;
   const toFolder = isFolderTarget(out);
   const format: ImageFormat = parseChoice('format', values.format, IMAGE_FORMATS) ?? (toFolder ? undefined : formatFromPath(out)) ?? 'png';
-  const firstSeed = parseNumber('seed', values.seed, true) ?? randomSeed();
+  const firstSeed = parseNumber('seed', values.seed, true) ?? base?.seed ?? randomSeed();
 
   const request = {
     modelDir: values.model,
-    prompt: values.prompt,
-    negativePrompt: values.negative ?? null,
-    width: parseNumber('width', values.width, true),
-    height: parseNumber('height', values.height, true),
-    steps: parseNumber('steps', values.steps, true),
-    guidance: parseNumber('guidance', values.guidance, false),
-    sampler: parseChoice('sampler', values.sampler, SAMPLERS),
-    karras: values.karras,
-    timestepSpacing: parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS),
+    prompt,
+    negativePrompt: values.negative ?? base?.negativePrompt ?? null,
+    width: parseNumber('width', values.width, true) ?? base?.width,
+    height: parseNumber('height', values.height, true) ?? base?.height,
+    steps: parseNumber('steps', values.steps, true) ?? base?.steps,
+    guidance: parseNumber('guidance', values.guidance, false) ?? base?.guidance,
+    sampler: parseChoice('sampler', values.sampler, SAMPLERS) ?? base?.sampler,
+    karras: values.karras ?? base?.karras,
+    timestepSpacing:
+      parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing ?? null,
   };
   const engine = new Engine({
     provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',
@@ -109,4 +118,15 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   } finally {
     await engine.unload();
   }
+}
+
+async function recipeFrom(path: string): Promise<Recipe> {
+  let recipe: Recipe | null;
+  try {
+    recipe = await readRecipeFromFile(path);
+  } catch (error) {
+    throw new EngineError(`Cannot read a recipe from ${path}: ${(error as Error).message}`, 'image-input');
+  }
+  if (!recipe) throw new EngineError(`${path} carries no SDXL Assets recipe.`, 'image-input');
+  return recipe;
 }

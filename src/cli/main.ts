@@ -47,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
 
 function report(error: unknown): number {
   if (error instanceof UsageError || isParseArgsError(error)) {
-    process.stderr.write(`sdxl-assets: ${(error as Error).message}\n`);
+    // parseArgs explains over several lines; the first says what is wrong.
+    process.stderr.write(`sdxl-assets: ${(error as Error).message.split('\n')[0]} (see sdxl-assets help)\n`);
     return 2;
   }
   if (error instanceof EngineError) {

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { EngineError } from '../../src/engine/errors';
+import { readModelFolder, sizeMultiple } from '../../src/engine/models/modelFolder';
+import { defaultSampler } from '../../src/engine/pipelines/generationSettings';
+import { buildTinySdxl } from '../support/tinyModels';
+
+let work = '';
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'sdxl-folder-'));
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function fresh(name: string): string {
+  const dir = join(work, name);
+  buildTinySdxl(dir);
+  return dir;
+}
+
+function assertFolderError(dir: string, message: RegExp): void {
+  assert.throws(
+    () => readModelFolder(dir),
+    (error: unknown) => error instanceof EngineError && error.code === 'model-folder' && message.test(error.message),
+  );
+}
+
+describe('readModelFolder', () => {
+  test('reads an SDXL folder: components, configs, size multiple, sampler', () => {
+    const model = readModelFolder(fresh('ok'));
+    assert.equal(model.family, 'sdxl');
+    assert.equal(model.name, 'ok');
+    assert.deepEqual(Object.keys(model.onnx).sort(), ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder']);
+    assert.equal(model.vae.scalingFactor, 0.13025);
+    assert.equal(model.vae.scaleFactor, 8);
+    assert.equal(sizeMultiple(model), 16);
+    assert.equal(model.forceZerosForEmptyPrompt, true);
+    assert.equal(defaultSampler(model), 'euler');
+  });
+
+  test('decides by sub-folders, whatever format model_index.json has', () => {
+    const dir = fresh('diffusers-index');
+    writeFileSync(
+      join(dir, 'model_index.json'),
+      JSON.stringify({ _class_name: 'StableDiffusionXLPipeline', unet: ['diffusers', 'UNet2DConditionModel'], force_zeros_for_empty_prompt: false }),
+    );
+    const model = readModelFolder(dir);
+    assert.equal(model.family, 'sdxl');
+    assert.equal(model.forceZerosForEmptyPrompt, false);
+    rmSync(join(dir, 'model_index.json'));
+    assert.equal(readModelFolder(dir).forceZerosForEmptyPrompt, true);
+  });
+
+  test('names the missing file', () => {
+    for (const [file, pattern] of [
+      ['tokenizer_2/merges.txt', /tokenizer_2\/merges\.txt is missing/],
+      ['vae_decoder/model.onnx', /vae_decoder\/model\.onnx is missing/],
+      ['scheduler/scheduler_config.json', /scheduler\/scheduler_config\.json is missing/],
+      ['unet/config.json', /unet\/config\.json is missing/],
+    ] as const) {
+      const dir = fresh(file.replace(/\W/g, '_'));
+      rmSync(join(dir, file));
+      assertFolderError(dir, pattern);
+    }
+  });
+
+  test('says what a refiner or SD 1.x folder is instead of failing later', () => {
+    const refiner = fresh('refiner');
+    rmSync(join(refiner, 'text_encoder'), { recursive: true });
+    assertFolderError(refiner, /SDXL refiner/);
+    const sd = fresh('sd15');
+    rmSync(join(sd, 'text_encoder_2'), { recursive: true });
+    assertFolderError(sd, /SD 1\.x\/2\.x/);
+  });
+
+  test('rejects a missing folder and broken JSON with the path', () => {
+    assertFolderError(join(work, 'absent'), /Model folder not found: .*absent/);
+    const dir = fresh('bad-json');
+    writeFileSync(join(dir, 'unet', 'config.json'), '{ not json');
+    assertFolderError(dir, /unet\/config\.json is not valid JSON/);
+  });
+
+  test('a Hugging Face cache snapshot is named by its repository', () => {
+    const snapshot = join(work, 'hub', 'models--stabilityai--sdxl-turbo', 'snapshots', 'abc123');
+    mkdirSync(join(snapshot, '..'), { recursive: true });
+    renameSync(fresh('to-move'), snapshot);
+    assert.equal(readModelFolder(snapshot).name, 'stabilityai/sdxl-turbo');
+  });
+});
