@@ -82,6 +82,19 @@ describe('readModelFolder', () => {
     assertFolderError(dir, /unet\/config\.json is not valid JSON/);
   });
 
+  test("reads Python's bare -Infinity/NaN in configs, as diffusers writes them", () => {
+    const dir = fresh('python-json');
+    writeFileSync(
+      join(dir, 'scheduler', 'scheduler_config.json'),
+      '{"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity, "note": "Infinity stays text", "x": NaN}',
+    );
+    const config = readModelFolder(dir).schedulerConfig;
+    assert.equal(config.lambda_min_clipped, -Infinity);
+    assert.equal(config.note, 'Infinity stays text');
+    assert.equal(config.x, null);
+    assert.equal(defaultSampler(readModelFolder(dir)), 'dpmpp-2m');
+  });
+
   test('a Hugging Face cache snapshot is named by its repository', () => {
     const snapshot = join(work, 'hub', 'models--stabilityai--sdxl-turbo', 'snapshots', 'abc123');
     mkdirSync(join(snapshot, '..'), { recursive: true });

@@ -155,10 +155,22 @@ function readJson(path: string): Record<string, unknown> {
 function readJsonIfPresent(path: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const value: unknown = JSON.parse(pythonJsonToJson(readFileSync(path, 'utf8')));
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch (error) {
     throw new EngineError(`${path} is not valid JSON: ${(error as Error).message}`, 'model-folder');
   }
   throw new EngineError(`${path} does not hold a JSON object.`, 'model-folder');
+}
+
+/**
+ * Python's json module writes Infinity and NaN bare (diffusers saves DPM-Solver's
+ * lambda_min_clipped as -Infinity); 1e999 parses as Infinity and NaN has no JSON form.
+ */
+function pythonJsonToJson(text: string): string {
+  return text.replace(/("(?:[^"\\]|\\.)*")|(-?)Infinity\b|\bNaN\b/g, (match, str: string | undefined, minus: string | undefined) => {
+    if (str) return str;
+    if (match === 'NaN') return 'null';
+    return `${minus ?? ''}1e999`;
+  });
 }

@@ -7,7 +7,10 @@ const intView = new Uint32Array(floatView.buffer);
 /** Round-to-nearest-even conversion, the same rounding as numpy's and torch's casts. */
 export function float32ToFloat16Bits(value: number): number {
   floatView[0] = value;
-  const x = intView[0];
+  return float32BitsToFloat16Bits(intView[0]);
+}
+
+function float32BitsToFloat16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
@@ -46,8 +49,10 @@ function buildFloat16Table(): Float32Array {
 }
 
 export function toFloat16(data: Float32Array): Uint16Array {
+  // Reading the float bits through a view of the same buffer avoids a scratch write per value.
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = float32ToFloat16Bits(data[i]);
+  for (let i = 0; i < bits.length; i++) out[i] = float32BitsToFloat16Bits(bits[i]);
   return out;
 }
 
