@@ -22,6 +22,7 @@ export class UnetRunner {
   private readonly conditioning: { batch: number; feeds: Feeds }[];
   private readonly sample: ValueSignature;
   private readonly timestep: ValueSignature;
+  private batchBuffer: Float32Array | undefined;
 
   constructor(
     private readonly unet: LoadedComponent,
@@ -55,7 +56,7 @@ export class UnetRunner {
   async predict(scaledLatents: Float32Array, timestep: number): Promise<NoisePrediction> {
     const outputs: Float32Array[] = [];
     for (const { batch, feeds: conditioning } of this.conditioning) {
-      const sample = batch === 1 ? scaledLatents : repeat(scaledLatents, batch);
+      const sample = batch === 1 ? scaledLatents : this.repeated(scaledLatents, batch);
       const feeds: Feeds = {
         ...conditioning,
         sample: floatTensor(this.sample, sample, [batch, ...this.latentShape.slice(1)]),
@@ -68,6 +69,13 @@ export class UnetRunner {
     const size = scaledLatents.length;
     if (all.length === size) return { cond: all };
     return { uncond: all.subarray(0, size), cond: all.subarray(size, 2 * size) };
+  }
+
+  /** Guidance feeds the same latents twice; one buffer serves every step because a run is done with its inputs when it resolves. */
+  private repeated(data: Float32Array, times: number): Float32Array {
+    if (this.batchBuffer?.length !== data.length * times) this.batchBuffer = new Float32Array(data.length * times);
+    for (let i = 0; i < times; i++) this.batchBuffer.set(data, i * data.length);
+    return this.batchBuffer;
   }
 
   /**
@@ -97,8 +105,4 @@ function concat(parts: Float32Array[]): Float32Array {
     offset += part.length;
   }
   return out;
-}
-
-function repeat(data: Float32Array, times: number): Float32Array {
-  return concat(new Array<Float32Array>(times).fill(data));
 }
