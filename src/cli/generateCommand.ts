@@ -91,8 +91,7 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',
     lowMemory: values['low-memory'] === true,
     events: {
-      onFallback: (component, provider, reason) =>
-        process.stderr.write(`${component}: provider ${provider} unavailable (${reason}); trying the next one\n`),
+      onFallback: (provider, reason) => process.stderr.write(`provider ${provider} not used: ${reason}\n`),
     },
   });
   const written = new Set<string>();

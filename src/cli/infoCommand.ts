@@ -19,7 +19,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     `sampler: ${defaultSampler(model)}; size multiple: ${sizeMultiple(model)} px; VAE scaling ${model.vae.scalingFactor}`,
   ];
   for (const [component, path] of Object.entries(model.onnx) as [ComponentName, string][]) {
-    const { session } = await createSession(path, 'cpu', { keepArena: false });
+    const { session } = await createSession(path, ['cpu'], { keepArena: false });
     const signature = new SessionSignature(component, session);
     await session.release();
     const describe = (values: SessionSignature['inputs']) =>
@@ -32,7 +32,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
   const candidates = new Set<ProviderName>([...autoProviderOrder(), ...(bundled as Set<ProviderName>)]);
   for (const provider of candidates) {
     try {
-      const { session } = await createSession(probe, provider, { keepArena: false });
+      const { session } = await createSession(probe, [provider], { keepArena: false });
       await session.release();
       out.push(`  ${provider}: loads`);
     } catch (error) {

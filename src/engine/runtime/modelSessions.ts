@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
-import { createSession, type ProviderChoice, type ProviderName } from './providers';
+import { createSession, providerCandidates, type ProviderChoice, type ProviderName } from './providers';
 import { SessionSignature } from './sessionSignature';
 
 export interface LoadedComponent {
@@ -12,7 +12,8 @@ export interface LoadedComponent {
 
 export interface SessionEvents {
   onLoad?: (component: ComponentName, provider: ProviderName, ms: number) => void;
-  onFallback?: (component: ComponentName, provider: ProviderName, reason: string) => void;
+  /** A provider `auto` passed over, reported once per model with the reason. */
+  onFallback?: (provider: ProviderName, reason: string) => void;
 }
 
 /**
@@ -23,13 +24,19 @@ export interface SessionEvents {
  */
 export class ModelSessions {
   private readonly loaded = new Map<ComponentName, Promise<LoadedComponent>>();
+  /** Narrowed as providers fail, so each failure is paid for and reported once. */
+  private candidates: ProviderName[];
 
   constructor(
     readonly model: ModelFolder,
-    private readonly provider: ProviderChoice,
+    provider: ProviderChoice,
     readonly lowMemory: boolean,
     private readonly events: SessionEvents = {},
-  ) {}
+  ) {
+    const { candidates, skipped } = providerCandidates(provider);
+    this.candidates = candidates;
+    for (const failure of skipped) events.onFallback?.(failure.provider, failure.reason);
+  }
 
   get(component: ComponentName): Promise<LoadedComponent> {
     let pending = this.loaded.get(component);
@@ -62,8 +69,11 @@ export class ModelSessions {
     const path = this.model.onnx[component];
     if (!path) throw new EngineError(`${this.model.dir} has no ${component}/model.onnx.`, 'model-folder');
     const started = performance.now();
-    const created = await createSession(path, this.provider, { keepArena: component === 'unet' });
-    for (const fallback of created.fallbacks) this.events.onFallback?.(component, fallback.provider, fallback.reason);
+    const created = await createSession(path, this.candidates, { keepArena: component === 'unet' });
+    if (created.failures.length > 0) {
+      this.candidates = this.candidates.filter((p) => !created.failures.some((f) => f.provider === p));
+      for (const failure of created.failures) this.events.onFallback?.(failure.provider, failure.reason);
+    }
     this.events.onLoad?.(component, created.provider, performance.now() - started);
     return {
       session: created.session,

@@ -1,12 +1,19 @@
-import { InferenceSession, listSupportedBackends } from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { env, InferenceSession, listSupportedBackends } from 'onnxruntime-node';
 import { EngineError } from '../errors';
 
 export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
 export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
 export type ProviderName = Exclude<ProviderChoice, 'auto'>;
 
+export interface ProviderFailure {
+  provider: ProviderName;
+  reason: string;
+}
+
 export interface SessionPlan {
-  /** Which memory arena policy the component wants; see ModelSessions. */
+  /** Whether the session keeps its CPU memory arena between runs; see ModelSessions. */
   keepArena: boolean;
 }
 
@@ -14,8 +21,12 @@ export interface CreatedSession {
   session: InferenceSession;
   provider: ProviderName;
   /** Providers tried before the one that loaded, each with the reason it did not. */
-  fallbacks: { provider: ProviderName; reason: string }[];
+  failures: ProviderFailure[];
 }
+
+// Native provider-loading errors would otherwise go straight to stderr; we report them
+// ourselves, once, with the provider they belong to.
+env.logLevel = 'fatal';
 
 /**
  * The providers `auto` tries on this platform, best first. WebGPU stays out of `auto`:
@@ -33,8 +44,20 @@ export function autoProviderOrder(platform: NodeJS.Platform = process.platform):
   }
 }
 
-export function providerOrder(choice: ProviderChoice): ProviderName[] {
-  return choice === 'auto' ? autoProviderOrder() : [choice];
+/**
+ * Candidates for a choice, best first, and the `auto` candidates left out because this
+ * install lacks their native library (onnxruntime-node ships CUDA's only through its
+ * install script, which offline installs skip).
+ */
+export function providerCandidates(choice: ProviderChoice): { candidates: ProviderName[]; skipped: ProviderFailure[] } {
+  if (choice !== 'auto') return { candidates: [choice], skipped: [] };
+  const candidates: ProviderName[] = [];
+  const skipped: ProviderFailure[] = [];
+  for (const provider of autoProviderOrder()) {
+    if (providerInstalled(provider)) candidates.push(provider);
+    else skipped.push({ provider, reason: 'not installed with onnxruntime-node' });
+  }
+  return { candidates, skipped };
 }
 
 /** Providers whose native library onnxruntime-node has in this install. */
@@ -46,22 +69,32 @@ export function bundledProviders(): Set<string> {
   );
 }
 
+function providerInstalled(provider: ProviderName): boolean {
+  if (provider === 'cpu' || bundledProviders().has(provider)) return true;
+  if (provider !== 'cuda') return false;
+  const binding = dirname(require.resolve('onnxruntime-node'));
+  const binDir = join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  return existsSync(join(binDir, library));
+}
+
+/** Creates the session with the first candidate that loads. */
 export async function createSession(
   modelPath: string,
-  choice: ProviderChoice,
+  candidates: readonly ProviderName[],
   plan: SessionPlan,
 ): Promise<CreatedSession> {
-  const fallbacks: CreatedSession['fallbacks'] = [];
-  for (const provider of providerOrder(choice)) {
+  const failures: ProviderFailure[] = [];
+  for (const provider of candidates) {
     try {
       const session = await InferenceSession.create(modelPath, sessionOptions(provider, plan));
-      return { session, provider, fallbacks };
+      return { session, provider, failures };
     } catch (error) {
-      fallbacks.push({ provider, reason: firstLine(error) });
+      failures.push({ provider, reason: firstLine(error) });
     }
   }
-  const reasons = fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
-  throw new EngineError(`Could not load ${modelPath} with provider ${choice} (${reasons}).`, 'provider');
+  const reasons = failures.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  throw new EngineError(`Could not load ${modelPath} (${reasons}).`, 'provider');
 }
 
 function sessionOptions(provider: ProviderName, plan: SessionPlan): InferenceSession.SessionOptions {
@@ -71,7 +104,7 @@ function sessionOptions(provider: ProviderName, plan: SessionPlan): InferenceSes
     // Without an arena, memory a run allocated goes back to the system when it ends, which
     // is what components used once per job (text encoders, VAE) want.
     enableCpuMemArena: plan.keepArena,
-    logSeverityLevel: 3,
+    logSeverityLevel: 4,
   };
 }
 
