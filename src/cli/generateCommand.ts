@@ -4,6 +4,7 @@ import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
 import type { Recipe } from '../engine/recipe';
 import { EngineError } from '../engine/errors';
+import { promptSlug } from '../engine/image/fileNames';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
@@ -16,7 +17,6 @@ import {
   isFolderTarget,
   nextFreePath,
   numberedFile,
-  promptSlug,
 } from './outputPaths';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';

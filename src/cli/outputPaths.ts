@@ -17,18 +17,6 @@ export function formatFromPath(path: string): ImageFormat | undefined {
   return EXTENSIONS[extname(path).toLowerCase()];
 }
 
-/** A file-name-safe, readable stem from the prompt's first words. */
-export function promptSlug(prompt: string, maxLength = 48): string {
-  const slug = prompt
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  const cut = slug.length > maxLength ? slug.slice(0, maxLength).replace(/-[^-]*$/, '') : slug;
-  return cut || 'image';
-}
-
 /** The first of `name.ext`, `name-2.ext`, … that does not exist yet: outputs never overwrite. */
 export function nextFreePath(folder: string, stem: string, extension: string, taken: ReadonlySet<string> = new Set()): string {
   for (let n = 1; ; n++) {
