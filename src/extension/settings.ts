@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import type { EngineConfig, OutputFormat } from '../protocol/engineProtocol';
+import type { ProviderChoice } from '../engine/runtime/providers';
+import { DEFAULT_TEMPLATE } from './outputFiles';
+
+export const SECTION = 'sdxlAssets';
+
+export interface ExtensionSettings {
+  modelFolders: string[];
+  defaultModel: string;
+  outputDirectory: string;
+  fileNameTemplate: string;
+  outputFormat: OutputFormat;
+  executionProvider: ProviderChoice;
+  keepModelLoadedMinutes: number;
+  embedRecipe: boolean;
+  lowMemory: boolean;
+}
+
+export function readSettings(): ExtensionSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return {
+    modelFolders: config.get<string[]>('modelFolders', []).filter((folder) => folder.trim() !== ''),
+    defaultModel: config.get<string>('defaultModel', ''),
+    outputDirectory: config.get<string>('outputDirectory', 'assets/generated'),
+    fileNameTemplate: config.get<string>('fileNameTemplate', DEFAULT_TEMPLATE),
+    outputFormat: config.get<OutputFormat>('outputFormat', 'png'),
+    executionProvider: config.get<ProviderChoice>('executionProvider', 'auto'),
+    keepModelLoadedMinutes: config.get<number>('keepModelLoadedMinutes', 10),
+    embedRecipe: config.get<boolean>('embedRecipe', true),
+    lowMemory: config.get<boolean>('lowMemory', false),
+  };
+}
+
+export function engineConfig(settings: ExtensionSettings): EngineConfig {
+  return {
+    provider: settings.executionProvider,
+    lowMemory: settings.lowMemory,
+    idleUnloadMs: Math.max(0, settings.keepModelLoadedMinutes) * 60_000,
+    previewEvery: 1,
+  };
+}
+
+/** Adds a model folder to the user's settings and makes it the default when there is none. */
+export async function addModelFolder(dir: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const folders = config.get<string[]>('modelFolders', []);
+  if (!folders.includes(dir)) {
+    await config.update('modelFolders', [...folders, dir], vscode.ConfigurationTarget.Global);
+  }
+  if (!config.get<string>('defaultModel')) {
+    await config.update('defaultModel', dir, vscode.ConfigurationTarget.Global);
+  }
+}

@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import type { EngineState } from '../protocol/engineProtocol';
+
+const PHASE_TEXT: Record<string, string> = {
+  load: 'loading model',
+  encode: 'encoding prompt',
+  denoise: 'denoising',
+  decode: 'decoding',
+};
+
+/** One status bar item with the engine's state; clicking it opens the panel. */
+export class EngineStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('sdxlAssets.engine', vscode.StatusBarAlignment.Left, 10);
+  private provider: string | undefined;
+
+  constructor(command: string) {
+    this.item.name = 'SDXL Assets engine';
+    this.item.command = command;
+    this.update({ kind: 'idle', modelLoaded: false });
+    this.item.show();
+  }
+
+  update(state: EngineState, queued = 0): void {
+    if ('provider' in state && state.provider) this.provider = state.provider;
+    const provider = this.provider ? ` (${this.provider})` : '';
+    const more = queued > 1 ? `, ${queued - 1} queued` : '';
+    switch (state.kind) {
+      case 'idle':
+        this.item.text = `$(file-media) SDXL: idle${provider}`;
+        this.item.tooltip = state.modelLoaded ? 'SDXL Assets: model loaded, ready' : 'SDXL Assets: ready';
+        break;
+      case 'loading':
+        this.item.text = `$(sync~spin) SDXL: loading model${more}`;
+        this.item.tooltip = 'SDXL Assets: loading the model';
+        break;
+      case 'running': {
+        const step = state.step !== undefined && state.total ? `step ${state.step}/${state.total}` : PHASE_TEXT[state.phase];
+        this.item.text = `$(sync~spin) SDXL: ${step}${provider}${more}`;
+        this.item.tooltip = 'SDXL Assets: generating — click to open the panel';
+        break;
+      }
+    }
+  }
+
+  /** The process died: say so until the next job starts a fresh one. */
+  stopped(): void {
+    this.item.text = '$(warning) SDXL: engine stopped';
+    this.item.tooltip = 'The image engine stopped; the next job starts it again. See the SDXL Assets output.';
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
