@@ -48,6 +48,7 @@ export type EngineState =
 export type EngineToHost =
   | { type: 'ready'; pid: number }
   | { type: 'state'; state: EngineState }
+  /** position: jobs ahead of this one, the running one included (0: it starts now); sent again when it changes. */
   | { type: 'queued'; jobId: string; position: number }
   | { type: 'started'; jobId: string }
   | { type: 'phase'; jobId: string; phase: Phase }

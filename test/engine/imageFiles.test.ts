@@ -223,6 +223,20 @@ describe('atomic write', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
+  test('exclusive writes a new file but never replaces one, and leaves no temporary file', async () => {
+    const dir = freshFolder();
+    const path = join(dir, 'only-once.png');
+    await writeImage(path, rgb, width, height, { format: 'png', recipe, exclusive: true });
+    assert.deepEqual(new Uint8Array((await rawPixels(path)).data), rgb);
+    const before = readFileSync(path);
+    await assert.rejects(
+      writeImage(path, new Uint8Array(rgb.length), width, height, { format: 'png', exclusive: true }),
+      (error: Error & { code?: string }) => error.code === 'EEXIST' && /only-once\.png already exists and was not overwritten/.test(error.message),
+    );
+    assert.deepEqual(readFileSync(path), before);
+    assert.deepEqual(readdirSync(dir), ['only-once.png']);
+  });
+
   test('a failed rename removes the temporary file and keeps what was there', async () => {
     const dir = freshFolder();
     const target = join(dir, 'taken.png');

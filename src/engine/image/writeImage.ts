@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Recipe } from '../recipe';
@@ -16,6 +16,8 @@ export interface WriteImageOptions {
   recipe?: Recipe;
   /** WebP and JPEG only, 1–100; defaults 90 and 92 keep generated detail visually intact. */
   quality?: number;
+  /** Fail instead of replacing a file already at the path, even one created while encoding. */
+  exclusive?: boolean;
 }
 
 const DEFAULT_QUALITY = { webp: 90, jpeg: 92 } as const;
@@ -72,7 +74,8 @@ function guardAgainstTailTrim(text: string): string {
 
 /**
  * Encodes and writes the image atomically: readers never see a partial file and an existing
- * file is replaced only by a complete one. The folder is created when missing.
+ * file is replaced only by a complete one (or, with `exclusive`, never). The folder is created
+ * when missing.
  */
 export async function writeImage(
   path: string,
@@ -97,9 +100,24 @@ export async function writeImage(
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    if (options.exclusive) {
+      await linkExclusive(temp, path);
+      await unlink(temp);
+    } else {
+      await rename(temp, path);
+    }
   } catch (error) {
     if (created) await unlink(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** A hard link is created whole or not at all and, unlike rename, refuses an existing target. */
+async function linkExclusive(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw Object.assign(new Error(`${path} already exists and was not overwritten.`), { code: 'EEXIST' });
   }
 }

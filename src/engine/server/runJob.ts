@@ -1,0 +1,103 @@
+import type { EngineToHost, JobRequest } from '../../protocol/engineProtocol';
+import type { Engine } from '../engine';
+import type { Phase } from '../pipelines/sdxlTextToImage';
+import type { ModelFolder } from '../models/modelFolder';
+import { EngineError, throwIfAborted } from '../errors';
+import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
+import { writeImage } from '../image/writeImage';
+import { resolveSettings } from '../pipelines/generationSettings';
+import { StepRate } from './stepRate';
+
+export interface JobContext {
+  engine: Engine;
+  /** A preview every this many steps; 0 for none. */
+  previewEvery: number;
+  signal: AbortSignal;
+  send: (message: EngineToHost) => void;
+  /** The provider the model's sessions run on, once known. */
+  provider: () => string | undefined;
+}
+
+/**
+ * Runs one job to its end and reports it: started, phases, progress, previews, then exactly one
+ * of done, failed or cancelled. Never throws. Resolves to whether the job's model is loaded
+ * afterwards, which a load failure leaves false.
+ */
+export async function runJob(job: JobRequest, context: JobContext): Promise<boolean> {
+  const { engine, signal, send } = context;
+  const { jobId } = job;
+  const started = performance.now();
+  const previews: Promise<void>[] = [];
+  let modelLoaded = false;
+  let phase: Phase = 'load';
+  send({ type: 'started', jobId });
+  send({ type: 'state', state: { kind: 'loading', jobId } });
+  send({ type: 'phase', jobId, phase });
+  try {
+    // Cancelled while waiting for the engine: loading the model would be wasted.
+    throwIfAborted(signal);
+    const { folder } = await engine.model(job.modelDir);
+    modelLoaded = true;
+    const family: PreviewFamily = folder.family === 'sd' ? 'sd15' : 'sdxl';
+    const latentShape = previewShape(job, folder);
+    const rate = new StepRate();
+    const image = await engine.generate(
+      { ...job.settings, modelDir: job.modelDir },
+      {
+        signal,
+        onPhase: (next) => {
+          if (next === phase) return;
+          phase = next;
+          send({ type: 'phase', jobId, phase });
+          send({ type: 'state', state: { kind: 'running', jobId, phase, provider: context.provider() } });
+        },
+        onStep: ({ step, total, stepMs, latents }) => {
+          send({ type: 'progress', jobId, step, total, ...rate.step(stepMs, step, total) });
+          send({ type: 'state', state: { kind: 'running', jobId, phase, step, total, provider: context.provider() } });
+          if (context.previewEvery > 0 && step % context.previewEvery === 0) {
+            // The preview's pixels are taken now: the scheduler may reuse the latents' buffer.
+            const preview = latentPreview(latents, latentShape, family);
+            previews.push(
+              encodePreviewPng(preview).then(
+                (png) => send({ type: 'preview', jobId, step, png, width: preview.width, height: preview.height }),
+                (error: Error) => send({ type: 'log', level: 'warn', message: `preview of step ${step} failed: ${error.message}` }),
+              ),
+            );
+          }
+        },
+      },
+    );
+    throwIfAborted(signal);
+    await writeImage(job.outputPath, image.rgb, image.width, image.height, {
+      format: job.format,
+      recipe: job.embedRecipe ? image.recipe : undefined,
+      exclusive: true,
+    });
+    // Previews first, so that none arrives after the job has ended.
+    await Promise.all(previews);
+    send({ type: 'done', jobId, path: job.outputPath, recipe: image.recipe, elapsedMs: performance.now() - started });
+  } catch (error) {
+    await Promise.all(previews);
+    if (!(error instanceof EngineError) && error instanceof Error) {
+      send({ type: 'log', level: 'error', message: `job ${jobId} failed: ${error.stack ?? error.message}` });
+    }
+    send(endOfFailedJob(jobId, error));
+  }
+  return modelLoaded;
+}
+
+/** The pipeline's latent shape, [1, C, H/f, W/f], for the size the job will resolve to. */
+function previewShape(job: JobRequest, folder: ModelFolder): number[] {
+  const { width, height } = resolveSettings(job.settings, folder);
+  const factor = folder.vae.scaleFactor;
+  return [1, folder.unet.inChannels, height / factor, width / factor];
+}
+
+function endOfFailedJob(jobId: string, error: unknown): EngineToHost {
+  if (error instanceof EngineError && error.code === 'cancelled') return { type: 'cancelled', jobId };
+  if (error instanceof EngineError) return { type: 'failed', jobId, message: error.message, code: error.code };
+  const message = error instanceof Error ? error.message : String(error);
+  // File system errors keep their code (ENOSPC, EACCES, EEXIST) so the host can tell them apart.
+  const code = (error as { code?: unknown } | null)?.code;
+  return { type: 'failed', jobId, message, code: typeof code === 'string' ? code : 'internal' };
+}
