@@ -1,6 +1,7 @@
 // Bundles the Node entry points; the native packages stay external because their
 // binaries are loaded from node_modules at run time.
 import { build } from 'esbuild';
+import { copyFile } from 'node:fs/promises';
 
 const common = {
   bundle: true,
@@ -18,3 +19,34 @@ await build({
   outdir: 'dist',
   banner: { js: '#!/usr/bin/env node' },
 });
+
+// The engine's child process, forked by the extension host; not run by users, so no shebang.
+await build({
+  ...common,
+  entryPoints: { engineServer: 'src/engine/server/main.ts' },
+  outdir: 'dist',
+});
+
+// The extension host side; `vscode` is provided by the editor at run time.
+await build({
+  ...common,
+  entryPoints: { extension: 'src/extension/extension.ts' },
+  outdir: 'dist',
+});
+
+// The Generate Image panel's page, for the browser: one self-contained script, since the
+// webview's CSP lets only that script run, and its stylesheet next to it.
+await build({
+  entryPoints: ['webview/main.ts', 'webview/main.css'],
+  outdir: 'dist/webview',
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120', // VS Code 1.90's Electron runs Chromium 122
+  format: 'iife',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+// vscode-elements draws its icons with the codicon font, linked from the page by its own URL.
+for (const file of ['codicon.css', 'codicon.ttf']) {
+  await copyFile(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
+}

@@ -1,0 +1,229 @@
+import * as vscode from 'vscode';
+import type {
+  GalleryAction,
+  GalleryItem,
+  HostToPanel,
+  ModelChoice,
+  PanelToHost,
+  QueueItem,
+} from '../../protocol/panelProtocol';
+import { BackendEventMessages, toGalleryItem } from './backendEventMessages';
+import { createNonce } from './nonce';
+import type { BackendEvent, GalleryFile, PanelBackend } from './panelBackend';
+import { webviewHtml } from './webviewHtml';
+
+const VIEW_TYPE = 'sdxlAssets.generate';
+const TITLE = 'Generate Image';
+
+/**
+ * The Generate Image panel's host side: owns the one webview panel, routes its messages to the
+ * backend and the backend's events back as messages. The webview keeps its own state
+ * (getState/setState), so it may be torn down whenever it is hidden; each load says `ready`
+ * and gets a fresh `init`.
+ */
+export class GeneratePanel implements vscode.Disposable {
+  static readonly viewType = VIEW_TYPE;
+  private static current: GeneratePanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly messages: BackendEventMessages;
+  /** Messages posted before the page listens are lost, so nothing is sent until it says `ready`. */
+  private ready = false;
+  /** The backend only reports queue changes; a page that loads mid-job needs the last one. */
+  private queue: QueueItem[] = [];
+  private models: ModelChoice[] = [];
+  /** Files this panel has shown; gallery actions on any other path are refused. */
+  private readonly galleryPaths = new Set<string>();
+  private disposed = false;
+
+  /** Opens the panel beside the active editor, or brings the open one to the front. */
+  static createOrShow(context: vscode.ExtensionContext, backend: PanelBackend): GeneratePanel {
+    if (GeneratePanel.current) {
+      GeneratePanel.current.panel.reveal();
+      return GeneratePanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      TITLE,
+      vscode.ViewColumn.Beside,
+      webviewOptions(context.extensionUri),
+    );
+    return new GeneratePanel(panel, context, backend);
+  }
+
+  /** Takes over a panel VS Code restored after a restart. */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, backend: PanelBackend): GeneratePanel {
+    GeneratePanel.current?.dispose();
+    // Restored panels keep the options of the session that saved them; the workspace may differ now.
+    panel.webview.options = webviewOptions(context.extensionUri);
+    return new GeneratePanel(panel, context, backend);
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly backend: PanelBackend,
+  ) {
+    GeneratePanel.current = this;
+    const webview = panel.webview;
+    this.messages = new BackendEventMessages((path) => this.imageSrc(path));
+    webview.html = pageHtml(webview, context.extensionUri);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      webview.onDidReceiveMessage((message: PanelToHost) => this.onMessage(message)),
+      backend.onEvent((event) => this.onBackendEvent(event)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        webview.options = webviewOptions(context.extensionUri);
+      }),
+    );
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (GeneratePanel.current === this) GeneratePanel.current = undefined;
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.panel.dispose();
+  }
+
+  private onMessage(message: PanelToHost): void {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        void this.sendInit();
+        return;
+      case 'generate':
+        void this.attempt(() => this.backend.generate(message.settings));
+        return;
+      case 'cancel':
+        this.backend.cancel();
+        return;
+      case 'countTokens':
+        void this.countTokens(message.requestId, message.modelDir, message.prompt, message.negativePrompt);
+        return;
+      case 'pickModelFolder':
+        void this.attempt(() => this.backend.pickModelFolder());
+        return;
+      case 'galleryAction':
+        void this.galleryAction(message.action, message.path);
+        return;
+    }
+  }
+
+  private onBackendEvent(event: BackendEvent): void {
+    if (event.type === 'queue') this.queue = event.items;
+    if (event.type === 'jobDone') this.galleryPaths.add(event.file.path);
+    // A page that is not there misses nothing: its next `init` reads both afresh.
+    if (event.type === 'galleryChanged') {
+      if (this.ready) void this.attempt(() => this.sendGallery());
+      return;
+    }
+    if (event.type === 'modelsChanged') {
+      if (this.ready) void this.attempt(() => this.sendModels());
+      return;
+    }
+    const message = this.messages.translate(event);
+    if (message) this.post(message);
+  }
+
+  private async sendInit(): Promise<void> {
+    await this.attempt(async () => {
+      const [models, defaults, gallery] = await Promise.all([
+        this.backend.models(),
+        this.backend.defaults(),
+        this.backend.gallery(),
+      ]);
+      this.models = models;
+      this.post({ type: 'init', models, defaults, gallery: this.galleryItems(gallery), lastSeed: this.backend.lastSeed() });
+      this.post({ type: 'queue', items: this.queue });
+    });
+  }
+
+  private async sendGallery(): Promise<void> {
+    this.post({ type: 'gallery', items: this.galleryItems(await this.backend.gallery()) });
+  }
+
+  /** After "Choose model folder…" the folder just added is the one the user wants selected. */
+  private async sendModels(): Promise<void> {
+    const models = await this.backend.models();
+    const known = new Set(this.models.map((m) => m.dir));
+    this.models = models;
+    this.post({ type: 'models', models, selected: models.find((m) => !known.has(m.dir))?.dir });
+  }
+
+  private async countTokens(requestId: number, modelDir: string, prompt: string, negativePrompt: string): Promise<void> {
+    // An unusable model has no counts; empty ones clear the stale numbers, and the model picker says why.
+    const [promptCounts = [], negativeCounts = []] = modelDir
+      ? await this.backend.countTokens(modelDir, [prompt, negativePrompt]).catch(() => [])
+      : [];
+    this.post({ type: 'tokenCounts', requestId, prompt: promptCounts, negativePrompt: negativeCounts });
+  }
+
+  private async galleryAction(action: GalleryAction, path: string): Promise<void> {
+    if (!this.galleryPaths.has(path)) return;
+    await this.attempt(() => this.backend.galleryAction(action, path));
+  }
+
+  private galleryItems(files: GalleryFile[]): GalleryItem[] {
+    for (const file of files) this.galleryPaths.add(file.path);
+    return files.map((file) => toGalleryItem(file, (path) => this.imageSrc(path)));
+  }
+
+  private imageSrc(path: string): string {
+    return this.panel.webview.asWebviewUri(vscode.Uri.file(path)).toString();
+  }
+
+  /** A refused request shows in the panel's error area, where the user is looking. */
+  private async attempt(task: () => Promise<void>): Promise<void> {
+    try {
+      await task();
+    } catch (error) {
+      this.post({ type: 'jobFailed', jobId: '', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private post(message: HostToPanel): void {
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
+  }
+}
+
+/** Lets VS Code bring the panel back after a restart; call once from activate(). */
+export function registerGeneratePanelSerializer(
+  context: vscode.ExtensionContext,
+  backend: PanelBackend,
+): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+    async deserializeWebviewPanel(panel) {
+      GeneratePanel.revive(panel, context, backend);
+    },
+  });
+}
+
+/**
+ * Scripts on, and files readable only from the bundle's folder and the workspace folders,
+ * where generated images live.
+ */
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      ...(vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri),
+    ],
+  };
+}
+
+function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const asset = (name: string) =>
+    webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
+  return webviewHtml({
+    cspSource: webview.cspSource,
+    nonce: createNonce(),
+    scriptUri: asset('main.js'),
+    styleUri: asset('main.css'),
+    codiconUri: asset('codicon.css'),
+  });
+}

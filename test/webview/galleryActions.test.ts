@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, mock, test } from 'node:test';
+import type { GalleryItem } from '../../src/protocol/panelProtocol';
+import { debounce } from '../../webview/debounce';
+import {
+  GALLERY_ACTIONS,
+  galleryActionLabel,
+  galleryItemAlt,
+  galleryItemDetails,
+  isGalleryAction,
+} from '../../webview/galleryActions';
+
+const item: GalleryItem = { path: '/ws/a/fox.png', relativePath: 'a/fox.png', src: 'https://x/fox.png', modifiedMs: 1 };
+
+describe('gallery actions', () => {
+  test('every action has a button, in the order of the design', () => {
+    assert.deepEqual(
+      GALLERY_ACTIONS.map((a) => a.action),
+      ['open', 'reveal', 'copyPath', 'insertMarkdown', 'useAsInit', 'vary', 'reuse', 'delete'],
+    );
+    assert.ok(GALLERY_ACTIONS.every((a) => a.label && a.icon));
+  });
+
+  test('labels name the image they act on', () => {
+    const open = GALLERY_ACTIONS[0]!;
+    assert.equal(galleryActionLabel(open, item), 'Open: a/fox.png');
+  });
+
+  test('only known actions pass', () => {
+    assert.equal(isGalleryAction('delete'), true);
+    assert.equal(isGalleryAction('toString'), false);
+    assert.equal(isGalleryAction(undefined), false);
+  });
+
+  test('a file without a recipe still gets a caption and alt text', () => {
+    assert.equal(galleryItemDetails(item), 'No recipe in the file');
+    assert.equal(galleryItemAlt(item), 'a/fox.png');
+  });
+});
+
+describe('debounce', () => {
+  test('a burst of calls runs once, after the quiet period', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      let runs = 0;
+      const counted = debounce(() => runs++, 200);
+      counted.schedule();
+      mock.timers.tick(150);
+      counted.schedule();
+      mock.timers.tick(150);
+      assert.equal(runs, 0);
+      mock.timers.tick(50);
+      assert.equal(runs, 1);
+      counted.schedule();
+      counted.cancel();
+      mock.timers.tick(500);
+      assert.equal(runs, 1);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import type { GalleryAction, GalleryItem } from '../src/protocol/panelProtocol';
+
+export interface GalleryActionInfo {
+  action: GalleryAction;
+  label: string;
+  /** A codicon name. */
+  icon: string;
+}
+
+/** In the order the buttons appear; a Record first, so a new action cannot be left without a button. */
+const ACTIONS: Record<GalleryAction, Omit<GalleryActionInfo, 'action'>> = {
+  open: { label: 'Open', icon: 'link-external' },
+  reveal: { label: 'Reveal in Explorer', icon: 'folder-opened' },
+  copyPath: { label: 'Copy relative path', icon: 'copy' },
+  insertMarkdown: { label: 'Insert into Markdown', icon: 'markdown' },
+  useAsInit: { label: 'Use as image-to-image input', icon: 'file-media' },
+  vary: { label: 'Vary', icon: 'sparkle' },
+  reuse: { label: 'Reuse settings', icon: 'history' },
+  delete: { label: 'Delete', icon: 'trash' },
+};
+
+export const GALLERY_ACTIONS: readonly GalleryActionInfo[] = (Object.keys(ACTIONS) as GalleryAction[]).map(
+  (action) => ({ action, ...ACTIONS[action] }),
+);
+
+export function isGalleryAction(value: string | undefined): value is GalleryAction {
+  return value !== undefined && Object.prototype.hasOwnProperty.call(ACTIONS, value);
+}
+
+/** What a screen reader hears on each button: the action and which image it acts on. */
+export function galleryActionLabel(info: GalleryActionInfo, item: GalleryItem): string {
+  return `${info.label}: ${item.relativePath}`;
+}
+
+/** The line under a thumbnail: what makes this image different from its neighbours. */
+export function galleryItemDetails(item: GalleryItem): string {
+  const recipe = item.recipe;
+  if (!recipe) return 'No recipe in the file';
+  return `seed ${recipe.seed} · ${recipe.width} × ${recipe.height} · ${recipe.steps} steps`;
+}
+
+/** Alt text: the prompt describes the picture better than its file name. */
+export function galleryItemAlt(item: GalleryItem): string {
+  return item.recipe?.prompt.trim() || item.relativePath;
+}

@@ -1,0 +1,32 @@
+import type { NumberFieldName } from './numberFields';
+import type { PanelState } from './panelState';
+
+export const NUMBER_FIELD_LABELS: Record<NumberFieldName, string> = {
+  width: 'Width',
+  height: 'Height',
+  steps: 'Steps',
+  guidance: 'Guidance',
+  seed: 'Seed',
+  batch: 'Batch count',
+};
+
+/** Why Generate cannot run now, in a sentence for the button's hint; undefined when it can. */
+export function generateBlocker(state: PanelState): string | undefined {
+  if (!state.settingsKnown) return 'Connecting to the extension…';
+  if (state.models.length === 0) return 'Set up a model first: choose a model folder.';
+  const model = state.models.find((m) => m.dir === state.settings.modelDir);
+  if (!model) return 'Choose a model.';
+  if (model.problem) return `This model folder cannot be used: ${model.problem}`;
+  const invalid = relevantInvalidFields(state);
+  if (invalid.length > 0) return `Check ${invalid.map((f) => NUMBER_FIELD_LABELS[f].toLowerCase()).join(', ')}.`;
+  return undefined;
+}
+
+/** A bad seed or custom size does not matter while the seed mode or a size preset overrides it. */
+function relevantInvalidFields(state: PanelState): NumberFieldName[] {
+  return state.invalidFields.filter((field) => {
+    if (field === 'seed') return state.settings.seedMode === 'fixed';
+    if (field === 'width' || field === 'height') return state.customSize;
+    return true;
+  });
+}

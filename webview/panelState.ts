@@ -1,0 +1,195 @@
+import type { TokenCount } from '../src/protocol/engineProtocol';
+import type { GalleryItem, HostToPanel, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
+import type { NumberFieldName } from './numberFields';
+import type { ProgressInfo } from './progressText';
+import { CUSTOM_SIZE, sizePresetValue } from './sizePresets';
+
+export interface TokenCounts {
+  prompt: TokenCount[];
+  negativePrompt: TokenCount[];
+}
+
+/** Everything the panel shows. The host is the source of truth for all but the form. */
+export interface PanelState {
+  /** False only in a fresh panel before `init`: the form then holds placeholders. */
+  settingsKnown: boolean;
+  settings: PanelSettings;
+  /** "Custom" was picked, which must show the size fields even when they match a preset. */
+  customSize: boolean;
+  models: ModelChoice[];
+  queue: QueueItem[];
+  /** Newest first. */
+  gallery: GalleryItem[];
+  lastSeed?: number;
+  progress?: ProgressInfo;
+  /** The running job's latest preview, then its finished image. */
+  preview?: { jobId: string; src: string };
+  error?: string;
+  tokens: TokenCounts;
+  /** The newest countTokens request; answers to older ones are stale. */
+  tokenRequestId: number;
+  /** Number fields holding text the engine would refuse; settings keep their last good value. */
+  invalidFields: NumberFieldName[];
+}
+
+/** What the webview itself decides, next to what the host tells it. */
+export type LocalAction =
+  | { type: 'edit'; settings: Partial<PanelSettings> }
+  | { type: 'customSize'; custom: boolean }
+  /** A number field's text: its value when the engine would accept it, else undefined. */
+  | { type: 'numberField'; field: NumberFieldName; value: number | undefined }
+  | { type: 'generateRequested' }
+  | { type: 'dismissError' }
+  | { type: 'tokenCountRequested'; requestId: number };
+
+export type PanelAction = HostToPanel | LocalAction;
+
+/** Shown for the moment between a fresh panel opening and the host's `init`. */
+export const PLACEHOLDER_SETTINGS: PanelSettings = {
+  modelDir: '',
+  prompt: '',
+  negativePrompt: '',
+  width: 1024,
+  height: 1024,
+  steps: 30,
+  guidance: 5,
+  sampler: 'euler',
+  karras: false,
+  seedMode: 'random',
+  seed: 0,
+  batch: 1,
+};
+
+export function initialPanelState(): PanelState {
+  return {
+    settingsKnown: false,
+    settings: PLACEHOLDER_SETTINGS,
+    customSize: false,
+    models: [],
+    queue: [],
+    gallery: [],
+    tokens: { prompt: [], negativePrompt: [] },
+    tokenRequestId: 0,
+    invalidFields: [],
+  };
+}
+
+/** Host messages that replace what the form shows, rather than follow what the user typed. */
+export function rewritesForm(action: PanelAction): boolean {
+  return action.type === 'init' || action.type === 'models' || action.type === 'applySettings';
+}
+
+/** Whether the token counts may have changed: new text, or another model's tokenizers. */
+export function needsTokenCount(action: PanelAction): boolean {
+  if (rewritesForm(action)) return true;
+  if (action.type !== 'edit') return false;
+  return 'prompt' in action.settings || 'negativePrompt' in action.settings || 'modelDir' in action.settings;
+}
+
+/** Only these change what persistPanelState keeps; the rest would rewrite the same state on every step. */
+export function changesPersistedState(action: PanelAction): boolean {
+  return !['progress', 'preview', 'queue', 'tokenCountRequested'].includes(action.type);
+}
+
+export function reducePanelState(state: PanelState, action: PanelAction): PanelState {
+  switch (action.type) {
+    case 'init': {
+      // A restored form wins over the defaults, so a reload keeps what was typed.
+      const base = state.settingsKnown ? { ...action.defaults, ...state.settings } : action.defaults;
+      const modelDir = chooseModel(action.models, base.modelDir, action.defaults.modelDir);
+      const settings = { ...base, modelDir };
+      return {
+        ...state,
+        settingsKnown: true,
+        settings,
+        customSize: isCustomSize(settings) || (state.settingsKnown && state.customSize),
+        invalidFields: [],
+        models: action.models,
+        gallery: newestFirst(action.gallery),
+        lastSeed: action.lastSeed,
+        // The host re-sends the queue right after; anything older belongs to a previous page.
+        queue: [],
+        progress: undefined,
+        preview: undefined,
+      };
+    }
+    case 'models': {
+      const modelDir = action.selected ?? chooseModel(action.models, state.settings.modelDir, '');
+      return { ...state, models: action.models, settings: { ...state.settings, modelDir } };
+    }
+    case 'queue': {
+      const stillRunning = action.items.some((i) => i.state === 'running' && i.jobId === state.progress?.jobId);
+      return { ...state, queue: action.items, progress: stillRunning ? state.progress : undefined };
+    }
+    case 'progress': {
+      const { type: _type, ...progress } = action;
+      return { ...state, progress };
+    }
+    case 'preview':
+      return { ...state, preview: { jobId: action.jobId, src: action.dataUrl } };
+    case 'jobDone':
+      return {
+        ...state,
+        gallery: newestFirst([action.item, ...state.gallery.filter((g) => g.path !== action.item.path)]),
+        lastSeed: action.item.recipe?.seed ?? state.lastSeed,
+        preview: { jobId: action.jobId, src: action.item.src },
+        progress: withoutJob(state.progress, action.jobId),
+      };
+    case 'jobFailed':
+      return {
+        ...state,
+        error: action.message,
+        progress: withoutJob(state.progress, action.jobId),
+        preview: withoutJob(state.preview, action.jobId),
+      };
+    case 'jobCancelled':
+      return {
+        ...state,
+        progress: withoutJob(state.progress, action.jobId),
+        preview: withoutJob(state.preview, action.jobId),
+      };
+    case 'gallery':
+      return { ...state, gallery: newestFirst(action.items) };
+    case 'tokenCounts':
+      if (action.requestId !== state.tokenRequestId) return state;
+      return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt } };
+    case 'applySettings': {
+      const settings = { ...state.settings, ...action.settings };
+      return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
+    }
+    case 'edit':
+      return { ...state, settings: { ...state.settings, ...action.settings } };
+    case 'customSize':
+      return { ...state, customSize: action.custom };
+    case 'numberField': {
+      const others = state.invalidFields.filter((f) => f !== action.field);
+      if (action.value === undefined) return { ...state, invalidFields: [...others, action.field] };
+      return { ...state, invalidFields: others, settings: { ...state.settings, [action.field]: action.value } };
+    }
+    case 'generateRequested':
+    case 'dismissError':
+      return { ...state, error: undefined };
+    case 'tokenCountRequested':
+      return { ...state, tokenRequestId: action.requestId };
+  }
+}
+
+/** The wanted model if it is still offered, else the fallback, else the first that loads. */
+export function chooseModel(models: readonly ModelChoice[], wanted: string, fallback: string): string {
+  const offered = (dir: string) => dir !== '' && models.some((m) => m.dir === dir);
+  if (offered(wanted)) return wanted;
+  if (offered(fallback)) return fallback;
+  return (models.find((m) => !m.problem) ?? models[0])?.dir ?? '';
+}
+
+function isCustomSize(settings: PanelSettings): boolean {
+  return sizePresetValue(settings) === CUSTOM_SIZE;
+}
+
+function newestFirst(items: readonly GalleryItem[]): GalleryItem[] {
+  return [...items].sort((a, b) => b.modifiedMs - a.modifiedMs);
+}
+
+function withoutJob<T extends { jobId: string }>(value: T | undefined, jobId: string): T | undefined {
+  return value?.jobId === jobId ? undefined : value;
+}

@@ -1,0 +1,47 @@
+import type { PanelState } from './panelState';
+import { initialPanelState } from './panelState';
+
+/**
+ * What survives a tab switch or reload through the webview's getState/setState. Previews are
+ * left out (large data URLs, stale by the time the page is back), and so are the queue and
+ * progress, which the host re-sends after `init`.
+ */
+export interface PersistedPanelState {
+  version: 1;
+  settings: PanelState['settings'];
+  customSize: boolean;
+  models: PanelState['models'];
+  gallery: PanelState['gallery'];
+  lastSeed?: number;
+  error?: string;
+  tokens: PanelState['tokens'];
+}
+
+export function persistPanelState(state: PanelState): PersistedPanelState | undefined {
+  if (!state.settingsKnown) return undefined;
+  const { settings, customSize, models, gallery, lastSeed, error, tokens } = state;
+  return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens };
+}
+
+/** The state to start from; anything unrecognised (another version of the panel) starts fresh. */
+export function restorePanelState(saved: unknown): PanelState {
+  const fresh = initialPanelState();
+  if (!isPersisted(saved)) return fresh;
+  return {
+    ...fresh,
+    settingsKnown: true,
+    settings: { ...fresh.settings, ...saved.settings },
+    customSize: saved.customSize === true,
+    models: Array.isArray(saved.models) ? saved.models : [],
+    gallery: Array.isArray(saved.gallery) ? saved.gallery : [],
+    lastSeed: typeof saved.lastSeed === 'number' ? saved.lastSeed : undefined,
+    error: typeof saved.error === 'string' ? saved.error : undefined,
+    tokens: saved.tokens ?? fresh.tokens,
+  };
+}
+
+function isPersisted(value: unknown): value is PersistedPanelState {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<PersistedPanelState>;
+  return candidate.version === 1 && typeof candidate.settings === 'object' && candidate.settings !== null;
+}

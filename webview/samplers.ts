@@ -1,0 +1,30 @@
+import type { SamplerName } from '../src/engine/recipe';
+import type { PanelSettings } from '../src/protocol/panelProtocol';
+
+/** A Record, so a sampler added to the engine fails the type check here until it has a label. */
+export const SAMPLER_LABELS: Record<SamplerName, string> = {
+  euler: 'Euler',
+  'euler-a': 'Euler ancestral',
+  ddim: 'DDIM',
+  'dpmpp-2m': 'DPM++ 2M',
+  lcm: 'LCM',
+};
+
+export const SAMPLER_NAMES = Object.keys(SAMPLER_LABELS) as SamplerName[];
+
+/** Only these schedulers read `use_karras_sigmas`; the others would ignore it. */
+export function samplerSupportsKarras(sampler: SamplerName): boolean {
+  return sampler === 'euler' || sampler === 'dpmpp-2m';
+}
+
+export function isSamplerName(value: string): value is SamplerName {
+  return Object.prototype.hasOwnProperty.call(SAMPLER_LABELS, value);
+}
+
+/**
+ * The settings a Generate click sends. Karras stays ticked in the form when someone tries
+ * another sampler, but it must not reach a recipe whose sampler never used it.
+ */
+export function settingsToGenerate(settings: PanelSettings): PanelSettings {
+  return samplerSupportsKarras(settings.sampler) ? settings : { ...settings, karras: false };
+}

@@ -1,0 +1,100 @@
+import type { SeedMode } from '../../src/protocol/panelProtocol';
+import { h, setText } from '../dom';
+import type { NumberFieldName } from '../numberFields';
+import { isSamplerName, SAMPLER_LABELS, SAMPLER_NAMES, samplerSupportsKarras } from '../samplers';
+import { SEED_MODE_LABELS, seedSummary } from '../seedSummary';
+import { CUSTOM_SIZE, parseSizePreset, SIZE_PRESETS, sizePresetLabel, sizePresetValue } from '../sizePresets';
+import { createNumberField, type NumberField } from './numberField';
+import type { FormView, ViewContext } from './view';
+
+const SEED_MODES = Object.keys(SEED_MODE_LABELS) as SeedMode[];
+
+/** Size, steps, guidance, sampler, seed and batch count. */
+export function createSettingsFields(context: ViewContext): FormView {
+  const numbers: Record<NumberFieldName, NumberField> = {
+    width: createNumberField(context, 'width', 8),
+    height: createNumberField(context, 'height', 8),
+    steps: createNumberField(context, 'steps', 1),
+    guidance: createNumberField(context, 'guidance', 0.5),
+    seed: createNumberField(context, 'seed', 1),
+    batch: createNumberField(context, 'batch', 1),
+  };
+
+  const size = select('size', 'size-preset', [
+    ...SIZE_PRESETS.map((p) => option(sizePresetValue(p), sizePresetLabel(p))),
+    option(CUSTOM_SIZE, 'Custom'),
+  ]);
+  const customSize = h('div', { class: 'row', 'data-testid': 'custom-size', hidden: true }, [
+    numbers.width.element,
+    numbers.height.element,
+  ]);
+  size.addEventListener('change', () => {
+    const preset = parseSizePreset(size.value);
+    context.dispatch({ type: 'customSize', custom: preset === undefined });
+    if (preset) context.dispatch({ type: 'edit', settings: preset });
+  });
+
+  const sampler = select('sampler', 'sampler', SAMPLER_NAMES.map((name) => option(name, SAMPLER_LABELS[name])));
+  sampler.addEventListener('change', () => {
+    if (isSamplerName(sampler.value)) context.dispatch({ type: 'edit', settings: { sampler: sampler.value } });
+  });
+  const karras = h('vscode-checkbox', { 'data-testid': 'karras' }, ['Karras noise levels']);
+  karras.addEventListener('change', () => context.dispatch({ type: 'edit', settings: { karras: karras.checked } }));
+
+  const seedMode = select('seed-mode', 'seed-mode', SEED_MODES.map((mode) => option(mode, SEED_MODE_LABELS[mode])));
+  seedMode.addEventListener('change', () => {
+    const mode = SEED_MODES.find((m) => m === seedMode.value);
+    if (mode) context.dispatch({ type: 'edit', settings: { seedMode: mode } });
+  });
+  const seedHint = h('p', { class: 'hint', 'data-testid': 'seed-hint' });
+
+  const element = h('div', { class: 'settings' }, [
+    h('div', { class: 'field' }, [h('vscode-label', { for: 'size' }, ['Size']), size]),
+    customSize,
+    h('div', { class: 'row' }, [numbers.steps.element, numbers.guidance.element]),
+    h('div', { class: 'row' }, [
+      h('div', { class: 'field' }, [h('vscode-label', { for: 'sampler' }, ['Sampler']), sampler]),
+      h('div', { class: 'field checkbox-field' }, [karras]),
+    ]),
+    h('div', { class: 'row' }, [
+      h('div', { class: 'field' }, [h('vscode-label', { for: 'seed-mode' }, ['Seed mode']), seedMode]),
+      numbers.seed.element,
+    ]),
+    seedHint,
+    h('div', { class: 'row' }, [numbers.batch.element]),
+  ]);
+
+  return {
+    element,
+    update(state) {
+      const { settings } = state;
+      syncValue(size, state.customSize ? CUSTOM_SIZE : sizePresetValue(settings));
+      customSize.hidden = !state.customSize;
+      syncValue(sampler, settings.sampler);
+      karras.disabled = !samplerSupportsKarras(settings.sampler);
+      karras.title = karras.disabled ? 'Only Euler and DPM++ 2M use Karras noise levels.' : '';
+      if (karras.checked !== settings.karras) karras.checked = settings.karras;
+      syncValue(seedMode, settings.seedMode);
+      numbers.seed.input.disabled = settings.seedMode !== 'fixed';
+      setText(seedHint, seedSummary(settings.seedMode, settings.seed, state.lastSeed, settings.batch));
+    },
+    write(state) {
+      for (const [name, field] of Object.entries(numbers) as [NumberFieldName, NumberField][]) {
+        field.input.value = String(state.settings[name]);
+        field.input.invalid = false;
+      }
+    },
+  };
+}
+
+function select(id: string, testId: string, options: HTMLElement[]) {
+  return h('vscode-single-select', { id, 'data-testid': testId }, options);
+}
+
+function option(value: string, label: string): HTMLElement {
+  return h('vscode-option', { value }, [label]);
+}
+
+function syncValue(element: HTMLElementTagNameMap['vscode-single-select'], value: string): void {
+  if (element.value !== value) element.value = value;
+}
