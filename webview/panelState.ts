@@ -150,6 +150,8 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       };
     case 'gallery':
       return { ...state, gallery: newestFirst(action.items) };
+    case 'error':
+      return { ...state, error: action.message };
     case 'tokenCounts':
       if (action.requestId !== state.tokenRequestId) return state;
       return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt } };

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from './engineClient';
 import type { EngineToHost } from '../protocol/engineProtocol';
-import type { GalleryAction, ModelChoice, PanelSettings } from '../protocol/panelProtocol';
+import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../protocol/panelProtocol';
 import type { BackendEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { readModelFolder } from '../engine/models/modelFolder';
@@ -26,7 +26,7 @@ const LAST_SEED_KEY = 'sdxlAssets.lastSeed';
 export class GenerationBackend implements PanelBackend, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<BackendEvent>();
   readonly onEvent = this.emitter.event;
-  private readonly queue = new HostQueue();
+  private readonly jobs = new HostQueue();
   /** Paths handed to queued jobs, so two jobs never get the same free name. */
   private readonly reserved = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -88,6 +88,10 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     return this.context.workspaceState.get<number>(LAST_SEED_KEY);
   }
 
+  queue(): QueueItem[] {
+    return this.jobs.snapshot();
+  }
+
   async gallery(): Promise<GalleryFile[]> {
     const root = this.workspaceRoot();
     if (!root) return [];
@@ -116,7 +120,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   }
 
   cancel(): void {
-    for (const jobId of this.queue.ids().reverse()) this.client.cancel(jobId);
+    for (const jobId of this.jobs.ids().reverse()) this.client.cancel(jobId);
   }
 
   countTokens(modelDir: string, texts: string[]) {
@@ -139,7 +143,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
       return;
     }
     await addModelFolder(dir);
-    this.emitter.fire({ type: 'modelsChanged' });
+    this.emitter.fire({ type: 'modelsChanged', selected: dir });
   }
 
   async galleryAction(action: GalleryAction, path: string): Promise<void> {
@@ -186,7 +190,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const settings = readSettings();
     const jobId = randomUUID();
     this.reserved.add(outputPath);
-    this.queue.add(jobId, form.prompt, seed);
+    this.jobs.add(jobId, form.prompt, seed);
     const handle = this.client.submit({
       jobId,
       modelDir: form.modelDir,
@@ -232,17 +236,17 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
 
   private finish(jobId: string, outputPath: string): void {
     this.reserved.delete(outputPath);
-    this.queue.finish(jobId);
+    this.jobs.finish(jobId);
     this.emitQueue();
   }
 
   private onEngineMessage(message: EngineToHost | { type: 'exited'; code: number | null; signal: string | null }): void {
     switch (message.type) {
       case 'state':
-        this.status.update(message.state, this.queue.size);
+        this.status.update(message.state, this.jobs.size);
         return;
       case 'started':
-        this.queue.start(message.jobId);
+        this.jobs.start(message.jobId);
         this.emitQueue();
         return;
       case 'phase':
@@ -258,7 +262,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
         this.output.appendLine(`[engine ${message.level}] ${message.message}`);
         return;
       case 'exited':
-        if (this.queue.size > 0 || message.signal || (message.code ?? 0) !== 0) this.status.stopped();
+        if (this.jobs.size > 0 || message.signal || (message.code ?? 0) !== 0) this.status.stopped();
         return;
       default:
         return;
@@ -266,7 +270,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   }
 
   private emitQueue(): void {
-    this.emitter.fire({ type: 'queue', items: this.queue.snapshot() });
+    this.emitter.fire({ type: 'queue', items: this.jobs.snapshot() });
   }
 
   private async recipeOf(path: string) {

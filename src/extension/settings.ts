@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineConfig, OutputFormat } from '../protocol/engineProtocol';
-import type { ProviderChoice } from '../engine/runtime/providers';
+import type { ProviderChoice } from '../engine/runtime/providerChoice';
 import { DEFAULT_TEMPLATE } from './outputFiles';
 
 export const SECTION = 'sdxlAssets';

@@ -1,9 +1,8 @@
 // Messages between the extension host and the engine child process (fork with
 // serialization 'advanced', so typed arrays cross as structured clones).
-import type { Recipe } from '../engine/recipe';
-import type { GenerationSettings } from '../engine/pipelines/generationSettings';
-import type { Phase } from '../engine/pipelines/sdxlTextToImage';
-import type { ProviderChoice } from '../engine/runtime/providers';
+import type { GenerationSettings, Recipe } from '../engine/recipe';
+import type { Phase } from '../engine/pipelines/phase';
+import type { ProviderChoice } from '../engine/runtime/providerChoice';
 
 export type OutputFormat = 'png' | 'webp' | 'jpeg';
 

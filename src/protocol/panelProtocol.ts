@@ -76,4 +76,6 @@ export type HostToPanel =
   | { type: 'jobCancelled'; jobId: string }
   | { type: 'gallery'; items: GalleryItem[] }
   | { type: 'tokenCounts'; requestId: number; prompt: TokenCount[]; negativePrompt: TokenCount[] }
-  | { type: 'applySettings'; settings: Partial<PanelSettings> };
+  | { type: 'applySettings'; settings: Partial<PanelSettings> }
+  /** A request refused outside any job (bad form, model folder, file action). */
+  | { type: 'error'; message: string };

@@ -1,12 +1,5 @@
 import * as vscode from 'vscode';
-import type {
-  GalleryAction,
-  GalleryItem,
-  HostToPanel,
-  ModelChoice,
-  PanelToHost,
-  QueueItem,
-} from '../../protocol/panelProtocol';
+import type { GalleryAction, GalleryItem, HostToPanel, PanelToHost } from '../../protocol/panelProtocol';
 import { BackendEventMessages, toGalleryItem } from './backendEventMessages';
 import { createNonce } from './nonce';
 import type { BackendEvent, GalleryFile, PanelBackend } from './panelBackend';
@@ -29,9 +22,6 @@ export class GeneratePanel implements vscode.Disposable {
   private readonly messages: BackendEventMessages;
   /** Messages posted before the page listens are lost, so nothing is sent until it says `ready`. */
   private ready = false;
-  /** The backend only reports queue changes; a page that loads mid-job needs the last one. */
-  private queue: QueueItem[] = [];
-  private models: ModelChoice[] = [];
   /** Files this panel has shown; gallery actions on any other path are refused. */
   private readonly galleryPaths = new Set<string>();
   private disposed = false;
@@ -114,7 +104,6 @@ export class GeneratePanel implements vscode.Disposable {
   }
 
   private onBackendEvent(event: BackendEvent): void {
-    if (event.type === 'queue') this.queue = event.items;
     if (event.type === 'jobDone') this.galleryPaths.add(event.file.path);
     // A page that is not there misses nothing: its next `init` reads both afresh.
     if (event.type === 'galleryChanged') {
@@ -122,7 +111,7 @@ export class GeneratePanel implements vscode.Disposable {
       return;
     }
     if (event.type === 'modelsChanged') {
-      if (this.ready) void this.attempt(() => this.sendModels());
+      if (this.ready) void this.attempt(() => this.sendModels(event.selected));
       return;
     }
     const message = this.messages.translate(event);
@@ -136,9 +125,8 @@ export class GeneratePanel implements vscode.Disposable {
         this.backend.defaults(),
         this.backend.gallery(),
       ]);
-      this.models = models;
       this.post({ type: 'init', models, defaults, gallery: this.galleryItems(gallery), lastSeed: this.backend.lastSeed() });
-      this.post({ type: 'queue', items: this.queue });
+      this.post({ type: 'queue', items: this.backend.queue() });
     });
   }
 
@@ -146,12 +134,8 @@ export class GeneratePanel implements vscode.Disposable {
     this.post({ type: 'gallery', items: this.galleryItems(await this.backend.gallery()) });
   }
 
-  /** After "Choose model folder…" the folder just added is the one the user wants selected. */
-  private async sendModels(): Promise<void> {
-    const models = await this.backend.models();
-    const known = new Set(this.models.map((m) => m.dir));
-    this.models = models;
-    this.post({ type: 'models', models, selected: models.find((m) => !known.has(m.dir))?.dir });
+  private async sendModels(selected: string | undefined): Promise<void> {
+    this.post({ type: 'models', models: await this.backend.models(), selected });
   }
 
   private async countTokens(requestId: number, modelDir: string, prompt: string, negativePrompt: string): Promise<void> {
@@ -181,7 +165,7 @@ export class GeneratePanel implements vscode.Disposable {
     try {
       await task();
     } catch (error) {
-      this.post({ type: 'jobFailed', jobId: '', message: error instanceof Error ? error.message : String(error) });
+      this.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
     }
   }
 

@@ -20,7 +20,8 @@ export type BackendEvent =
   | { type: 'jobFailed'; jobId: string; message: string }
   | { type: 'jobCancelled'; jobId: string }
   | { type: 'galleryChanged' }
-  | { type: 'modelsChanged' }
+  /** `selected`: a folder the user just added, to select in the form. */
+  | { type: 'modelsChanged'; selected?: string }
   /** Settings to put into the form (Reuse settings, Vary, image-to-image input). */
   | { type: 'applySettings'; settings: Partial<PanelSettings> };
 
@@ -34,6 +35,8 @@ export interface PanelBackend {
   /** Form values for a first open: configured default model and its recommended settings. */
   defaults(): Promise<PanelSettings>;
   lastSeed(): number | undefined;
+  /** The jobs now queued or running, for a page that opens mid-job. */
+  queue(): QueueItem[];
   gallery(): Promise<GalleryFile[]>;
   /** Queues `batch` jobs (seeds per the seed mode); resolves when they are queued. */
   generate(settings: PanelSettings): Promise<void>;
