@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { encodePreviewPng, latentPreview } from '../../src/engine/image/preview';
+import { DenoisedEstimate } from '../../src/engine/pipelines/denoisedEstimate';
+import { alphasCumprod } from '../../src/engine/schedulers/betas';
+import { createScheduler } from '../../src/engine/schedulers/scheduler';
 
 // A 2x2 latent, channel-major as [1, 4, 2, 2]: pixel p of channel c sits at c * 4 + p.
 const pixels = [
@@ -49,4 +52,19 @@ test('the PNG holds exactly the preview pixels', async () => {
   assert.equal((await sharp(png).metadata()).format, 'png');
   assert.deepEqual([info.width, info.height, info.channels], [2, 2, 3]);
   assert.deepEqual(new Uint8Array(data), preview.rgb);
+});
+
+test('the denoised estimate recovers x0 from the model input and an exact prediction', () => {
+  const config = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', steps_offset: 1 };
+  for (const prediction of ['epsilon', 'v_prediction', 'sample'] as const) {
+    const scheduler = createScheduler('ddim', { ...config, prediction_type: prediction });
+    const alpha = alphasCumprod(scheduler.config, true)[500];
+    const x0 = Float32Array.from([0.5, -1, 2]);
+    const eps = Float32Array.from([1, 0.25, -0.5]);
+    const input = x0.map((x, i) => Math.sqrt(alpha) * x + Math.sqrt(1 - alpha) * eps[i]);
+    const output =
+      prediction === 'epsilon' ? eps : prediction === 'sample' ? x0 : x0.map((x, i) => Math.sqrt(alpha) * eps[i] - Math.sqrt(1 - alpha) * x);
+    const estimate = new DenoisedEstimate(scheduler).estimate(input, output, 500);
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(estimate[i] - x0[i]) < 1e-5, `${prediction}: ${estimate[i]} vs ${x0[i]}`);
+  }
 });

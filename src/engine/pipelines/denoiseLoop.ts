@@ -2,6 +2,7 @@ import type { Scheduler } from '../schedulers/scheduler';
 import type { TorchGenerator } from '../random/torchGenerator';
 import type { UnetRunner } from './unetRunner';
 import { throwIfAborted } from '../errors';
+import { DenoisedEstimate } from './denoisedEstimate';
 
 export interface StepInfo {
   /** 1-based step just finished. */
@@ -9,6 +10,9 @@ export interface StepInfo {
   total: number;
   timestep: number;
   latents: Float32Array;
+  latentShape: readonly number[];
+  /** The model's current guess of the clean latents, computed on demand (for previews). */
+  denoised: () => Float32Array;
   /** Wall time of this step, UNet included. */
   stepMs: number;
   /** Time inside ONNX Runtime for this step. */
@@ -35,6 +39,7 @@ export async function denoise(initial: Float32Array, options: DenoiseOptions): P
   const { scheduler, unet, generator, latentShape, guidance, signal } = options;
   const timesteps = scheduler.timesteps.subarray(options.beginIndex);
   let latents = initial;
+  let estimate: DenoisedEstimate | undefined;
   for (let i = 0; i < timesteps.length; i++) {
     throwIfAborted(signal);
     const started = performance.now();
@@ -50,6 +55,8 @@ export async function denoise(initial: Float32Array, options: DenoiseOptions): P
       total: timesteps.length,
       timestep: t,
       latents,
+      latentShape,
+      denoised: () => (estimate ??= new DenoisedEstimate(scheduler)).estimate(scaled, noise, t),
       stepMs: performance.now() - started,
       modelMs,
     });

@@ -1,10 +1,8 @@
-import type { Recipe } from '../recipe';
+import type { GenerationSettings } from '../recipe';
 import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName } from '../recipe';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
 
-/** What one image needs besides the model: a recipe without its bookkeeping fields. */
-export type GenerationSettings = Omit<Recipe, 'version' | 'model'>;
 
 const MAX_SEED = 2 ** 53 - 1;
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */

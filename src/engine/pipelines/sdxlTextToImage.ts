@@ -1,6 +1,7 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from './generationSettings';
+import type { GenerationSettings } from '../recipe';
+import type { Phase } from './phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { TorchGenerator } from '../random/torchGenerator';
@@ -10,8 +11,6 @@ import { denoise, type StepInfo } from './denoiseLoop';
 import { encodeSdxlPrompts } from './sdxlPromptEncoding';
 import { UnetRunner } from './unetRunner';
 import { validateSettings } from './generationSettings';
-
-export type Phase = 'load' | 'encode' | 'denoise' | 'decode';
 
 export interface PipelineHooks {
   signal?: AbortSignal;

@@ -1,11 +1,9 @@
 import type { EngineToHost, JobRequest } from '../../protocol/engineProtocol';
 import type { Engine } from '../engine';
-import type { Phase } from '../pipelines/sdxlTextToImage';
-import type { ModelFolder } from '../models/modelFolder';
+import type { Phase } from '../pipelines/phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
-import { resolveSettings } from '../pipelines/generationSettings';
 import { StepRate } from './stepRate';
 
 export interface JobContext {
@@ -39,7 +37,6 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     const { folder } = await engine.model(job.modelDir);
     modelLoaded = true;
     const family: PreviewFamily = folder.family === 'sd' ? 'sd15' : 'sdxl';
-    const latentShape = previewShape(job, folder);
     const rate = new StepRate();
     const image = await engine.generate(
       { ...job.settings, modelDir: job.modelDir },
@@ -51,12 +48,11 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
           send({ type: 'phase', jobId, phase });
           send({ type: 'state', state: { kind: 'running', jobId, phase, provider: context.provider() } });
         },
-        onStep: ({ step, total, stepMs, latents }) => {
+        onStep: ({ step, total, stepMs, latentShape, denoised }) => {
           send({ type: 'progress', jobId, step, total, ...rate.step(stepMs, step, total) });
           send({ type: 'state', state: { kind: 'running', jobId, phase, step, total, provider: context.provider() } });
           if (context.previewEvery > 0 && step % context.previewEvery === 0) {
-            // The preview's pixels are taken now: the scheduler may reuse the latents' buffer.
-            const preview = latentPreview(latents, latentShape, family);
+            const preview = latentPreview(denoised(), latentShape, family);
             previews.push(
               encodePreviewPng(preview).then(
                 (png) => send({ type: 'preview', jobId, step, png, width: preview.width, height: preview.height }),
@@ -84,13 +80,6 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     send(endOfFailedJob(jobId, error));
   }
   return modelLoaded;
-}
-
-/** The pipeline's latent shape, [1, C, H/f, W/f], for the size the job will resolve to. */
-function previewShape(job: JobRequest, folder: ModelFolder): number[] {
-  const { width, height } = resolveSettings(job.settings, folder);
-  const factor = folder.vae.scaleFactor;
-  return [1, folder.unet.inChannels, height / factor, width / factor];
 }
 
 function endOfFailedJob(jobId: string, error: unknown): EngineToHost {

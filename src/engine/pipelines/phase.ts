@@ -1,0 +1,2 @@
+/** The parts of a job, in order, as progress reports name them. */
+export type Phase = 'load' | 'encode' | 'denoise' | 'decode';
