@@ -9,7 +9,7 @@ import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
 import { randomSeed } from '../engine/pipelines/generationSettings';
-import { PROVIDER_CHOICES } from '../engine/runtime/providers';
+import { PROVIDER_CHOICES } from '../engine/runtime/providerChoice';
 import {
   extensionOf,
   formatFromPath,

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { ComponentName } from '../engine/models/modelFolder';
 import { readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
 import { defaultSampler } from '../engine/pipelines/generationSettings';
-import { autoProviderOrder, bundledProviders, createSession, type ProviderName } from '../engine/runtime/providers';
+import type { ProviderName } from '../engine/runtime/providerChoice';
+import { autoProviderOrder, bundledProviders, createSession } from '../engine/runtime/providers';
 import { SessionSignature } from '../engine/runtime/sessionSignature';
 import { UsageError } from './usageError';
 

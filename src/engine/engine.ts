@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import type { ProviderChoice } from './runtime/providers';
-import type { Recipe } from './recipe';
+import type { ProviderChoice } from './runtime/providerChoice';
+import type { GenerationSettings, Recipe } from './recipe';
 import { decodedToRgb } from './image/postprocess';
 import { readModelFolder, type ModelFolder } from './models/modelFolder';
-import { resolveSettings, type GenerationSettings } from './pipelines/generationSettings';
+import { resolveSettings } from './pipelines/generationSettings';
 import { sdxlTextToImage, type PipelineHooks, type PipelineResult } from './pipelines/sdxlTextToImage';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';

@@ -26,3 +26,6 @@ export interface Recipe {
   timestepSpacing: TimestepSpacing | null;
   seed: number;
 }
+
+/** What one image needs besides the model: a recipe without its bookkeeping fields. */
+export type GenerationSettings = Omit<Recipe, 'version' | 'model'>;

@@ -1,7 +1,8 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
-import { createSession, providerCandidates, type ProviderChoice, type ProviderName } from './providers';
+import type { ProviderChoice, ProviderName } from './providerChoice';
+import { createSession, providerCandidates } from './providers';
 import { SessionSignature } from './sessionSignature';
 
 export interface LoadedComponent {

@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { env, InferenceSession, listSupportedBackends } from 'onnxruntime-node';
 import { EngineError } from '../errors';
+import type { ProviderChoice, ProviderName } from './providerChoice';
 
-export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
-export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
-export type ProviderName = Exclude<ProviderChoice, 'auto'>;
 
 export interface ProviderFailure {
   provider: ProviderName;

@@ -1,5 +1,5 @@
 import type { EngineConfig, EngineToHost, JobRequest } from '../../protocol/engineProtocol';
-import type { ProviderName } from '../runtime/providers';
+import type { ProviderName } from '../runtime/providerChoice';
 import { Engine } from '../engine';
 import { runJob } from './runJob';
 import { TokenCounter } from './tokenCounter';

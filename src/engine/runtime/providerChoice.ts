@@ -1,0 +1,3 @@
+export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+export type ProviderName = Exclude<ProviderChoice, 'auto'>;
