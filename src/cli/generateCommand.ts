@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
@@ -34,6 +35,9 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR --prompt TEXT --
   --provider P               ${PROVIDER_CHOICES.join('|')} (default auto)
   --format F                 ${IMAGE_FORMATS.join('|')} (default: from --out, else png)
   --low-memory               load each model part only while it runs
+  --init-image FILE          image-to-image: start from this image (PNG, JPEG, WebP, …);
+                             size defaults to the image's own, rounded down to the UNet's multiple
+  --strength S               with --init-image: how far to move from it, above 0 and at most 1 (default 0.5)
   --recipe IMAGE             start from the recipe stored in an image this tool made
                              (options given explicitly override it)`;
 
@@ -60,6 +64,8 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       out: { type: 'string' },
       'low-memory': { type: 'boolean' },
       recipe: { type: 'string' },
+      'init-image': { type: 'string' },
+      strength: { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError('--model DIR is required.');
@@ -73,6 +79,18 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   const toFolder = isFolderTarget(out);
   const format: ImageFormat = parseChoice('format', values.format, IMAGE_FORMATS) ?? (toFolder ? undefined : formatFromPath(out)) ?? 'png';
   const firstSeed = parseNumber('seed', values.seed, true) ?? base?.seed ?? randomSeed();
+  const initImage = values['init-image'] ?? base?.initImage;
+  const strength = parseNumber('strength', values.strength, false) ?? base?.strength;
+  if (values.strength !== undefined && initImage === undefined) {
+    throw new UsageError('--strength needs --init-image FILE.');
+  }
+  if (initImage !== undefined && !toFolder) {
+    for (let i = 0; i < batch; i++) {
+      if (resolve(numberedFile(out, i)) === resolve(initImage)) {
+        throw new UsageError(`--out would overwrite the input image ${initImage}; write elsewhere.`);
+      }
+    }
+  }
 
   const request = {
     modelDir: values.model,
@@ -86,6 +104,8 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     karras: values.karras ?? base?.karras,
     timestepSpacing:
       parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing ?? null,
+    initImage,
+    strength,
   };
   const engine = new Engine({
     provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',

@@ -2,9 +2,12 @@ import { resolve } from 'node:path';
 import type { ProviderChoice } from './runtime/providerChoice';
 import type { GenerationSettings, Recipe } from './recipe';
 import { decodedToRgb } from './image/postprocess';
+import { readImageSize } from './image/readInputImage';
 import { readModelFolder, type ModelFolder } from './models/modelFolder';
 import { resolveSettings } from './pipelines/generationSettings';
-import { sdxlTextToImage, type PipelineHooks, type PipelineResult } from './pipelines/sdxlTextToImage';
+import { sdxlImageToImage } from './pipelines/sdxlImageToImage';
+import type { PipelineHooks, PipelineResult } from './pipelines/sdxlStages';
+import { sdxlTextToImage } from './pipelines/sdxlTextToImage';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
 
@@ -15,6 +18,7 @@ export interface EngineOptions {
   events?: SessionEvents;
 }
 
+/** With `initImage` (a path the engine reads) it is image-to-image, recorded in the recipe as given. */
 export interface GenerateRequest extends Partial<GenerationSettings> {
   modelDir: string;
   prompt: string;
@@ -60,8 +64,11 @@ export class Engine {
     const { modelDir, ...partial } = request;
     hooks.onPhase?.('load');
     const loaded = await this.model(modelDir);
-    const settings = resolveSettings(partial, loaded.folder);
-    const result = await sdxlTextToImage(loaded.sessions, loaded.tokenizers, settings, hooks);
+    // The image's size is read first: it is the default size, and a bad file fails before any model runs.
+    const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
+    const settings = resolveSettings(partial, loaded.folder, imageSize);
+    const pipeline = settings.initImage === undefined ? sdxlTextToImage : sdxlImageToImage;
+    const result = await pipeline(loaded.sessions, loaded.tokenizers, settings, hooks);
     return {
       ...result,
       recipe: { version: 1, model: loaded.folder.name, ...settings },

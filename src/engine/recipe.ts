@@ -25,6 +25,10 @@ export interface Recipe {
   /** null: the spacing of the model's scheduler_config.json. */
   timestepSpacing: TimestepSpacing | null;
   seed: number;
+  /** Image-to-image: the input image's file name or path as the user gave it (absent for text-to-image). */
+  initImage?: string;
+  /** Image-to-image: the share of the denoising steps run on the noised input, in (0, 1]; the larger, the less of the input survives. */
+  strength?: number;
 }
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */

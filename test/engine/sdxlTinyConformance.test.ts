@@ -1,40 +1,15 @@
 // The whole SDXL text-to-image pipeline against diffusers' own outputs on the shared tiny
 // SDXL (../shared/reference/sdxl-tiny): tolerances are the fixture's (latents and float
 // image 1e-3 max abs, uint8 within 1).
-import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import sharp from 'sharp';
-import type { SamplerName } from '../../src/engine/recipe';
 import { Engine } from '../../src/engine/engine';
-import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
-import { maxAbsDiff, readNpy } from '../support/npy';
-import { readReferenceJson, referenceDir, skipWithoutShared } from '../support/shared';
-
-interface FixtureCase {
-  id: string;
-  pipeline: string;
-  prompt: string;
-  negative_prompt: string | null;
-  height: number;
-  width: number;
-  num_inference_steps: number;
-  guidance_scale: number;
-  seed: number;
-  scheduler: { class_name: string; overrides: Record<string, unknown> };
-}
-
-const SAMPLER_OF_CLASS: Record<string, SamplerName> = {
-  EulerDiscreteScheduler: 'euler',
-  EulerAncestralDiscreteScheduler: 'euler-a',
-  DDIMScheduler: 'ddim',
-  DPMSolverMultistepScheduler: 'dpmpp-2m',
-};
+import { assertMatchesCase, fixtureDir as fixture, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
+import { readReferenceJson, skipWithoutShared } from '../support/shared';
 
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
-const fixture = join(referenceDir, 'sdxl-tiny');
 
 function cases(): FixtureCase[] {
   if (skip) return [];
@@ -58,26 +33,7 @@ async function check(engine: Engine, modelDir: string, c: FixtureCase): Promise<
     karras: overrides.use_karras_sigmas === true,
     timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
   });
-  const caseDir = join(fixture, 'cases', c.id);
-  const latents = readNpy(join(caseDir, 'latents.npy'));
-  assert.deepEqual(image.latentShape, latents.shape);
-  const latentError = maxAbsDiff(image.latents, latents.data);
-  assert.ok(latentError < 1e-3, `${c.id}: latents differ by ${latentError}`);
-
-  const expectedFloat = readNpy(join(caseDir, 'image.npy'));
-  const floatError = maxAbsDiff(decodedToFloatHwc(image.decoded, c.width, c.height), expectedFloat.data);
-  assert.ok(floatError < 1e-3, `${c.id}: float image differs by ${floatError}`);
-
-  const png = await sharp(join(caseDir, 'image.png')).raw().toBuffer();
-  let off = 0;
-  let worst = 0;
-  for (let i = 0; i < png.length; i++) {
-    const d = Math.abs(png[i] - image.rgb[i]);
-    worst = Math.max(worst, d);
-    if (d > 0) off++;
-  }
-  assert.ok(worst <= 1, `${c.id}: uint8 image differs by up to ${worst}`);
-  assert.ok(off <= png.length * 0.005, `${c.id}: ${off} uint8 values differ`);
+  await assertMatchesCase(image, c.id);
 }
 
 describe('SDXL text-to-image matches diffusers on sdxl-tiny', { skip }, () => {

@@ -24,6 +24,8 @@ export function formatA1111Parameters(recipe: Recipe): string {
     ['Size', `${recipe.width}x${recipe.height}`],
     ['Model', recipe.model],
   ];
+  // A1111 writes it for img2img only, after the model.
+  if (recipe.strength !== undefined) params.push(['Denoising strength', recipe.strength]);
   const line = params.map(([key, value]) => `${key}: ${quote(String(value))}`).join(', ');
   const negative = recipe.negativePrompt ? `\nNegative prompt: ${recipe.negativePrompt}` : '';
   return `${recipe.prompt}${negative}\n${line}`.trim();

@@ -30,6 +30,9 @@ function knownFields(recipe: Recipe): Recipe {
     karras: recipe.karras,
     timestepSpacing: recipe.timestepSpacing,
     seed: recipe.seed,
+    // Text-to-image recipes stay without these keys, byte for byte as before.
+    ...(recipe.initImage !== undefined ? { initImage: recipe.initImage } : {}),
+    ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
   };
 }
 
@@ -68,6 +71,13 @@ export function parseRecipe(json: string): Recipe {
   }
   // Seeds travel as JSON numbers, exact only up to 2^53 - 1.
   if (!Number.isSafeInteger(r.seed) || (r.seed as number) < 0) fail('seed', 'a whole number from 0 to 2^53 - 1');
+  if (r.initImage !== undefined && (typeof r.initImage !== 'string' || r.initImage === '')) {
+    fail('initImage', 'a non-empty string when present');
+  }
+  if (r.strength !== undefined) {
+    if (r.initImage === undefined) fail('strength', 'absent without initImage');
+    if (typeof r.strength !== 'number' || !(r.strength > 0 && r.strength <= 1)) fail('strength', 'a number above 0 and at most 1');
+  }
   return knownFields(r as unknown as Recipe);
 }
 

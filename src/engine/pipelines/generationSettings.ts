@@ -8,6 +8,8 @@ const MAX_SEED = 2 ** 53 - 1;
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
 const DEFAULT_STEPS = 30;
 const DEFAULT_GUIDANCE = 5;
+/** Halfway between keeping the input image and ignoring it; diffusers' SDXL img2img default of 0.3 changes little. */
+const DEFAULT_STRENGTH = 0.5;
 
 /** diffusers class names in scheduler_config.json → our sampler names. */
 const SAMPLER_BY_CLASS: Record<string, SamplerName> = {
@@ -60,25 +62,48 @@ export function validateSettings(settings: GenerationSettings, model: ModelFolde
       'bad-request',
     );
   }
+  if (settings.strength !== undefined) {
+    if (settings.initImage === undefined) {
+      throw new EngineError('strength applies only to image-to-image; give an input image too.', 'bad-request');
+    }
+    if (!Number.isFinite(settings.strength) || settings.strength <= 0 || settings.strength > 1) {
+      throw new EngineError(
+        `strength must be a number above 0 and at most 1, got ${settings.strength}.`,
+        'bad-request',
+      );
+    }
+  }
 }
 
-/** The settings a request leaves out, from the model: its trained size and its own sampler. */
+/**
+ * The settings a request leaves out, from the model: its trained size and its own sampler.
+ * With an input image the size defaults to the image's own, rounded down to the UNet's multiple.
+ */
 export function resolveSettings(
   request: Partial<GenerationSettings> & { prompt: string },
   model: ModelFolder,
+  inputImageSize?: { width: number; height: number },
 ): GenerationSettings {
   const trainedSize = (model.unet.sampleSize ?? 128) * model.vae.scaleFactor;
+  const multiple = sizeMultiple(model);
+  // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
+  const fit = (pixels: number) => Math.max(multiple, Math.floor(pixels / multiple) * multiple);
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? null,
-    width: request.width ?? trainedSize,
-    height: request.height ?? trainedSize,
+    width: request.width ?? (inputImageSize ? fit(inputImageSize.width) : trainedSize),
+    height: request.height ?? (inputImageSize ? fit(inputImageSize.height) : trainedSize),
     steps: request.steps ?? DEFAULT_STEPS,
     guidance: request.guidance ?? DEFAULT_GUIDANCE,
     sampler: request.sampler ?? defaultSampler(model),
     karras: request.karras ?? false,
     timestepSpacing: request.timestepSpacing ?? null,
     seed: request.seed ?? randomSeed(),
+    // A strength without an image is kept, so that validateSettings rejects it instead of ignoring it.
+    ...(request.strength !== undefined ? { strength: request.strength } : {}),
+    ...(request.initImage !== undefined
+      ? { initImage: request.initImage, strength: request.strength ?? DEFAULT_STRENGTH }
+      : {}),
   };
 }
 

@@ -1,0 +1,146 @@
+import type { ClipTokenizer } from '../text/clipTokenizer';
+import type { ModelSessions } from '../runtime/modelSessions';
+import type { GenerationSettings } from '../recipe';
+import { EngineError, throwIfAborted } from '../errors';
+import { findNonFinite } from '../image/postprocess';
+import { readInputImage } from '../image/readInputImage';
+import { TorchGenerator } from '../random/torchGenerator';
+import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
+import type { Scheduler } from '../schedulers/scheduler';
+import { validateSettings } from './generationSettings';
+import {
+  decodeLatents,
+  denoiseSdxl,
+  encodeConditioning,
+  jobScheduler,
+  type PipelineHooks,
+  type PipelineResult,
+} from './sdxlStages';
+
+/**
+ * diffusers StableDiffusionXLImg2ImgPipeline.__call__ (requires_aesthetics_score false, no
+ * denoising_start) with a CPU torch.Generator, batch 1: the input image's latents, noised to
+ * the strength's first timestep, are denoised by the remaining steps.
+ */
+export async function sdxlImageToImage(
+  sessions: ModelSessions,
+  tokenizers: [ClipTokenizer, ClipTokenizer],
+  settings: GenerationSettings,
+  hooks: PipelineHooks = {},
+): Promise<PipelineResult> {
+  const model = sessions.model;
+  validateSettings(settings, model);
+  const { initImage, strength } = settings;
+  if (initImage === undefined || strength === undefined) {
+    throw new EngineError('Image-to-image needs an input image and a strength.', 'bad-request');
+  }
+  if (!model.onnx.vae_encoder) {
+    throw new EngineError(
+      `Image-to-image needs a VAE encoder, and ${model.dir} has no vae_encoder/model.onnx.`,
+      'model-folder',
+    );
+  }
+  const scheduler = jobScheduler(settings, model.schedulerConfig);
+  const beginIndex = firstStepIndex(settings.steps, strength) * scheduler.order;
+  const conditioning = await encodeConditioning(sessions, tokenizers, settings, hooks);
+
+  const generator = new TorchGenerator(settings.seed);
+  const start = await noisedImageLatents(sessions, initImage, settings, { scheduler, beginIndex, generator }, hooks.signal);
+
+  const latentShape = start.shape;
+  const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex };
+  const latents = await denoiseSdxl(sessions, start.latents, job, hooks);
+  hooks.onPhase?.('decode');
+  const decoded = await decodeLatents(sessions, latents, latentShape);
+  return { latents, latentShape, decoded };
+}
+
+/**
+ * diffusers' get_timesteps: `init_timestep = min(int(steps · strength), steps)`,
+ * `t_start = max(steps − init_timestep, 0)`. Throws where no step would run, which diffusers
+ * also refuses rather than returning the input unchanged.
+ */
+export function firstStepIndex(steps: number, strength: number): number {
+  const initTimestep = Math.min(Math.trunc(steps * strength), steps);
+  if (initTimestep < 1) {
+    throw new EngineError(
+      `strength ${strength} of ${steps} steps leaves no denoising step (steps × strength must be at least 1); raise the strength or the steps.`,
+      'bad-request',
+    );
+  }
+  return Math.max(steps - initTimestep, 0);
+}
+
+/**
+ * diffusers' prepare_latents: the input image at the job's size, encoded, then
+ * `scheduler.add_noise(init_latents, randn, timesteps[begin])` with the begin index set first,
+ * so that add_noise and the first step use the same noise level.
+ */
+export async function noisedImageLatents(
+  sessions: ModelSessions,
+  path: string,
+  size: { width: number; height: number },
+  start: { scheduler: Scheduler; beginIndex: number; generator: TorchGenerator },
+  signal?: AbortSignal,
+): Promise<{ latents: Float32Array; shape: number[] }> {
+  const { scheduler, beginIndex, generator } = start;
+  const pixels = await readInputImage(path, size.width, size.height);
+  throwIfAborted(signal);
+  const image = await encodeImage(sessions, pixels, [1, 3, size.height, size.width], generator);
+  throwIfAborted(signal);
+  scheduler.setBeginIndex(beginIndex);
+  const noise = generator.randn(image.shape);
+  return { latents: scheduler.addNoise(image.latents, noise, scheduler.timesteps[beginIndex]), shape: image.shape };
+}
+
+/**
+ * The VAE encoder's latents × scaling_factor (diffusers' prepare_latents). Exports that return
+ * `latent_sample` give the posterior mean, used as is; Optimum >= 1.23 returns
+ * `latent_parameters` (mean ‖ logvar), sampled from the job's generator as diffusers does.
+ */
+async function encodeImage(
+  sessions: ModelSessions,
+  pixels: Float32Array,
+  imageShape: number[],
+  generator: TorchGenerator,
+): Promise<{ latents: Float32Array; shape: number[] }> {
+  const vae = sessions.model.vae;
+  const encoder = await sessions.get('vae_encoder');
+  const signature = encoder.signature;
+  const output = signature.outputs.has('latent_parameters') ? 'latent_parameters' : 'latent_sample';
+  signature.output(output);
+  const result = await encoder.session.run({ sample: floatTensor(signature.input('sample'), pixels, imageShape) }, [output]);
+  const values = tensorToFloat32(result[output], `vae_encoder ${output}`);
+  await sessions.done('vae_encoder');
+  if (findNonFinite(values) >= 0) {
+    throw new EngineError(
+      'The VAE encoder produced NaN or infinite values: the SDXL VAE overflows in float16. Use the fp16-fix VAE (madebyollin/sdxl-vae-fp16-fix) or a float32 vae_encoder.',
+      'non-finite',
+    );
+  }
+  const [, channels, height, width] = result[output].dims.map(Number);
+  const latentChannels = output === 'latent_parameters' ? channels / 2 : channels;
+  const shape = [1, latentChannels, height, width];
+  const mean = output === 'latent_parameters' ? samplePosterior(values, shape, generator) : values;
+  const scale = Math.fround(vae.scalingFactor);
+  const latents = new Float32Array(mean.length);
+  // The inverse of decodeLatents: (x − shift_factor) · scaling_factor, in float32 like torch.
+  for (let i = 0; i < latents.length; i++) latents[i] = Math.fround((mean[i] - vae.shiftFactor) * scale);
+  return { latents, shape };
+}
+
+/**
+ * diffusers/models/autoencoders/vae.py DiagonalGaussianDistribution.sample:
+ * mean + exp(0.5 · clamp(logvar, −30, 20)) · randn, each op rounded to float32 as torch does.
+ */
+function samplePosterior(parameters: Float32Array, shape: number[], generator: TorchGenerator): Float32Array {
+  const size = parameters.length / 2;
+  const noise = generator.randn(shape);
+  const sample = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const logvar = Math.min(Math.max(parameters[size + i], -30), 20);
+    const std = Math.fround(Math.exp(Math.fround(0.5 * logvar)));
+    sample[i] = parameters[i] + Math.fround(std * noise[i]);
+  }
+  return sample;
+}
