@@ -43,6 +43,23 @@ describe('MT19937', () => {
     // C++11 [rand.predef] pins the 10000th output of a default-seeded std::mt19937.
     assert.equal(mt.nextUint32(), 4123659995);
   });
+
+  test('fill writes the outputs nextUint32 returns, across twists and mixed with single draws', () => {
+    const single = new MT19937(5489);
+    const expected = Uint32Array.from({ length: 2000 }, () => single.nextUint32());
+    const bulk = new MT19937(5489);
+    const out = new Uint32Array(2000);
+    // Chunks that start mid-state, end exactly on a twist (624) and span several twists.
+    out[0] = bulk.nextUint32();
+    bulk.fill(out, 1, 624);
+    bulk.fill(out, 624, 625);
+    out[625] = bulk.nextUint32();
+    bulk.fill(out, 626, 2000);
+    assert.deepEqual(out, expected);
+    // An empty range draws nothing.
+    bulk.fill(out, 5, 5);
+    assert.equal(bulk.nextUint32(), single.nextUint32());
+  });
 });
 
 describe('TorchGenerator', () => {

@@ -381,6 +381,25 @@ describe('step formulas, computed by hand', () => {
     }
   });
 
+  test('every step returns a new array that later steps leave as it was', () => {
+    // DPM-Solver++ reuses the buffer of the prediction leaving its history, which must never
+    // be one a caller holds.
+    for (const name of SAMPLERS) {
+      const scheduler = createScheduler(name, name === 'lcm' ? { ...SDXL_CONFIG, set_alpha_to_one: true } : SDXL_CONFIG);
+      scheduler.setTimesteps(6);
+      const generator = new TorchGenerator(0);
+      const returned: [Float32Array, Float32Array][] = [];
+      let latents: Float32Array = SAMPLE;
+      for (const t of scheduler.timesteps) {
+        const next = scheduler.step(OUTPUT, t, scheduler.scaleModelInput(latents, t), generator, SHAPE);
+        assert.ok(next !== latents && next !== OUTPUT, `${name}: step returned one of its inputs`);
+        returned.push([next, next.slice()]);
+        latents = next;
+      }
+      for (const [array, copy] of returned) assert.deepEqual(array, copy, `${name}: a later step changed a result`);
+    }
+  });
+
   test('image-to-image: add_noise at the begin index, then the loop starts there', () => {
     const noise = Float32Array.of(0.5, 1, -1);
     const euler = createScheduler('euler', SDXL_CONFIG);

@@ -24,20 +24,46 @@ export class MT19937 {
   /** The next 32-bit output, as a non-negative number. */
   nextUint32(): number {
     if (this.index === N) this.twist();
-    let y = this.state[this.index++];
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    return temper(this.state[this.index++]) >>> 0;
   }
 
+  /**
+   * Writes the next `end - start` outputs to out[start..end), the values as many nextUint32
+   * calls return. Bulk draws (randn's uniforms) skip the per-output call and state checks.
+   */
+  fill(out: Uint32Array, start: number, end: number): void {
+    const mt = this.state;
+    let k = start;
+    while (k < end) {
+      if (this.index === N) this.twist();
+      let i = this.index;
+      const stop = Math.min(end, k + N - i);
+      while (k < stop) out[k++] = temper(mt[i++]);
+      this.index = i;
+    }
+  }
+
+  /** Regenerates all N words; the wrap-around at (i + 1) and (i + M) mod N is split into three loops. */
   private twist(): void {
     const mt = this.state;
-    for (let i = 0; i < N; i++) {
-      const y = (mt[i] & UPPER_MASK) | (mt[(i + 1) % N] & LOWER_MASK);
-      mt[i] = mt[(i + M) % N] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
+    let i = 0;
+    for (; i < N - M; i++) mt[i] = mt[i + M] ^ mix(mt[i], mt[i + 1]);
+    for (; i < N - 1; i++) mt[i] = mt[i + M - N] ^ mix(mt[i], mt[i + 1]);
+    mt[N - 1] = mt[M - 1] ^ mix(mt[N - 1], mt[0]);
     this.index = 0;
   }
+}
+
+/** The twist of one word from its own upper bit and the next word's lower bits (int32 result). */
+function mix(word: number, next: number): number {
+  const y = (word & UPPER_MASK) | (next & LOWER_MASK);
+  return (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+}
+
+/** MT19937's output tempering, as an int32 with the same bits as the uint32 output. */
+function temper(y: number): number {
+  y ^= y >>> 11;
+  y ^= (y << 7) & 0x9d2c5680;
+  y ^= (y << 15) & 0xefc60000;
+  return y ^ (y >>> 18);
 }

@@ -44,23 +44,23 @@ export class TorchGenerator {
     return out;
   }
 
-  /** normal_fill: all uniforms first, then Box–Muller per 16-block pairing element j with j + 8. */
+  /**
+   * normal_fill: all uniforms first, then Box–Muller per 16-block pairing element j with j + 8.
+   * The raw 32-bit draws go straight into the output's bytes, and each block reads its 16 draws
+   * before it overwrites them with normals.
+   */
   private normalFill(data: Float32Array): void {
     const size = data.length;
-    for (let i = 0; i < size; i++) data[i] = this.uniformFloat();
-    for (let i = 0; i + BLOCK <= size; i += BLOCK) boxMuller16(data, i);
+    const draws = new Uint32Array(data.buffer, data.byteOffset, size);
+    this.engine.fill(draws, 0, size);
+    for (let i = 0; i + BLOCK <= size; i += BLOCK) boxMuller16(draws, data, i);
     if (size % BLOCK !== 0) {
       // torch redraws the whole last block rather than transforming a ragged tail, so the
       // tail's first uniforms are discarded and 16 more are consumed.
       const start = size - BLOCK;
-      for (let i = start; i < size; i++) data[i] = this.uniformFloat();
-      boxMuller16(data, start);
+      this.engine.fill(draws, start, size);
+      boxMuller16(draws, data, start);
     }
-  }
-
-  /** uniform_real_distribution<float>: the low 24 bits of one 32-bit draw. */
-  private uniformFloat(): number {
-    return (this.engine.nextUint32() & 0xffffff) * TWO_POW_MINUS_24;
   }
 
   /** uniform_real_distribution<double>: the low 53 bits of random64(), whose first draw is the high word. */
@@ -88,21 +88,34 @@ export class TorchGenerator {
 
 const f = Math.fround;
 const TWO_PI_F = f(TWO_PI);
+const TWO_POW_24 = 2 ** 24;
 const sinCos = new Float64Array(2);
 
 /**
  * normal_fill_16_AVX2, which x86-64 builds of torch use for float32 (AVX-512 CPUs are routed to
- * it too). Its log and sincos are float32 Cephes polynomials, not libm, so libm here would be
- * off by an ulp in about a third of the values.
+ * it too), from the 16 raw draws at draws[offset..offset + 16) to normals in data at the same
+ * place (the two may share memory). Its log and sincos are float32 Cephes polynomials, not libm,
+ * so libm here would be off by an ulp in about a third of the values.
  */
-function boxMuller16(data: Float32Array, offset: number): void {
+function boxMuller16(draws: Uint32Array, data: Float32Array, offset: number): void {
   for (let j = offset; j < offset + 8; j++) {
-    const radius = f(Math.sqrt(-2 * logf(1 - data[j])));
-    sinCosf(f(TWO_PI_F * data[j + 8]));
+    // uniform_real_distribution<float> is the low 24 bits k of a draw times 2^-24, so the radius
+    // takes the log of 1 - u = (2^24 - k)·2^-24, exactly.
+    const radius = f(Math.sqrt(-2 * logf(TWO_POW_24 - (draws[j] & 0xffffff))));
+    sinCosf(f(TWO_PI_F * ((draws[j + 8] & 0xffffff) * TWO_POW_MINUS_24)));
     data[j] = radius * sinCos[1];
     data[j + 8] = radius * sinCos[0];
   }
 }
+
+// The polynomials below evaluate f(a * b + c) where torch's build contracts a float multiply
+// and add into an FMA: a*b is exact in a double, so this is one rounding of the exact a*b + c
+// unless the double sum lands exactly on a float tie; across all 2^24 inputs logf and sinCosf
+// can receive that never happens (checked exhaustively against a TwoSum-corrected FMA). It is
+// written out rather than called as a helper, whose inlined copies would use up V8's inlining
+// budget and leave logf a real call in boxMuller16's loop. Branches on the data would
+// mispredict about half the time, so the per-lane choices of log256_ps and sincos256_ps are
+// arithmetic here, as they are masks in the vector code.
 
 const SQRT_HALF = f(0.707106781186547524);
 const LOG_P0 = f(7.0376836292e-2);
@@ -116,40 +129,35 @@ const LOG_P7 = f(-2.4999993993e-1);
 const LOG_P8 = f(3.3333331174e-1);
 const LOG_Q1 = f(-2.1219444e-4);
 const LOG_Q2 = f(0.693359375);
-const bitsF32 = new Float32Array(1);
-const bitsI32 = new Int32Array(bitsF32.buffer);
+/** 2^-n for the bit lengths n of logf's inputs. */
+const INVERSE_POWERS_OF_TWO = Float64Array.from({ length: 26 }, (_, n) => 2 ** -n);
 
 /**
- * log256_ps for one lane. Inputs are 1 - uniform, in [2^-24, 1], so its clamp of denormals and
- * NaN for x <= 0 never apply. torch compiles it with FMA contraction, hence the fmaf calls
- * exactly where GCC fuses a multiply into the add that consumes it.
+ * log256_ps for one lane, of m·2^-24 for an integer m in [1, 2^24]: the inputs 1 - uniform, so
+ * its clamp of denormals and NaN for x <= 0 never apply. The exponent and mantissa it reads from
+ * the float's bits come from m's bit length instead.
  */
-function logf(value: number): number {
-  bitsF32[0] = value;
-  const bits = bitsI32[0];
-  let e = (bits >>> 23) - 126;
-  bitsI32[0] = (bits & 0x807fffff) | 0x3f000000;
-  let x = bitsF32[0];
-  // Exact in float: x is in [0.5, 1).
-  if (x < SQRT_HALF) {
-    e -= 1;
-    x = x + x - 1;
-  } else {
-    x -= 1;
-  }
+function logf(m: number): number {
+  // m·2^-24 = x·2^e with x in [0.5, 1), exactly.
+  const bitLength = 32 - Math.clz32(m);
+  let x = m * INVERSE_POWERS_OF_TWO[bitLength];
+  // Below sqrt(1/2), x becomes 2x - 1 and e drops by one; x - 1 otherwise. Exact in float.
+  const below = +(x < SQRT_HALF);
+  const e = bitLength - 24 - below;
+  x = x * (1 + below) - 1;
   const z = f(x * x);
-  let y = fmaf(LOG_P0, x, LOG_P1);
-  y = fmaf(y, x, LOG_P2);
-  y = fmaf(y, x, LOG_P3);
-  y = fmaf(y, x, LOG_P4);
-  y = fmaf(y, x, LOG_P5);
-  y = fmaf(y, x, LOG_P6);
-  y = fmaf(y, x, LOG_P7);
-  y = fmaf(y, x, LOG_P8);
+  let y = f(LOG_P0 * x + LOG_P1);
+  y = f(y * x + LOG_P2);
+  y = f(y * x + LOG_P3);
+  y = f(y * x + LOG_P4);
+  y = f(y * x + LOG_P5);
+  y = f(y * x + LOG_P6);
+  y = f(y * x + LOG_P7);
+  y = f(y * x + LOG_P8);
   y = f(y * x);
-  y = fmaf(y, z, f(e * LOG_Q1));
+  y = f(y * z + f(e * LOG_Q1));
   y = f(y - z * 0.5);
-  return fmaf(e, LOG_Q2, f(x + y));
+  return f(e * LOG_Q2 + f(x + y));
 }
 
 const FOUR_OVER_PI = f(1.27323954473516);
@@ -162,34 +170,29 @@ const SIN_P2 = f(-1.6666654611e-1);
 const COS_P0 = f(2.443315711809948e-5);
 const COS_P1 = f(-1.388731625493765e-3);
 const COS_P2 = f(4.166664568298827e-2);
+/** The two polynomials of the reduced angle, [sine, cosine], indexed by whether the octant swaps them. */
+const polynomials = new Float64Array(2);
 
 /** sincos256_ps for one lane and x >= 0 (theta = 2π·u): writes sinCos[0] = sin, sinCos[1] = cos. */
 function sinCosf(x: number): void {
-  const octant = (Math.trunc(f(x * FOUR_OVER_PI)) + 1) & ~1;
-  x = fmaf(octant, MINUS_DP1, x);
-  x = fmaf(octant, MINUS_DP2, x);
-  x = fmaf(octant, MINUS_DP3, x);
+  // x·4/π is in [0, 8], so | 0 truncates it like the vector code's cvttps.
+  const octant = ((f(x * FOUR_OVER_PI) | 0) + 1) & ~1;
+  // The first two steps of the Cody–Waite reduction are exact in float, so they skip the
+  // rounding (octant·DP1 lies within a factor of two of x; the DP2 step checked over all inputs).
+  x = octant * MINUS_DP1 + x;
+  x = octant * MINUS_DP2 + x;
+  x = f(octant * MINUS_DP3 + x);
   const z = f(x * x);
 
-  let c = fmaf(fmaf(COS_P0, z, COS_P1), z, COS_P2);
+  let c = f(f(COS_P0 * z + COS_P1) * z + COS_P2);
   c = f(c * z);
-  c = f(fmaf(c, z, -z * 0.5) + 1);
-  let s = fmaf(SIN_P0, z, SIN_P1);
-  s = f(fmaf(s, z, SIN_P2) * z);
-  s = fmaf(s, x, x);
+  polynomials[1] = f(f(c * z + -z * 0.5) + 1);
+  let s = f(SIN_P0 * z + SIN_P1);
+  s = f(f(s * z + SIN_P2) * z);
+  polynomials[0] = f(s * x + x);
 
-  const swapPolynomials = (octant & 2) !== 0;
-  const sin = swapPolynomials ? c : s;
-  const cos = swapPolynomials ? s : c;
-  sinCos[0] = octant & 4 ? -sin : sin;
-  sinCos[1] = (octant - 2) & 4 ? cos : -cos;
-}
-
-/**
- * Float32 fused multiply-add. a*b is exact in a double, so this is one rounding of the exact
- * a*b + c unless the double sum lands exactly on a float tie; across all 2^24 inputs logf and
- * sinCosf can receive that never happens (checked exhaustively against a TwoSum-corrected FMA).
- */
-function fmaf(a: number, b: number, c: number): number {
-  return f(a * b + c);
+  // Octants 2, 3, 6 and 7 swap the polynomials; the signs are factors of ±1, exact like negation.
+  const swap = (octant >> 1) & 1;
+  sinCos[0] = polynomials[swap] * (1 - ((octant & 4) >> 1));
+  sinCos[1] = polynomials[swap ^ 1] * ((((octant - 2) & 4) >> 1) - 1);
 }

@@ -1,34 +1,28 @@
 // Follows diffusers' DDIMScheduler (schedulers/scheduling_ddim.py), eta = 0 as in diffusers pipelines.
 import { alphasCumprod } from './betas';
 import type { Scheduler } from './scheduler';
-import { rejectUnsupported, type DdimConfig, type PredictionType } from './schedulerConfig';
+import { rejectUnsupported, type DdimConfig } from './schedulerConfig';
 import { ddimTimesteps } from './timesteps';
 
 const f32 = Math.fround;
 
-/** x0 and epsilon from the model output, given alpha_prod_t (DDIM paper eq. 12 and the v/sample variants). */
-export function alphaX0Eps(
-  prediction: PredictionType,
-  alphaProd: number,
-): (sample: number, output: number) => readonly [x0: number, eps: number] {
-  const sqrtAlpha = f32(Math.sqrt(alphaProd));
-  const sqrtBeta = f32(Math.sqrt(f32(1 - alphaProd)));
-  switch (prediction) {
-    case 'epsilon':
-      return (sample, output) => [(sample - sqrtBeta * output) / sqrtAlpha, output];
-    case 'sample':
-      return (sample, output) => [output, (sample - sqrtAlpha * output) / sqrtBeta];
-    case 'v_prediction':
-      return (sample, output) => [sqrtAlpha * sample - sqrtBeta * output, sqrtAlpha * output + sqrtBeta * sample];
-  }
+/** sqrt(ᾱ) and sqrt(1 − ᾱ), the signal and noise scales at alpha_prod ᾱ, as float32 0-dim tensors. */
+export function alphaScales(alphaProd: number): readonly [sqrtAlpha: number, sqrtBeta: number] {
+  return [f32(Math.sqrt(alphaProd)), f32(Math.sqrt(f32(1 - alphaProd)))];
+}
+
+/** clip_sample: x0 clamped to [−range, range]; range Infinity leaves every value, −0 and NaN included, as it is. */
+export function clipSample(x0: number, range: number): number {
+  return Math.min(Math.max(x0, -range), range);
 }
 
 /** DDPM's add_noise: sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·noise. */
 export function addAlphaNoise(original: Float32Array, noise: Float32Array, alphaProd: number): Float32Array {
   if (noise.length !== original.length) throw new RangeError('noise and original differ in size');
-  const sqrtAlpha = f32(Math.sqrt(alphaProd));
-  const sqrtBeta = f32(Math.sqrt(f32(1 - alphaProd)));
-  return original.map((x, i) => sqrtAlpha * x + sqrtBeta * noise[i]);
+  const [sqrtAlpha, sqrtBeta] = alphaScales(alphaProd);
+  const noisy = new Float32Array(original.length);
+  for (let k = 0; k < noisy.length; k++) noisy[k] = sqrtAlpha * original[k] + sqrtBeta * noise[k];
+  return noisy;
 }
 
 /** alphas_cumprod[t] for an integer training timestep. */
@@ -74,15 +68,34 @@ export class DDIMScheduler implements Scheduler {
     const prevTimestep = timestep - Math.floor(c.num_train_timesteps / this.numInferenceSteps);
     const alphaProd = alphaAt(this.alphasCumprod, timestep);
     const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep] : this.finalAlphaCumprod;
-    const split = alphaX0Eps(c.prediction_type, alphaProd);
+    const [sqrtAlpha, sqrtBeta] = alphaScales(alphaProd);
     const clip = c.clip_sample ? c.clip_sample_range : Infinity;
-    const sqrtAlphaPrev = f32(Math.sqrt(alphaProdPrev));
     // eta = 0: no variance term, the rest of 1 − ᾱ_prev points along epsilon.
-    const direction = f32(Math.sqrt(f32(1 - alphaProdPrev)));
+    const [sqrtAlphaPrev, direction] = alphaScales(alphaProdPrev);
+    // prev = sqrt(ᾱ_prev)·clip(x0) + sqrt(1 − ᾱ_prev)·eps, with x0 and eps from the model output
+    // (DDIM paper eq. 12 and the v/sample variants), in one pass per prediction type.
     const prev = new Float32Array(sample.length);
-    for (let k = 0; k < prev.length; k++) {
-      const [x0, eps] = split(sample[k], modelOutput[k]);
-      prev[k] = sqrtAlphaPrev * Math.min(Math.max(x0, -clip), clip) + direction * eps;
+    switch (c.prediction_type) {
+      case 'epsilon':
+        for (let k = 0; k < prev.length; k++) {
+          const eps = modelOutput[k];
+          prev[k] = sqrtAlphaPrev * clipSample((sample[k] - sqrtBeta * eps) / sqrtAlpha, clip) + direction * eps;
+        }
+        break;
+      case 'sample':
+        for (let k = 0; k < prev.length; k++) {
+          const x0 = modelOutput[k];
+          prev[k] = sqrtAlphaPrev * clipSample(x0, clip) + direction * ((sample[k] - sqrtAlpha * x0) / sqrtBeta);
+        }
+        break;
+      case 'v_prediction':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const v = modelOutput[k];
+          const x0 = sqrtAlpha * x - sqrtBeta * v;
+          prev[k] = sqrtAlphaPrev * clipSample(x0, clip) + direction * (sqrtAlpha * v + sqrtBeta * x);
+        }
+        break;
     }
     return prev;
   }

@@ -95,14 +95,15 @@ export class DPMSolverMultistepScheduler implements Scheduler {
       i === this.timesteps.length - 1 &&
       (c.euler_at_final || (c.lower_order_final && this.timesteps.length < 15) || c.final_sigmas_type === 'zero');
 
-    const x0 = this.convertModelOutput(modelOutput, sample, this.sigmas[i]);
-    this.modelOutputs.push(x0);
-    if (this.modelOutputs.length > c.solver_order) this.modelOutputs.shift();
-
+    // The prediction about to leave the history lends its buffer to the new one.
+    const history = this.modelOutputs;
+    const evicted = history.length === c.solver_order ? history.shift() : undefined;
+    const x0 = evicted?.length === sample.length ? evicted : new Float64Array(sample.length);
     const prev =
       c.solver_order === 1 || this.lowerOrderNums < 1 || lowerOrderFinal
-        ? this.firstOrderUpdate(x0, sample, i)
-        : this.secondOrderUpdate(sample, i);
+        ? this.firstOrderUpdate(modelOutput, sample, i, x0)
+        : this.secondOrderUpdate(modelOutput, sample, i, x0, history[history.length - 1]);
+    history.push(x0);
     if (this.lowerOrderNums < c.solver_order) this.lowerOrderNums += 1;
     this.index.advance();
     return prev;
@@ -111,45 +112,66 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
     if (noise.length !== original.length) throw new RangeError('noise and original differ in size');
     const { alpha, sigma } = vp(this.sigmas[this.index.forAddNoise(this.timesteps, timestep)]);
-    return original.map((x, k) => alpha * x + sigma * noise[k]);
+    const noisy = new Float32Array(original.length);
+    for (let k = 0; k < noisy.length; k++) noisy[k] = alpha * original[k] + sigma * noise[k];
+    return noisy;
   }
 
-  /** DPM-Solver++ integrates the data prediction: turn any model parameterization into x0. */
-  private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, sigmaValue: number): Float64Array {
-    const { alpha, sigma } = vp(sigmaValue);
-    const x0 = new Float64Array(sample.length);
-    for (let k = 0; k < x0.length; k++) {
-      switch (this.config.prediction_type) {
-        case 'epsilon':
-          x0[k] = (sample[k] - sigma * modelOutput[k]) / alpha;
-          break;
-        case 'sample':
-          x0[k] = modelOutput[k];
-          break;
-        case 'v_prediction':
-          x0[k] = alpha * sample[k] - sigma * modelOutput[k];
-          break;
-      }
-    }
-    return x0;
-  }
+  // DPM-Solver++ integrates the data prediction: each update converts the model output to x0
+  // (written to `x0`, kept for the next step) and moves the sample along it in the same pass.
+  // The loops are spelled out per prediction type so that no branch remains inside them.
 
   /** dpm_solver_first_order_update (equivalent to DDIM); with sigma_t = 0 it returns x0. */
-  private firstOrderUpdate(x0: Float64Array, sample: Float32Array, i: number): Float32Array {
+  private firstOrderUpdate(modelOutput: Float32Array, sample: Float32Array, i: number, x0: Float64Array): Float32Array {
     const t = vp(this.sigmas[i + 1]);
     const s = vp(this.sigmas[i]);
     const h = f32(t.lambda - s.lambda);
     const sampleCoeff = f32(t.sigma / s.sigma);
     const x0Coeff = -f32(t.alpha * f32(f32(Math.exp(-h)) - 1));
-    return sample.map((x, k) => sampleCoeff * x + x0Coeff * x0[k]);
+    const { alpha, sigma } = s;
+    const prev = new Float32Array(sample.length);
+    switch (this.config.prediction_type) {
+      case 'epsilon':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const d = (x - sigma * modelOutput[k]) / alpha;
+          x0[k] = d;
+          prev[k] = sampleCoeff * x + x0Coeff * d;
+        }
+        break;
+      case 'sample':
+        for (let k = 0; k < prev.length; k++) {
+          const d = modelOutput[k];
+          x0[k] = d;
+          prev[k] = sampleCoeff * sample[k] + x0Coeff * d;
+        }
+        break;
+      case 'v_prediction':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const d = alpha * x - sigma * modelOutput[k];
+          x0[k] = d;
+          prev[k] = sampleCoeff * x + x0Coeff * d;
+        }
+        break;
+    }
+    return prev;
   }
 
-  /** multistep_dpm_solver_second_order_update from the two latest data predictions. */
-  private secondOrderUpdate(sample: Float32Array, i: number): Float32Array {
+  /**
+   * multistep_dpm_solver_second_order_update from this step's x0 and the previous one:
+   * sampleCoeff·x − phi·x0 + d1Coeff·D1 with D1 = (x0 − previous)/r0.
+   */
+  private secondOrderUpdate(
+    modelOutput: Float32Array,
+    sample: Float32Array,
+    i: number,
+    x0: Float64Array,
+    previous: Float64Array,
+  ): Float32Array {
     const t = vp(this.sigmas[i + 1]);
     const s0 = vp(this.sigmas[i]);
     const s1 = vp(this.sigmas[i - 1]);
-    const [m1, m0] = this.modelOutputs;
     const h = f32(t.lambda - s0.lambda);
     const r0 = f32(f32(s0.lambda - s1.lambda) / h);
     const sampleCoeff = f32(t.sigma / s0.sigma);
@@ -158,6 +180,33 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     const d1Coeff =
       this.config.solver_type === 'midpoint' ? -f32(0.5 * phi) : f32(t.alpha * f32(f32(expMinusOne / h) + 1));
     const invR0 = f32(1 / r0);
-    return sample.map((x, k) => sampleCoeff * x - phi * m0[k] + d1Coeff * ((m0[k] - m1[k]) * invR0));
+    const { alpha, sigma } = s0;
+    const prev = new Float32Array(sample.length);
+    switch (this.config.prediction_type) {
+      case 'epsilon':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const d = (x - sigma * modelOutput[k]) / alpha;
+          x0[k] = d;
+          prev[k] = sampleCoeff * x - phi * d + d1Coeff * ((d - previous[k]) * invR0);
+        }
+        break;
+      case 'sample':
+        for (let k = 0; k < prev.length; k++) {
+          const d = modelOutput[k];
+          x0[k] = d;
+          prev[k] = sampleCoeff * sample[k] - phi * d + d1Coeff * ((d - previous[k]) * invR0);
+        }
+        break;
+      case 'v_prediction':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const d = alpha * x - sigma * modelOutput[k];
+          x0[k] = d;
+          prev[k] = sampleCoeff * x - phi * d + d1Coeff * ((d - previous[k]) * invR0);
+        }
+        break;
+    }
+    return prev;
   }
 }

@@ -25,32 +25,35 @@ export function eulerInitNoiseSigma(sigmas: Float64Array, spacing: TimestepSpaci
   return spacing === 'leading' ? f32(Math.sqrt(f32(f32(max * max) + 1))) : max;
 }
 
-/** The denoised estimate x0 from the model output at noise level sigma (k-diffusion's c_skip/c_out for v). */
-export function sigmaX0(prediction: PredictionType, sigma: number): (sample: number, output: number) => number {
-  switch (prediction) {
-    case 'epsilon':
-      return (sample, output) => sample - sigma * output;
-    case 'v_prediction': {
-      const sigmaSqPlusOne = f32(f32(sigma * sigma) + 1);
-      const cOut = f32(-sigma / f32(Math.sqrt(sigmaSqPlusOne)));
-      const cSkip = 1 / sigmaSqPlusOne;
-      return (sample, output) => output * cOut + sample * cSkip;
-    }
-    case 'sample':
-      return (_sample, output) => output;
-  }
+/**
+ * (a, b) with the denoised estimate x0 = a·sample + b·output at noise level sigma (k-diffusion's
+ * c_skip/c_out for v). For epsilon, a = 1 and b = -sigma give sample - sigma·output bit for bit.
+ * Prediction type "sample" has x0 = output, which 0·sample + output would not reproduce for a
+ * -0 output or a non-finite sample, so samplers that support it loop over it separately.
+ */
+export function sigmaX0Coefficients(
+  prediction: Exclude<PredictionType, 'sample'>,
+  sigma: number,
+): readonly [a: number, b: number] {
+  if (prediction === 'epsilon') return [1, -sigma];
+  const sigmaSqPlusOne = f32(f32(sigma * sigma) + 1);
+  return [1 / sigmaSqPlusOne, f32(-sigma / f32(Math.sqrt(sigmaSqPlusOne)))];
 }
 
 /** scale_model_input of the Euler family: the model sees x / sqrt(σ² + 1). */
 export function scaleBySigma(sample: Float32Array, sigma: number): Float32Array {
   const divisor = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)));
-  return sample.map((x) => x / divisor);
+  const scaled = new Float32Array(sample.length);
+  for (let k = 0; k < scaled.length; k++) scaled[k] = sample[k] / divisor;
+  return scaled;
 }
 
 /** add_noise of the Euler family: x + σ·noise. */
 export function addSigmaNoise(original: Float32Array, noise: Float32Array, sigma: number): Float32Array {
   if (noise.length !== original.length) throw new RangeError('noise and original differ in size');
-  return original.map((x, i) => x + noise[i] * sigma);
+  const noisy = new Float32Array(original.length);
+  for (let k = 0; k < noisy.length; k++) noisy[k] = original[k] + noise[k] * sigma;
+  return noisy;
 }
 
 export class EulerDiscreteScheduler implements Scheduler {
@@ -113,11 +116,20 @@ export class EulerDiscreteScheduler implements Scheduler {
     // s_churn is 0 in diffusers pipelines, so sigma_hat = sigma and no noise is drawn.
     const sigma = this.sigmas[i];
     const dt = f32(this.sigmas[i + 1] - sigma);
-    const x0 = sigmaX0(this.config.prediction_type, sigma);
+    const prediction = this.config.prediction_type;
+    // prev = x + dt·(x − x0) / σ, in one pass per prediction type.
     const prev = new Float32Array(sample.length);
-    for (let k = 0; k < prev.length; k++) {
-      const derivative = (sample[k] - x0(sample[k], modelOutput[k])) / sigma;
-      prev[k] = sample[k] + derivative * dt;
+    if (prediction === 'sample') {
+      for (let k = 0; k < prev.length; k++) {
+        const x = sample[k];
+        prev[k] = x + ((x - modelOutput[k]) / sigma) * dt;
+      }
+    } else {
+      const [a, b] = sigmaX0Coefficients(prediction, sigma);
+      for (let k = 0; k < prev.length; k++) {
+        const x = sample[k];
+        prev[k] = x + ((x - (a * x + b * modelOutput[k])) / sigma) * dt;
+      }
     }
     this.index.advance();
     return prev;

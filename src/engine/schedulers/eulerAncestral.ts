@@ -1,9 +1,9 @@
 // Follows diffusers' EulerAncestralDiscreteScheduler (schedulers/scheduling_euler_ancestral_discrete.py).
 import type { TorchGenerator } from '../random/torchGenerator';
 import { alphasCumprod, interpTrainSchedule, trainSigmas } from './betas';
-import { addSigmaNoise, eulerInitNoiseSigma, scaleBySigma, sigmaX0 } from './euler';
+import { addSigmaNoise, eulerInitNoiseSigma, scaleBySigma, sigmaX0Coefficients } from './euler';
 import type { Scheduler } from './scheduler';
-import type { EulerAncestralConfig } from './schedulerConfig';
+import type { EulerAncestralConfig, PredictionType } from './schedulerConfig';
 import { eulerTimesteps, StepIndex } from './timesteps';
 
 const f32 = Math.fround;
@@ -14,12 +14,15 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
   sigmas: Float64Array = new Float64Array(0);
   private readonly trainSigmas: Float32Array;
   private readonly index = new StepIndex('throw');
+  private readonly prediction: Exclude<PredictionType, 'sample'>;
 
   constructor(readonly config: EulerAncestralConfig) {
-    if (config.prediction_type === 'sample') {
+    const prediction = config.prediction_type;
+    if (prediction === 'sample') {
       // diffusers raises NotImplementedError for it in step(); fail before a run starts instead.
       throw new Error('the euler-a sampler does not support prediction_type "sample" (neither does diffusers)');
     }
+    this.prediction = prediction;
     this.trainSigmas = trainSigmas(alphasCumprod(config, true));
   }
 
@@ -58,14 +61,15 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     const sigmaUp = f32(Math.sqrt(f32(f32(toSq * f32(fromSq - toSq)) / fromSq)));
     const sigmaDown = f32(Math.sqrt(f32(toSq - f32(sigmaUp * sigmaUp))));
     const dt = f32(sigmaDown - sigmaFrom);
-    const x0 = sigmaX0(this.config.prediction_type, sigmaFrom);
+    const [a, b] = sigmaX0Coefficients(this.prediction, sigmaFrom);
     // diffusers draws the noise on every step, the last one (sigmaUp = 0) included.
     const noise = generator.randn(shape);
     if (noise.length !== sample.length) throw new RangeError(`shape [${shape}] does not match the sample size`);
+    // prev = x + dt·(x − x0) / σ + σ_up·noise with x0 = a·x + b·output, in one pass.
     const prev = new Float32Array(sample.length);
     for (let k = 0; k < prev.length; k++) {
-      const derivative = (sample[k] - x0(sample[k], modelOutput[k])) / sigmaFrom;
-      prev[k] = sample[k] + derivative * dt + noise[k] * sigmaUp;
+      const x = sample[k];
+      prev[k] = x + ((x - (a * x + b * modelOutput[k])) / sigmaFrom) * dt + noise[k] * sigmaUp;
     }
     this.index.advance();
     return prev;

@@ -2,7 +2,7 @@
 // (Luo et al. 2023, arXiv:2310.04378), multistep consistency sampling.
 import type { TorchGenerator } from '../random/torchGenerator';
 import { alphasCumprod } from './betas';
-import { addAlphaNoise, alphaAt, alphaX0Eps } from './ddim';
+import { addAlphaNoise, alphaAt, alphaScales, clipSample } from './ddim';
 import type { Scheduler } from './scheduler';
 import { rejectUnsupported, type LcmConfig } from './schedulerConfig';
 import { lcmTimesteps, StepIndex } from './timesteps';
@@ -64,22 +64,41 @@ export class LCMScheduler implements Scheduler {
     const alphaProd = alphaAt(this.alphasCumprod, timestep);
     const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep] : this.finalAlphaCumprod;
     const { cSkip, cOut } = this.boundaryScalings(timestep);
-    const split = alphaX0Eps(c.prediction_type, alphaProd);
+    const [sqrtAlpha, sqrtBeta] = alphaScales(alphaProd);
     const clip = c.clip_sample ? c.clip_sample_range : Infinity;
-
-    const denoised = new Float64Array(sample.length);
-    for (let k = 0; k < denoised.length; k++) {
-      const x0 = Math.min(Math.max(split(sample[k], modelOutput[k])[0], -clip), clip);
-      denoised[k] = cOut * x0 + cSkip * sample[k];
-    }
     this.index.advance();
     // The last step returns the denoised sample; the others re-noise it to the next timestep.
-    if (i === this.timesteps.length - 1) return Float32Array.from(denoised);
-    const noise = generator.randn(shape);
-    if (noise.length !== sample.length) throw new RangeError(`shape [${shape}] does not match the sample size`);
-    const sqrtAlphaPrev = f32(Math.sqrt(alphaProdPrev));
-    const sqrtBetaPrev = f32(Math.sqrt(f32(1 - alphaProdPrev)));
-    return Float32Array.from(denoised, (d, k) => sqrtAlphaPrev * d + sqrtBetaPrev * noise[k]);
+    const noise = i === this.timesteps.length - 1 ? null : generator.randn(shape);
+    if (noise !== null && noise.length !== sample.length) {
+      throw new RangeError(`shape [${shape}] does not match the sample size`);
+    }
+    const [sqrtAlphaPrev, sqrtBetaPrev] = alphaScales(alphaProdPrev);
+    // denoised = c_out·clip(x0) + c_skip·x with x0 from the model output as in DDIM, then the
+    // re-noising, in one pass per prediction type.
+    const prev = new Float32Array(sample.length);
+    switch (c.prediction_type) {
+      case 'epsilon':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const denoised = cOut * clipSample((x - sqrtBeta * modelOutput[k]) / sqrtAlpha, clip) + cSkip * x;
+          prev[k] = noise === null ? denoised : sqrtAlphaPrev * denoised + sqrtBetaPrev * noise[k];
+        }
+        break;
+      case 'sample':
+        for (let k = 0; k < prev.length; k++) {
+          const denoised = cOut * clipSample(modelOutput[k], clip) + cSkip * sample[k];
+          prev[k] = noise === null ? denoised : sqrtAlphaPrev * denoised + sqrtBetaPrev * noise[k];
+        }
+        break;
+      case 'v_prediction':
+        for (let k = 0; k < prev.length; k++) {
+          const x = sample[k];
+          const denoised = cOut * clipSample(sqrtAlpha * x - sqrtBeta * modelOutput[k], clip) + cSkip * x;
+          prev[k] = noise === null ? denoised : sqrtAlphaPrev * denoised + sqrtBetaPrev * noise[k];
+        }
+        break;
+    }
+    return prev;
   }
 
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
