@@ -1,3 +1,4 @@
+import { denoisingSteps } from './imageToImage';
 import type { NumberFieldName } from './numberFields';
 import type { PanelState } from './panelState';
 
@@ -19,6 +20,10 @@ export function generateBlocker(state: PanelState): string | undefined {
   if (model.problem) return `This model folder cannot be used: ${model.problem}`;
   const invalid = relevantInvalidFields(state);
   if (invalid.length > 0) return `Check ${invalid.map((f) => NUMBER_FIELD_LABELS[f].toLowerCase()).join(', ')}.`;
+  const { initImage, steps, strength } = state.settings;
+  if (initImage !== undefined && denoisingSteps(steps, strength) < 1) {
+    return 'No step would run: raise the strength or the steps (steps × strength must reach 1).';
+  }
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { settingsToGenerate } from './samplers';
 import { createErrorMessage } from './views/errorMessage';
 import { createGallery } from './views/gallery';
 import { createGenerateActions } from './views/generateActions';
+import { createInitImageView } from './views/initImage';
 import { createModelPicker } from './views/modelPicker';
 import { createProgressPreview } from './views/progressPreview';
 import { createPromptFields } from './views/promptFields';
@@ -39,16 +40,21 @@ function generate(): void {
   post({ type: 'generate', settings: settingsToGenerate(state.settings) });
 }
 
-const formViews: FormView[] = [createModelPicker(context), createPromptFields(context), createSettingsFields(context)];
+const modelPicker = createModelPicker(context);
+const initImage = createInitImageView(context);
+const promptFields = createPromptFields(context);
+const settingsFields = createSettingsFields(context);
+const formViews: FormView[] = [modelPicker, promptFields, settingsFields];
 const outputViews: View[] = [createErrorMessage(context), createQueueList(), createProgressPreview(), createGallery(context)];
 const actions = createGenerateActions(context, generate);
-const views: View[] = [...formViews, actions, ...outputViews];
+const views: View[] = [...formViews, initImage, actions, ...outputViews];
 
 document.getElementById('app')?.append(
-  h('section', { class: 'form-column', 'aria-label': 'Image settings' }, [
-    ...formViews.map((v) => v.element),
-    actions.element,
-  ]),
+  h(
+    'section',
+    { class: 'form-column', 'aria-label': 'Image settings' },
+    [modelPicker, initImage, promptFields, settingsFields, actions].map((v) => v.element),
+  ),
   h('section', { class: 'output-column', 'aria-label': 'Results' }, outputViews.map((v) => v.element)),
 );
 

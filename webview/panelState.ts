@@ -1,5 +1,6 @@
 import type { TokenCount } from '../src/protocol/engineProtocol';
-import type { GalleryItem, HostToPanel, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
+import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
+import { fittedSize } from './imageToImage';
 import type { NumberFieldName } from './numberFields';
 import type { ProgressInfo } from './progressText';
 import { CUSTOM_SIZE, sizePresetValue } from './sizePresets';
@@ -30,6 +31,8 @@ export interface PanelState {
   tokenRequestId: number;
   /** Number fields holding text the engine would refuse; settings keep their last good value. */
   invalidFields: NumberFieldName[];
+  /** Image-to-image mode's input, shown above the prompt; its path is settings.initImage. */
+  initImage?: InitImage;
 }
 
 /** What the webview itself decides, next to what the host tells it. */
@@ -40,6 +43,8 @@ export type LocalAction =
   | { type: 'numberField'; field: NumberFieldName; value: number | undefined }
   | { type: 'generateRequested' }
   | { type: 'dismissError' }
+  /** Back to text-to-image: the input picture is dropped, the rest of the form stays. */
+  | { type: 'leaveImageToImage' }
   | { type: 'tokenCountRequested'; requestId: number };
 
 export type PanelAction = HostToPanel | LocalAction;
@@ -58,6 +63,7 @@ export const PLACEHOLDER_SETTINGS: PanelSettings = {
   seedMode: 'random',
   seed: 0,
   batch: 1,
+  strength: 0.5,
 };
 
 export function initialPanelState(): PanelState {
@@ -76,7 +82,7 @@ export function initialPanelState(): PanelState {
 
 /** Host messages that replace what the form shows, rather than follow what the user typed. */
 export function rewritesForm(action: PanelAction): boolean {
-  return action.type === 'init' || action.type === 'models' || action.type === 'applySettings';
+  return action.type === 'init' || action.type === 'models' || action.type === 'applySettings' || action.type === 'imageToImage';
 }
 
 /** Whether the token counts may have changed: new text, or another model's tokenizers. */
@@ -156,9 +162,20 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       if (action.requestId !== state.tokenRequestId) return state;
       return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt } };
     case 'applySettings': {
-      const settings = { ...state.settings, ...action.settings };
-      return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
+      // The host sends text-to-image settings; an image-to-image recipe comes as `imageToImage`.
+      const settings = withoutInitImage({ ...state.settings, ...action.settings });
+      return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
+    case 'imageToImage': {
+      const merged = { ...state.settings, ...action.settings };
+      const hasSize = action.settings.width !== undefined && action.settings.height !== undefined;
+      const multiple = state.models.find((m) => m.dir === merged.modelDir)?.sizeMultiple;
+      const size = hasSize ? {} : fittedSize(action.image, multiple);
+      const settings = { ...merged, ...size, initImage: action.image.path };
+      return { ...state, settings, initImage: action.image, customSize: isCustomSize(settings), invalidFields: [] };
+    }
+    case 'leaveImageToImage':
+      return { ...state, settings: withoutInitImage(state.settings), initImage: undefined };
     case 'edit':
       return { ...state, settings: { ...state.settings, ...action.settings } };
     case 'customSize':
@@ -182,6 +199,11 @@ export function chooseModel(models: readonly ModelChoice[], wanted: string, fall
   if (offered(wanted)) return wanted;
   if (offered(fallback)) return fallback;
   return (models.find((m) => !m.problem) ?? models[0])?.dir ?? '';
+}
+
+function withoutInitImage(settings: PanelSettings): PanelSettings {
+  const { initImage: _initImage, ...rest } = settings;
+  return rest;
 }
 
 function isCustomSize(settings: PanelSettings): boolean {

@@ -1,3 +1,4 @@
+import type { InitImage } from '../src/protocol/panelProtocol';
 import type { PanelState } from './panelState';
 import { initialPanelState } from './panelState';
 
@@ -15,22 +16,27 @@ export interface PersistedPanelState {
   lastSeed?: number;
   error?: string;
   tokens: PanelState['tokens'];
+  initImage?: PanelState['initImage'];
 }
 
 export function persistPanelState(state: PanelState): PersistedPanelState | undefined {
   if (!state.settingsKnown) return undefined;
-  const { settings, customSize, models, gallery, lastSeed, error, tokens } = state;
-  return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens };
+  const { settings, customSize, models, gallery, lastSeed, error, tokens, initImage } = state;
+  return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens, initImage };
 }
 
 /** The state to start from; anything unrecognised (another version of the panel) starts fresh. */
 export function restorePanelState(saved: unknown): PanelState {
   const fresh = initialPanelState();
   if (!isPersisted(saved)) return fresh;
+  // Image-to-image mode comes back only together with the picture it shows; else the form is text-to-image.
+  const { initImage: initPath, ...textToImage } = saved.settings;
+  const initImage = isInitImage(saved.initImage) && saved.initImage.path === initPath ? saved.initImage : undefined;
   return {
     ...fresh,
     settingsKnown: true,
-    settings: { ...fresh.settings, ...saved.settings },
+    settings: { ...fresh.settings, ...textToImage, ...(initImage ? { initImage: initImage.path } : {}) },
+    initImage,
     customSize: saved.customSize === true,
     models: Array.isArray(saved.models) ? saved.models : [],
     gallery: Array.isArray(saved.gallery) ? saved.gallery : [],
@@ -44,4 +50,10 @@ function isPersisted(value: unknown): value is PersistedPanelState {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<PersistedPanelState>;
   return candidate.version === 1 && typeof candidate.settings === 'object' && candidate.settings !== null;
+}
+
+function isInitImage(value: unknown): value is InitImage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { path, src, label, width, height } = value as Partial<InitImage>;
+  return [path, src, label].every((v) => typeof v === 'string') && [width, height].every((v) => typeof v === 'number');
 }

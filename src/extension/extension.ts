@@ -1,11 +1,19 @@
 import * as vscode from 'vscode';
+import {
+  GENERATE_COMMAND,
+  GENERATE_HERE_COMMAND,
+  IMAGE_TO_IMAGE_COMMAND,
+} from './commandIds';
 import { EngineClient } from './engineClient';
 import { GenerationBackend } from './generationBackend';
+import { imageToImageCommand } from './imageToImageCommand';
+import { generateImageHere } from './markdown/generateImageHere';
+import { MarkdownImageInserter } from './markdown/markdownImageInserter';
+import { RecipeHoverProvider } from './markdown/recipeHover';
 import { GeneratePanel, registerGeneratePanelSerializer } from './panel/generatePanel';
+import { registerRecipeCommands } from './recipeCommands';
 import { engineConfig, readSettings, SECTION } from './settings';
 import { EngineStatusBar } from './statusBar';
-
-export const GENERATE_COMMAND = 'sdxlAssets.generateImage';
 
 let client: EngineClient | undefined;
 
@@ -17,15 +25,21 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   client.configure(engineConfig(readSettings()));
   const status = new EngineStatusBar(GENERATE_COMMAND);
-  const backend = new GenerationBackend(context, client, status, output);
+  const markdown = new MarkdownImageInserter();
+  const backend = new GenerationBackend(context, client, status, output, markdown);
   const engine = client;
 
   context.subscriptions.push(
     output,
     status,
+    markdown,
     backend,
     { dispose: () => void engine.dispose() },
     vscode.commands.registerCommand(GENERATE_COMMAND, () => GeneratePanel.createOrShow(context, backend)),
+    vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
+    vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),
+    ...registerRecipeCommands(context, backend),
+    vscode.languages.registerHoverProvider({ language: 'markdown' }, new RecipeHoverProvider()),
     registerGeneratePanelSerializer(context, backend),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SECTION)) engine.configure(engineConfig(readSettings()));

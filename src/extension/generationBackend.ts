@@ -1,23 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from './engineClient';
 import type { EngineToHost } from '../protocol/engineProtocol';
 import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../protocol/panelProtocol';
-import type { BackendEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
+import type { BackendEvent, FormEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
-import { readModelFolder } from '../engine/models/modelFolder';
+import { readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
 import { defaultSampler, randomSeed } from '../engine/pipelines/generationSettings';
 import { scanGallery } from './gallery/galleryScan';
 import { HostQueue } from './jobs/hostQueue';
-import { settingsFromRecipe } from './jobs/recipeSettings';
+import { imageToImageRequest } from './jobs/imageToImageRequest';
+import { jobSettings } from './jobs/jobSettings';
+import { locateInitImage, settingsFromRecipe } from './jobs/recipeSettings';
 import { batchSeeds } from './jobs/seeds';
-import { markdownImageLink } from './markdownLink';
-import { outputPathFor, workspaceRelative } from './outputFiles';
+import type { MarkdownImageInserter } from './markdown/markdownImageInserter';
+import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from './outputFiles';
 import { addModelFolder, readSettings } from './settings';
 import type { EngineStatusBar } from './statusBar';
 
 const LAST_SEED_KEY = 'sdxlAssets.lastSeed';
+const LAST_SETTINGS_KEY = 'sdxlAssets.lastSettings';
+/** Halfway between keeping the input picture and ignoring it, as the engine's own default. */
+const DEFAULT_STRENGTH = 0.5;
+
+/** A job followed to its end: `done` resolves with the written file, or rejects (code 'cancelled' on cancel). */
+export interface StartedJob {
+  jobId: string;
+  done: Promise<GalleryFile>;
+}
 
 /**
  * The extension's side of generation: turns panel requests into engine jobs with output
@@ -30,7 +41,6 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   /** Paths handed to queued jobs, so two jobs never get the same free name. */
   private readonly reserved = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
-  private lastMarkdownEditor: vscode.TextEditor | undefined;
   private saveFolder: string | undefined;
 
   constructor(
@@ -38,16 +48,12 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     private readonly client: EngineClient,
     private readonly status: EngineStatusBar,
     private readonly output: vscode.OutputChannel,
+    private readonly markdown: MarkdownImageInserter,
   ) {
     this.disposables.push(
       this.emitter,
       client.onMessage((message) => this.onEngineMessage(message)),
-      vscode.window.onDidChangeActiveTextEditor((editor) => {
-        if (editor?.document.languageId === 'markdown') this.lastMarkdownEditor = editor;
-      }),
     );
-    const active = vscode.window.activeTextEditor;
-    if (active?.document.languageId === 'markdown') this.lastMarkdownEditor = active;
   }
 
   async models(): Promise<ModelChoice[]> {
@@ -55,7 +61,8 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const dirs = [...new Set([settings.defaultModel, ...settings.modelFolders].filter((d) => d))];
     return dirs.map((dir) => {
       try {
-        return { dir, label: readModelFolder(dir).name };
+        const model = readModelFolder(dir);
+        return { dir, label: model.name, sizeMultiple: sizeMultiple(model) };
       } catch (error) {
         return { dir, label: basename(dir), problem: (error as Error).message };
       }
@@ -81,7 +88,22 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
       seedMode: 'random',
       seed: 0,
       batch: 1,
+      strength: DEFAULT_STRENGTH,
     };
+  }
+
+  /**
+   * The settings of the panel's last Generate, as text-to-image of one picture, over the
+   * defaults: what Generate Image Here uses. A model folder that no longer loads gives way to
+   * the default one.
+   */
+  async lastSettings(): Promise<PanelSettings> {
+    const defaults = await this.defaults();
+    const last = this.context.workspaceState.get<PanelSettings>(LAST_SETTINGS_KEY);
+    if (!last) return defaults;
+    const { initImage: _initImage, ...textToImage } = last;
+    const usable = (await this.models()).some((m) => m.dir === last.modelDir && !m.problem);
+    return { ...defaults, ...textToImage, modelDir: usable ? last.modelDir : defaults.modelDir, batch: 1 };
   }
 
   lastSeed(): number | undefined {
@@ -99,28 +121,44 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   }
 
   async generate(form: PanelSettings): Promise<void> {
-    const settings = readSettings();
-    if (!form.modelDir) throw new Error('Choose a model folder first.');
-    const model = readModelFolder(form.modelDir);
+    await this.context.workspaceState.update(LAST_SETTINGS_KEY, form);
+    const modelName = this.modelName(form);
     const root = this.workspaceRoot() ?? (await this.askSaveFolder());
     if (!root) return;
     const seeds = batchSeeds(form.seedMode, form.seed, this.lastSeed(), Math.max(1, form.batch), randomSeed);
     for (const seed of seeds) {
-      const outputPath = outputPathFor(
-        root,
-        this.workspaceRoot() ? settings.outputDirectory : '.',
-        settings.fileNameTemplate,
-        { prompt: form.prompt, seed, model: model.name, date: new Date() },
-        settings.outputFormat,
-        this.reserved,
-      );
-      this.submit(root, form, seed, outputPath);
+      // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
+      this.submit(root, form, seed, modelName).done.catch(() => undefined);
     }
     this.emitQueue();
   }
 
+  /**
+   * One picture from `form` in a job of its own, written under the workspace folder `root`
+   * (default: the first one), for callers that follow it to its end. Undefined when there is
+   * no folder open and the user chose none.
+   */
+  async startJob(form: PanelSettings, root?: string): Promise<StartedJob | undefined> {
+    const modelName = this.modelName(form);
+    const folder = root ?? this.workspaceRoot() ?? (await this.askSaveFolder());
+    if (!folder) return undefined;
+    const [seed] = batchSeeds(form.seedMode, form.seed, this.lastSeed(), 1, randomSeed);
+    const job = this.submit(folder, form, seed!, modelName);
+    this.emitQueue();
+    return job;
+  }
+
   cancel(): void {
     for (const jobId of this.jobs.ids().reverse()) this.client.cancel(jobId);
+  }
+
+  cancelJob(jobId: string): void {
+    this.client.cancel(jobId);
+  }
+
+  /** Files in the output folder came or went outside the panel's own actions. */
+  galleryChanged(): void {
+    this.emitter.fire({ type: 'galleryChanged' });
   }
 
   countTokens(modelDir: string, texts: string[]) {
@@ -160,21 +198,20 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
         await vscode.env.clipboard.writeText(root ? workspaceRelative(root, path) : path);
         return;
       }
-      case 'insertMarkdown':
-        await this.insertMarkdown(path);
-        return;
-      case 'useAsInit':
-        void vscode.window.showInformationMessage('Image-to-image is not available in this version yet.');
-        return;
-      case 'reuse':
-        this.emitter.fire({ type: 'applySettings', settings: settingsFromRecipe(await this.recipeOf(path)) });
-        return;
-      case 'vary': {
-        const recipe = await this.recipeOf(path);
-        const form = { ...(await this.defaults()), ...settingsFromRecipe(recipe), seedMode: 'random' as const, batch: 1 };
-        await this.generate(form);
+      case 'insertMarkdown': {
+        const recipe = await readRecipeFromFile(path).catch(() => null);
+        await this.markdown.insertAtCursor(path, recipe?.prompt || basename(path));
         return;
       }
+      case 'useAsInit':
+        this.emitter.fire(await this.imageToImage(path));
+        return;
+      case 'reuse':
+        this.emitter.fire(await this.reuse(path));
+        return;
+      case 'vary':
+        await this.generate(await this.recipeForm(path, 'vary'));
+        return;
       case 'delete':
         await vscode.workspace.fs.delete(uri, { useTrash: true });
         this.emitter.fire({ type: 'galleryChanged' });
@@ -182,34 +219,84 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     }
   }
 
+  /** Image-to-image with the picture at `path` as input, prefilled from its metadata. */
+  async imageToImage(path: string): Promise<FormEvent> {
+    const request = await imageToImageRequest(path, this.workspaceRoot(), await this.models());
+    return { type: 'imageToImage', ...request };
+  }
+
+  /**
+   * The form that made the picture at `path`: image-to-image with its input when that is still
+   * there, else text-to-image with its settings.
+   */
+  async reuse(path: string): Promise<FormEvent> {
+    const recipe = await this.recipeOf(path);
+    const models = await this.models();
+    const settings = settingsFromRecipe(recipe, models);
+    const initImage = recipe.initImage === undefined ? undefined : locateInitImage(recipe.initImage, this.searchDirs(path));
+    if (initImage === undefined) return { type: 'applySettings', settings };
+    const request = await imageToImageRequest(initImage, this.workspaceRoot(), models);
+    return { type: 'imageToImage', image: request.image, settings };
+  }
+
+  /**
+   * The picture's recipe as a form for one new job: `regenerate` keeps the seed and insists on
+   * the recipe's own model, `vary` draws a new seed and falls back to the default model.
+   */
+  async recipeForm(path: string, mode: 'regenerate' | 'vary'): Promise<PanelSettings> {
+    const recipe = await this.recipeOf(path);
+    const settings = settingsFromRecipe(recipe, await this.models());
+    if (mode === 'regenerate' && settings.modelDir === undefined) {
+      throw new Error(
+        `${basename(path)} was made with the model "${recipe.model}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`,
+      );
+    }
+    let initImage: string | undefined;
+    if (recipe.initImage !== undefined) {
+      initImage = locateInitImage(recipe.initImage, this.searchDirs(path));
+      if (initImage === undefined) throw new Error(`The input image ${recipe.initImage} of ${basename(path)} is not there any more.`);
+    }
+    return {
+      ...(await this.defaults()),
+      ...settings,
+      ...(initImage !== undefined ? { initImage } : {}),
+      ...(mode === 'vary' ? { seedMode: 'random' as const } : {}),
+      batch: 1,
+    };
+  }
+
   dispose(): void {
     for (const disposable of this.disposables) disposable.dispose();
   }
 
-  private submit(root: string, form: PanelSettings, seed: number, outputPath: string): void {
+  private modelName(form: PanelSettings): string {
+    if (!form.modelDir) throw new Error('Choose a model folder first.');
+    return readModelFolder(form.modelDir).name;
+  }
+
+  private submit(root: string, form: PanelSettings, seed: number, modelName: string): StartedJob {
     const settings = readSettings();
     const jobId = randomUUID();
+    const imageToImage = form.initImage !== undefined;
+    const outputPath = outputPathFor(
+      root,
+      settings.outputDirectory,
+      imageToImage ? IMAGE_TO_IMAGE_TEMPLATE : settings.fileNameTemplate,
+      { prompt: form.prompt, seed, model: modelName, date: new Date(), source: form.initImage },
+      settings.outputFormat,
+      this.reserved,
+    );
     this.reserved.add(outputPath);
     this.jobs.add(jobId, form.prompt, seed);
     const handle = this.client.submit({
       jobId,
       modelDir: form.modelDir,
-      settings: {
-        prompt: form.prompt,
-        negativePrompt: form.negativePrompt.trim() === '' ? null : form.negativePrompt,
-        width: form.width,
-        height: form.height,
-        steps: form.steps,
-        guidance: form.guidance,
-        sampler: form.sampler,
-        karras: form.karras,
-        seed,
-      },
+      settings: jobSettings(form, seed),
       outputPath,
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
     });
-    handle.done.then(
+    const done = handle.done.then(
       async (result) => {
         await this.context.workspaceState.update(LAST_SEED_KEY, result.recipe.seed);
         this.finish(jobId, outputPath);
@@ -221,17 +308,20 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
         };
         this.output.appendLine(`Wrote ${file.relativePath} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
         this.emitter.fire({ type: 'jobDone', jobId, file });
+        return file;
       },
       (error: Error & { code?: string }) => {
         this.finish(jobId, outputPath);
         if (error.code === 'cancelled') {
           this.emitter.fire({ type: 'jobCancelled', jobId });
-          return;
+        } else {
+          this.output.appendLine(`Job failed: ${error.message}`);
+          this.emitter.fire({ type: 'jobFailed', jobId, message: error.message });
         }
-        this.output.appendLine(`Job failed: ${error.message}`);
-        this.emitter.fire({ type: 'jobFailed', jobId, message: error.message });
+        throw error;
       },
     );
+    return { jobId, done };
   }
 
   private finish(jobId: string, outputPath: string): void {
@@ -279,31 +369,10 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     return recipe;
   }
 
-  private async insertMarkdown(path: string): Promise<void> {
-    const editor = this.lastMarkdownEditor && !this.lastMarkdownEditor.document.isClosed ? this.lastMarkdownEditor : undefined;
-    const target = editor ?? (await this.pickMarkdownEditor());
-    if (!target) return;
-    const recipe = await readRecipeFromFile(path).catch(() => null);
-    const link = markdownImageLink(target.document.uri.fsPath, path, recipe?.prompt ?? basename(path));
-    await target.edit((edit) => edit.replace(target.selection, link));
-  }
-
-  private async pickMarkdownEditor(): Promise<vscode.TextEditor | undefined> {
-    const documents = vscode.workspace.textDocuments.filter((d) => d.languageId === 'markdown' && !d.isClosed);
-    if (documents.length === 0) {
-      void vscode.window.showInformationMessage('Open a Markdown file to insert the image into.');
-      return undefined;
-    }
-    const picked =
-      documents.length === 1
-        ? documents[0]
-        : (
-            await vscode.window.showQuickPick(
-              documents.map((d) => ({ label: vscode.workspace.asRelativePath(d.uri), document: d })),
-              { title: 'Insert the image into which Markdown file?' },
-            )
-          )?.document;
-    return picked ? vscode.window.showTextDocument(picked) : undefined;
+  /** Where a relative input path of a recipe may start from: the picture's folder, then the workspace folder. */
+  private searchDirs(path: string): string[] {
+    const root = this.workspaceRoot();
+    return root ? [dirname(path), root] : [dirname(path)];
   }
 
   private workspaceRoot(): string | undefined {

@@ -17,8 +17,9 @@ export interface ExtensionSettings {
   lowMemory: boolean;
 }
 
-export function readSettings(): ExtensionSettings {
-  const config = vscode.workspace.getConfiguration(SECTION);
+/** `scope`: a file whose workspace folder's settings apply, in a multi-root workspace. */
+export function readSettings(scope?: vscode.Uri): ExtensionSettings {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
   return {
     modelFolders: config.get<string[]>('modelFolders', []).filter((folder) => folder.trim() !== ''),
     defaultModel: config.get<string>('defaultModel', ''),

@@ -18,6 +18,13 @@ export interface PanelSettings {
   seedMode: SeedMode;
   seed: number;
   batch: number;
+  /** Image-to-image: the input picture's path; absent in text-to-image mode. */
+  initImage?: string;
+  /**
+   * Image-to-image: how far to move away from the input, above 0 and at most 1. Kept while in
+   * text-to-image mode, so the slider has the user's value when they come back.
+   */
+  strength: number;
 }
 
 export interface ModelChoice {
@@ -25,6 +32,21 @@ export interface ModelChoice {
   label: string;
   /** Why it cannot be used, when the folder does not load. */
   problem?: string;
+  /** Width and height must be multiples of this (the UNet's factor); absent when the folder does not load. */
+  sizeMultiple?: number;
+}
+
+/** The input picture of image-to-image mode, as the panel shows it. */
+export interface InitImage {
+  /** Absolute file system path; the same as PanelSettings.initImage. */
+  path: string;
+  /** A webview URI, or a data: URL of a thumbnail for a picture outside the workspace folders. */
+  src: string;
+  /** Path relative to the workspace folder, or the file name for a picture outside it. */
+  label: string;
+  /** The picture's own size, as displayed (after its EXIF orientation). */
+  width: number;
+  height: number;
 }
 
 export interface GalleryItem {
@@ -76,6 +98,12 @@ export type HostToPanel =
   | { type: 'jobCancelled'; jobId: string }
   | { type: 'gallery'; items: GalleryItem[] }
   | { type: 'tokenCounts'; requestId: number; prompt: TokenCount[]; negativePrompt: TokenCount[] }
+  /** Settings to put into the form; text-to-image, so image-to-image mode ends. */
   | { type: 'applySettings'; settings: Partial<PanelSettings> }
+  /**
+   * Image-to-image mode with this input. Without width and height in `settings`, the size
+   * becomes the picture's own, fitted to the chosen model's multiple.
+   */
+  | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings> }
   /** A request refused outside any job (bad form, model folder, file action). */
   | { type: 'error'; message: string };

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, win32 } from 'node:path';
 import { after, test } from 'node:test';
-import { OutputLocationError, outputPathFor, workspaceRelative } from '../../src/extension/outputFiles';
+import {
+  IMAGE_TO_IMAGE_TEMPLATE,
+  isInside,
+  OutputLocationError,
+  outputPathFor,
+  workspaceRelative,
+} from '../../src/extension/outputFiles';
 
 const root = mkdtempSync(join(tmpdir(), 'sdxl-out-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -49,4 +55,24 @@ test('a directory or template that leaves the workspace is refused', () => {
 
 test('an unknown variable is named', () => {
   assert.throws(() => outputPathFor(root, 'a', '${prompt}-${steps}', values, 'png'), /Unknown variable \$\{steps\}/);
+});
+
+test('image-to-image results are named after their input and never replace it', () => {
+  const input = join(root, 'art', 'Hero Shot (1).png');
+  const folder = join(root, 'img2img-out');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'hero-shot-1-img2img-42.png'), 'taken');
+  const path = outputPathFor(root, 'img2img-out', IMAGE_TO_IMAGE_TEMPLATE, { ...values, source: input }, 'png');
+  assert.equal(workspaceRelative(root, path), 'img2img-out/hero-shot-1-img2img-42-2.png');
+  // Without an input, ${source} is no variable at all.
+  assert.throws(() => outputPathFor(root, 'a', IMAGE_TO_IMAGE_TEMPLATE, values, 'png'), /Unknown variable \$\{source\}/);
+});
+
+test('inside a folder, on POSIX and Windows paths', () => {
+  assert.equal(isInside('/ws', '/ws/a/b.png', posix), true);
+  assert.equal(isInside('/ws', '/ws', posix), true);
+  assert.equal(isInside('/ws', '/wsx/b.png', posix), false);
+  assert.equal(isInside('/ws', '/ws/../etc', posix), false);
+  assert.equal(isInside('C:\\ws', 'c:\\WS\\a.png', win32), true);
+  assert.equal(isInside('C:\\ws', 'D:\\ws\\a.png', win32), false);
 });

@@ -1,10 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { GalleryFile } from '../panel/panelBackend';
 import { readRecipeFromFile } from '../../engine/image/recipeMetadata';
+import { isImagePath } from '../imageFiles';
 import { workspaceRelative } from '../outputFiles';
-
-const IMAGE_EXTENSIONS = new Set(['.png', '.webp', '.jpg', '.jpeg']);
 
 /**
  * The images in the output folder (and its sub-folders), newest first, with their recipes.
@@ -31,7 +30,7 @@ async function listImages(folder: string): Promise<string[]> {
       const path = join(folder, entry.name);
       if (entry.name.startsWith('.')) return [];
       if (entry.isDirectory()) return listImages(path);
-      return entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase()) ? [path] : [];
+      return entry.isFile() && isImagePath(entry.name) ? [path] : [];
     }),
   );
   return nested.flat();

@@ -1,9 +1,17 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Recipe } from '../../engine/recipe';
-import type { PanelSettings } from '../../protocol/panelProtocol';
+import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
 
-/** The form values that reproduce a recipe: "Reuse settings" and image-to-image prefill. */
-export function settingsFromRecipe(recipe: Recipe): Partial<PanelSettings> {
+/**
+ * The form values that reproduce a recipe: "Reuse settings", Vary, Regenerate. The model is
+ * the configured folder of the recipe's model name when there is one that loads; the input
+ * image is left to `locateInitImage`, since the recipe's path may no longer lead to it.
+ */
+export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[] = []): Partial<PanelSettings> {
+  const modelDir = modelDirForRecipe(models, recipe.model);
   return {
+    ...(modelDir !== undefined ? { modelDir } : {}),
     prompt: recipe.prompt,
     negativePrompt: recipe.negativePrompt ?? '',
     width: recipe.width,
@@ -14,5 +22,22 @@ export function settingsFromRecipe(recipe: Recipe): Partial<PanelSettings> {
     karras: recipe.karras,
     seedMode: 'fixed',
     seed: recipe.seed,
+    ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
   };
+}
+
+/** The configured model folder a recipe names (recipes keep the folder's name, not its path). */
+export function modelDirForRecipe(models: readonly ModelChoice[], name: string): string | undefined {
+  return models.find((m) => !m.problem && m.label === name)?.dir;
+}
+
+/**
+ * The input image of an image-to-image recipe, if it is still there. The recipe holds the
+ * path as it was given: absolute from the extension, possibly relative from the command line,
+ * so a relative one is looked for from each of `baseDirs` in turn (the image's folder, the
+ * workspace folder).
+ */
+export function locateInitImage(initImage: string, baseDirs: readonly string[]): string | undefined {
+  const candidates = isAbsolute(initImage) ? [initImage] : baseDirs.map((dir) => resolve(dir, initImage));
+  return candidates.find((path) => existsSync(path));
 }

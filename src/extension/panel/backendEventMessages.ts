@@ -1,5 +1,5 @@
 import type { GalleryItem, HostToPanel } from '../../protocol/panelProtocol';
-import type { BackendEvent, GalleryFile } from './panelBackend';
+import type { BackendEvent, FormEvent, GalleryFile } from './panelBackend';
 
 type ProgressMessage = Extract<HostToPanel, { type: 'progress' }>;
 
@@ -17,14 +17,15 @@ export function pngDataUrl(png: Uint8Array): string {
 /**
  * Translates backend events into panel messages. The backend reports phases and steps
  * separately; the panel gets one progress message carrying both, so it remembers the latest
- * of each per job. Gallery and model changes need a fresh read and are left to the caller.
+ * of each per job. Gallery and model changes need a fresh read and are left to the caller, and
+ * so are form events, which wait for the page's `init`.
  */
 export class BackendEventMessages {
   private readonly progress = new Map<string, ProgressMessage>();
 
   constructor(private readonly src: WebviewSrc) {}
 
-  translate(event: BackendEvent): HostToPanel | undefined {
+  translate(event: Exclude<BackendEvent, FormEvent>): HostToPanel | undefined {
     switch (event.type) {
       case 'phase':
         return this.remember({ ...this.latest(event.jobId), phase: event.phase });
@@ -42,7 +43,6 @@ export class BackendEventMessages {
         this.progress.delete(event.jobId);
         return event;
       case 'queue':
-      case 'applySettings':
         return event;
       case 'galleryChanged':
       case 'modelsChanged':

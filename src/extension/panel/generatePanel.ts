@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import type { GalleryAction, GalleryItem, HostToPanel, PanelToHost } from '../../protocol/panelProtocol';
+import { isInside } from '../outputFiles';
 import { BackendEventMessages, toGalleryItem } from './backendEventMessages';
+import { thumbnailDataUrl } from './imageThumbnail';
 import { createNonce } from './nonce';
-import type { BackendEvent, GalleryFile, PanelBackend } from './panelBackend';
+import type { BackendEvent, FormEvent, GalleryFile, PanelBackend } from './panelBackend';
 import { webviewHtml } from './webviewHtml';
 
 const VIEW_TYPE = 'sdxlAssets.generate';
@@ -22,6 +24,10 @@ export class GeneratePanel implements vscode.Disposable {
   private readonly messages: BackendEventMessages;
   /** Messages posted before the page listens are lost, so nothing is sent until it says `ready`. */
   private ready = false;
+  /** The page has its `init`; form events sent before it would be overwritten by it. */
+  private initialized = false;
+  /** The latest form event that came while the page was loading, for right after its `init`. */
+  private pending: FormEvent | undefined;
   /** Files this panel has shown; gallery actions on any other path are refused. */
   private readonly galleryPaths = new Set<string>();
   private disposed = false;
@@ -61,7 +67,7 @@ export class GeneratePanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
+        if (!panel.visible) this.ready = this.initialized = false;
       }),
       webview.onDidReceiveMessage((message: PanelToHost) => this.onMessage(message)),
       backend.onEvent((event) => this.onBackendEvent(event)),
@@ -69,6 +75,12 @@ export class GeneratePanel implements vscode.Disposable {
         webview.options = webviewOptions(context.extensionUri);
       }),
     );
+  }
+
+  /** Fills in the form: now, or once a page that is still loading has its `init`. */
+  deliver(event: FormEvent): void {
+    if (this.initialized) void this.attempt(() => this.postFormEvent(event));
+    else this.pending = event;
   }
 
   dispose(): void {
@@ -83,6 +95,7 @@ export class GeneratePanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.initialized = false;
         void this.sendInit();
         return;
       case 'generate':
@@ -105,6 +118,10 @@ export class GeneratePanel implements vscode.Disposable {
 
   private onBackendEvent(event: BackendEvent): void {
     if (event.type === 'jobDone') this.galleryPaths.add(event.file.path);
+    if (event.type === 'applySettings' || event.type === 'imageToImage') {
+      this.deliver(event);
+      return;
+    }
     // A page that is not there misses nothing: its next `init` reads both afresh.
     if (event.type === 'galleryChanged') {
       if (this.ready) void this.attempt(() => this.sendGallery());
@@ -127,7 +144,28 @@ export class GeneratePanel implements vscode.Disposable {
       ]);
       this.post({ type: 'init', models, defaults, gallery: this.galleryItems(gallery), lastSeed: this.backend.lastSeed() });
       this.post({ type: 'queue', items: this.backend.queue() });
+      this.initialized = this.ready;
+      const pending = this.initialized ? this.pending : undefined;
+      if (pending) {
+        this.pending = undefined;
+        await this.postFormEvent(pending);
+      }
     });
+  }
+
+  private async postFormEvent(event: FormEvent): Promise<void> {
+    if (event.type === 'applySettings') {
+      this.post(event);
+      return;
+    }
+    const src = await this.initImageSrc(event.image.path);
+    this.post({ type: 'imageToImage', image: { ...event.image, src }, settings: event.settings });
+  }
+
+  /** The page may load files from the workspace folders only; a picture from elsewhere comes as a thumbnail. */
+  private async initImageSrc(path: string): Promise<string> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    return folders.some((folder) => isInside(folder.uri.fsPath, path)) ? this.imageSrc(path) : thumbnailDataUrl(path);
   }
 
   private async sendGallery(): Promise<void> {

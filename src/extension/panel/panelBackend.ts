@@ -1,6 +1,6 @@
 import type { Event } from 'vscode';
 import type { TokenCount } from '../../protocol/engineProtocol';
-import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../../protocol/panelProtocol';
+import type { GalleryAction, InitImage, ModelChoice, PanelSettings, QueueItem } from '../../protocol/panelProtocol';
 import type { Recipe } from '../../engine/recipe';
 
 /** A generated file as the backend knows it; the panel turns the path into a webview URI. */
@@ -10,6 +10,16 @@ export interface GalleryFile {
   recipe?: Recipe;
   modifiedMs: number;
 }
+
+/** An image-to-image input as the backend knows it; the panel turns the path into something its page may load. */
+export type InitImageFile = Omit<InitImage, 'src'>;
+
+/** Events that fill in the form, and wait for the page's `init` when the panel is just opening. */
+export type FormEvent =
+  /** Text-to-image settings: Reuse settings, open a recipe in the panel. */
+  | { type: 'applySettings'; settings: Partial<PanelSettings> }
+  /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe. */
+  | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings> };
 
 export type BackendEvent =
   | { type: 'queue'; items: QueueItem[] }
@@ -22,8 +32,7 @@ export type BackendEvent =
   | { type: 'galleryChanged' }
   /** `selected`: a folder the user just added, to select in the form. */
   | { type: 'modelsChanged'; selected?: string }
-  /** Settings to put into the form (Reuse settings, Vary, image-to-image input). */
-  | { type: 'applySettings'; settings: Partial<PanelSettings> };
+  | FormEvent;
 
 /**
  * What the Generate Image panel needs from the rest of the extension. The panel owns the

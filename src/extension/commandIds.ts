@@ -1,0 +1,10 @@
+// Command ids, shared by package.json's contributions, the registrations and the links that run them.
+
+export const GENERATE_COMMAND = 'sdxlAssets.generateImage';
+export const IMAGE_TO_IMAGE_COMMAND = 'sdxlAssets.imageToImage';
+export const GENERATE_HERE_COMMAND = 'sdxlAssets.generateImageHere';
+
+// Run from the links of the Markdown hover; not in the palette, since they need the image's path.
+export const REGENERATE_COMMAND = 'sdxlAssets.regenerateImage';
+export const VARY_COMMAND = 'sdxlAssets.varyImage';
+export const OPEN_IN_PANEL_COMMAND = 'sdxlAssets.openImageInPanel';

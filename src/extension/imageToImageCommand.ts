@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { GenerationBackend } from './generationBackend';
+import { isImagePath } from './imageFiles';
+import { GeneratePanel } from './panel/generatePanel';
+
+/**
+ * Image to Image…: the panel in image-to-image mode with the picture the Explorer's context
+ * menu gave, or from the palette, the picture open in the active editor tab.
+ */
+export async function imageToImageCommand(
+  context: vscode.ExtensionContext,
+  backend: GenerationBackend,
+  uri: unknown,
+): Promise<void> {
+  const target = uri instanceof vscode.Uri ? uri : activeTabUri();
+  if (!target || target.scheme !== 'file' || !isImagePath(target.fsPath)) {
+    void vscode.window.showInformationMessage(
+      'Image to Image works on PNG, JPEG and WebP files: right-click one in the Explorer, or open it and run the command again.',
+    );
+    return;
+  }
+  try {
+    const event = await backend.imageToImage(target.fsPath);
+    GeneratePanel.createOrShow(context, backend).deliver(event);
+  } catch (error) {
+    void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Pictures open in VS Code's image preview, a custom editor, so there is no active text editor to ask. */
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+}

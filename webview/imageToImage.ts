@@ -1,0 +1,40 @@
+import type { Size } from './sizePresets';
+import { NUMBER_FIELDS } from './numberFields';
+
+/** The slider's range: the engine takes strengths above 0 and at most 1. */
+export const STRENGTH_MIN = 0.01;
+export const STRENGTH_MAX = 1;
+export const STRENGTH_STEP = 0.01;
+
+/** Every UNet's factor is a multiple of the VAE's 8, the size fields' own multiple. */
+const FALLBACK_MULTIPLE = NUMBER_FIELDS.width.multipleOf;
+
+/**
+ * The size to generate at from a picture: its own, rounded down to the model's multiple as the
+ * engine does (diffusers' VaeImageProcessor), and scaled down first when it is larger than the
+ * size fields allow.
+ */
+export function fittedSize(image: Size, multiple: number | undefined): Size {
+  const step = multiple ?? FALLBACK_MULTIPLE;
+  const max = NUMBER_FIELDS.width.max;
+  const scale = Math.min(1, max / image.width, max / image.height);
+  const fit = (pixels: number) => Math.max(step, Math.floor((pixels * scale) / step) * step);
+  return { width: fit(image.width), height: fit(image.height) };
+}
+
+/** How many of the steps run on the noised picture: diffusers' `min(int(steps × strength), steps)`. */
+export function denoisingSteps(steps: number, strength: number): number {
+  return Math.min(Math.floor(steps * strength), steps);
+}
+
+/** The value next to the slider. */
+export function strengthText(strength: number): string {
+  return strength.toFixed(2);
+}
+
+/** What the strength means for this form, under the slider. */
+export function strengthHint(steps: number, strength: number): string {
+  const run = denoisingSteps(steps, strength);
+  if (run < 1) return `No step would run (${steps} × ${strengthText(strength)} < 1): raise the strength or the steps.`;
+  return `Runs ${run} of ${steps} steps. Lower keeps more of the picture; 1 keeps almost nothing of it.`;
+}

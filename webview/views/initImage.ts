@@ -1,0 +1,62 @@
+import type { InitImage } from '../../src/protocol/panelProtocol';
+import { h, setText } from '../dom';
+import { denoisingSteps, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthHint, strengthText } from '../imageToImage';
+import type { View, ViewContext } from './view';
+
+/**
+ * Image-to-image mode: the input picture, the strength slider with its value, and the way
+ * back to text-to-image. Hidden in text-to-image mode. vscode-elements has no slider, so the
+ * strength is a native range input themed in main.css.
+ */
+export function createInitImageView(context: ViewContext): View {
+  const preview = h('img', { 'data-testid': 'init-image-preview', alt: '' });
+  const caption = h('figcaption', { class: 'hint', 'data-testid': 'init-image-label' });
+  const leave = h('vscode-button', { secondary: true, icon: 'close', 'data-testid': 'leave-img2img' }, ['Text to image']);
+  leave.title = 'Leave image to image and generate from the prompt alone';
+  leave.addEventListener('click', () => context.dispatch({ type: 'leaveImageToImage' }));
+
+  const label = h('vscode-label', { id: 'strength-label', for: 'strength' }, ['Strength']);
+  const value = h('output', { class: 'strength-value', 'data-testid': 'strength-value', for: 'strength' });
+  const hint = h('p', { class: 'hint', id: 'strength-hint', 'data-testid': 'strength-hint' });
+  const slider = h('input', {
+    type: 'range',
+    id: 'strength',
+    class: 'strength',
+    'data-testid': 'strength',
+    min: STRENGTH_MIN,
+    max: STRENGTH_MAX,
+    step: STRENGTH_STEP,
+    'aria-labelledby': 'strength-label',
+    'aria-describedby': 'strength-hint',
+  });
+  slider.addEventListener('input', () => context.dispatch({ type: 'edit', settings: { strength: Number(slider.value) } }));
+
+  const element = h('section', { class: 'init-image', 'data-testid': 'init-image', 'aria-labelledby': 'init-image-heading', hidden: true }, [
+    h('div', { class: 'section-head' }, [h('h2', { id: 'init-image-heading' }, ['Image to image']), leave]),
+    h('figure', {}, [preview, caption]),
+    h('div', { class: 'field' }, [h('div', { class: 'field-head' }, [label, value]), slider, hint]),
+  ]);
+
+  let shown: InitImage | undefined;
+  return {
+    element,
+    update(state) {
+      const image = state.initImage;
+      element.hidden = image === undefined;
+      if (!image) return;
+      if (image !== shown) {
+        shown = image;
+        preview.src = image.src;
+        preview.alt = `The input picture, ${image.label}`;
+        setText(caption, `${image.label} · ${image.width} × ${image.height}`);
+        caption.title = image.path;
+      }
+      const { strength, steps } = state.settings;
+      if (Number(slider.value) !== strength) slider.value = String(strength);
+      slider.setAttribute('aria-valuetext', strengthText(strength));
+      setText(value, strengthText(strength));
+      setText(hint, strengthHint(steps, strength));
+      hint.classList.toggle('warning', denoisingSteps(steps, strength) < 1);
+    },
+  };
+}
