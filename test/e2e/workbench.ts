@@ -23,7 +23,10 @@ export interface WorkbenchDirs {
 
 export interface ExtensionManifest {
   version: string;
-  contributes?: { commands?: Array<{ command: string; title: string; category?: string }> };
+  contributes?: {
+    commands?: Array<{ command: string; title: string; category?: string }>;
+    menus?: { commandPalette?: Array<{ command: string; when?: string }> };
+  };
 }
 
 export interface WorkbenchOptions {
