@@ -27,6 +27,14 @@ await build({
   outdir: 'dist',
 });
 
+// The thread that draws a stochastic sampler's noise during the UNet runs; the engine starts it
+// from dist/ beside the bundle it runs in (src/engine/random/noisePrefetch.ts).
+await build({
+  ...common,
+  entryPoints: { noiseWorker: 'src/engine/random/noiseWorker.ts' },
+  outdir: 'dist',
+});
+
 // The extension host side; `vscode` is provided by the editor at run time.
 await build({
   ...common,

@@ -1,4 +1,5 @@
 import type { Scheduler } from '../schedulers/scheduler';
+import { PrefetchedNoise } from '../random/noisePrefetch';
 import type { TorchGenerator } from '../random/torchGenerator';
 import type { UnetRunner } from './unetRunner';
 import { throwIfAborted } from '../errors';
@@ -34,32 +35,44 @@ export interface DenoiseOptions {
 /**
  * The loop every pipeline shares (diffusers' `for t in timesteps` body): scale, predict,
  * guide, step; cancellation is checked between steps so a step is never half-applied.
+ * A stochastic sampler's noise is drawn in a worker during the UNet runs, from the same stream.
  */
 export async function denoise(initial: Float32Array, options: DenoiseOptions): Promise<Float32Array> {
-  const { scheduler, unet, generator, latentShape, guidance, signal } = options;
-  const timesteps = scheduler.timesteps.subarray(options.beginIndex);
+  const { scheduler, unet, generator, latentShape, guidance, signal, beginIndex } = options;
+  const timesteps = scheduler.timesteps.subarray(beginIndex);
+  const drawsAt = (i: number) => i < timesteps.length && scheduler.drawsNoiseAt(beginIndex + i);
+  const prefetched = timesteps.some((_, i) => drawsAt(i)) ? new PrefetchedNoise(generator, latentShape) : undefined;
+  if (drawsAt(0)) prefetched?.request();
   let latents = initial;
   let estimate: DenoisedEstimate | undefined;
-  for (let i = 0; i < timesteps.length; i++) {
-    throwIfAborted(signal);
-    const started = performance.now();
-    const t = timesteps[i];
-    const scaled = scheduler.scaleModelInput(latents, t);
-    const modelStarted = performance.now();
-    const prediction = await unet.predict(scaled, t);
-    const modelMs = performance.now() - modelStarted;
-    const noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
-    latents = scheduler.step(noise, t, latents, generator, latentShape);
-    options.onStep?.({
-      step: i + 1,
-      total: timesteps.length,
-      timestep: t,
-      latents,
-      latentShape,
-      denoised: () => (estimate ??= new DenoisedEstimate(scheduler)).estimate(scaled, noise, t),
-      stepMs: performance.now() - started,
-      modelMs,
-    });
+  try {
+    for (let i = 0; i < timesteps.length; i++) {
+      throwIfAborted(signal);
+      const started = performance.now();
+      const t = timesteps[i];
+      const scaled = scheduler.scaleModelInput(latents, t);
+      // The next step's noise, drawn while this step's UNet blocks the main thread.
+      if (drawsAt(i + 1)) prefetched?.request();
+      const modelStarted = performance.now();
+      const prediction = await unet.predict(scaled, t);
+      const modelMs = performance.now() - modelStarted;
+      const noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
+      if (drawsAt(i)) await prefetched?.ready();
+      latents = scheduler.step(noise, t, latents, prefetched ?? generator, latentShape);
+      options.onStep?.({
+        step: i + 1,
+        total: timesteps.length,
+        timestep: t,
+        latents,
+        latentShape,
+        denoised: () => (estimate ??= new DenoisedEstimate(scheduler)).estimate(scaled, noise, t),
+        stepMs: performance.now() - started,
+        modelMs,
+      });
+    }
+  } finally {
+    // Leaves the generator after the noise the steps took, as if it had drawn it.
+    await prefetched?.close();
   }
   return latents;
 }

@@ -21,6 +21,18 @@ export class MT19937 {
     }
   }
 
+  /** A copy of the state words and the position of the next one to temper (N: the next draw twists). */
+  getState(): { words: Uint32Array; index: number } {
+    return { words: this.state.slice(), index: this.index };
+  }
+
+  setState(words: Uint32Array, index: number): void {
+    if (words.length !== N) throw new RangeError(`MT19937 state must have ${N} words, got ${words.length}`);
+    if (!Number.isInteger(index) || index < 0 || index > N) throw new RangeError(`MT19937 index must be in [0, ${N}], got ${index}`);
+    this.state.set(words);
+    this.index = index;
+  }
+
   /** The next 32-bit output, as a non-negative number. */
   nextUint32(): number {
     if (this.index === N) this.twist();

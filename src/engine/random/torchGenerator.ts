@@ -13,8 +13,27 @@ const MAX_SEED = 2n ** 64n - 1n;
 /** torch switches from the per-element double path to 16-element Box–Muller blocks at this size. */
 const BLOCK = 16;
 
+/** Where a sampler takes its noise from: a generator, or noise a worker drew from the same stream. */
+export interface NoiseSource {
+  /** Like torch.randn(shape, generator=g, dtype=torch.float32): the next values of the stream. */
+  randn(shape: readonly number[]): Float32Array;
+}
+
+/**
+ * Everything a TorchGenerator's stream depends on, as data that structured clone carries to a
+ * worker thread (torch's get_state / set_state, in another layout).
+ */
+export interface TorchGeneratorState {
+  /** MT19937's 624 state words. */
+  words: Uint32Array;
+  /** Position of the next word to temper; 624 when the next draw twists first. */
+  index: number;
+  /** The scalar path's cached second normal (torch's next_double_normal_sample). */
+  nextDoubleNormal: number | null;
+}
+
 /** A torch.Generator on the CPU after manual_seed(seed), drawing float32 standard normals. */
-export class TorchGenerator {
+export class TorchGenerator implements NoiseSource {
   private readonly engine: MT19937;
   /** Box–Muller's second double sample, which torch keeps in the generator between calls. */
   private nextDoubleNormal: number | null = null;
@@ -31,8 +50,19 @@ export class TorchGenerator {
     this.engine = new MT19937(Number(BigInt.asUintN(32, big)));
   }
 
+  /** A snapshot of the stream's position; the generator goes on independently of it. */
+  getState(): TorchGeneratorState {
+    return { ...this.engine.getState(), nextDoubleNormal: this.nextDoubleNormal };
+  }
+
+  /** Continues the stream from a snapshot, as the generator it came from would have. */
+  setState(state: TorchGeneratorState): void {
+    this.engine.setState(state.words, state.index);
+    this.nextDoubleNormal = state.nextDoubleNormal;
+  }
+
   /** Like torch.randn(shape, generator=g, dtype=torch.float32), continuing this generator's stream. */
-  randn(shape: readonly number[]): Float32Array {
+  randn(shape: readonly number[]): Float32Array<ArrayBuffer> {
     let size = 1;
     for (const dim of shape) {
       if (!Number.isSafeInteger(dim) || dim < 0) throw new RangeError(`bad dimension ${dim} in [${shape}]`);

@@ -61,6 +61,11 @@ export class DDIMScheduler implements Scheduler {
     return sample;
   }
 
+  /** Deterministic, eta = 0: no variance noise. */
+  drawsNoiseAt(): boolean {
+    return false;
+  }
+
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     if (this.numInferenceSteps === null) throw new Error('call setTimesteps before step');
     const c = this.config;

@@ -86,6 +86,11 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return sample;
   }
 
+  /** Deterministic, dpmsolver++ only: the SDE variants would draw. */
+  drawsNoiseAt(): boolean {
+    return false;
+  }
+
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     if (this.timesteps.length === 0) throw new Error('call setTimesteps before step');
     const c = this.config;

@@ -111,6 +111,11 @@ export class EulerDiscreteScheduler implements Scheduler {
     return scaleBySigma(sample, this.sigmas[this.index.current(this.timesteps, timestep)]);
   }
 
+  /** Deterministic, s_churn = 0: no noise is added to sigma. */
+  drawsNoiseAt(): boolean {
+    return false;
+  }
+
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const i = this.index.current(this.timesteps, timestep);
     // s_churn is 0 in diffusers pipelines, so sigma_hat = sigma and no noise is drawn.

@@ -1,5 +1,5 @@
 // Follows diffusers' EulerAncestralDiscreteScheduler (schedulers/scheduling_euler_ancestral_discrete.py).
-import type { TorchGenerator } from '../random/torchGenerator';
+import type { NoiseSource } from '../random/torchGenerator';
 import { alphasCumprod, interpTrainSchedule, trainSigmas } from './betas';
 import { addSigmaNoise, eulerInitNoiseSigma, scaleBySigma, sigmaX0Coefficients } from './euler';
 import type { Scheduler } from './scheduler';
@@ -45,11 +45,16 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     return scaleBySigma(sample, this.sigmas[this.index.current(this.timesteps, timestep)]);
   }
 
+  /** diffusers draws on every step, the last one (sigmaUp = 0) included. */
+  drawsNoiseAt(): boolean {
+    return true;
+  }
+
   step(
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator: TorchGenerator,
+    generator: NoiseSource,
     shape: readonly number[],
   ): Float32Array {
     const i = this.index.current(this.timesteps, timestep);

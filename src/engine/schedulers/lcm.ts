@@ -1,6 +1,6 @@
 // Follows diffusers' LCMScheduler (schedulers/scheduling_lcm.py): latent consistency models
 // (Luo et al. 2023, arXiv:2310.04378), multistep consistency sampling.
-import type { TorchGenerator } from '../random/torchGenerator';
+import type { NoiseSource } from '../random/torchGenerator';
 import { alphasCumprod } from './betas';
 import { addAlphaNoise, alphaAt, alphaScales, clipSample } from './ddim';
 import type { Scheduler } from './scheduler';
@@ -50,11 +50,16 @@ export class LCMScheduler implements Scheduler {
     return { cSkip: f32((SIGMA_DATA * SIGMA_DATA) / denominator), cOut: f32(scaled / f32(Math.sqrt(denominator))) };
   }
 
+  /** Every step re-noises its denoised sample but the last, which returns it. */
+  drawsNoiseAt(stepIndex: number): boolean {
+    return stepIndex !== this.timesteps.length - 1;
+  }
+
   step(
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator: TorchGenerator,
+    generator: NoiseSource,
     shape: readonly number[],
   ): Float32Array {
     if (this.timesteps.length === 0) throw new Error('call setTimesteps before step');

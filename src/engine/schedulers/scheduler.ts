@@ -1,7 +1,7 @@
 // The contract of diffusers' SchedulerMixin (set_timesteps, scale_model_input, step, add_noise)
 // and a factory from a sampler name and a raw scheduler_config.json.
 import type { SamplerName } from '../recipe';
-import type { TorchGenerator } from '../random/torchGenerator';
+import type { NoiseSource } from '../random/torchGenerator';
 import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpmSolverMultistep';
 import { EulerDiscreteScheduler } from './euler';
@@ -41,9 +41,15 @@ export interface Scheduler {
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator: TorchGenerator,
+    generator: NoiseSource,
     shape: readonly number[],
   ): Float32Array;
+  /**
+   * Whether step() at timesteps[stepIndex] draws one randn(shape) (valid after setTimesteps).
+   * The noise does not depend on the model output, so the loop can draw it ahead, in another
+   * thread, while the UNet runs.
+   */
+  drawsNoiseAt(stepIndex: number): boolean;
   /** diffusers' add_noise for this scheduler at one timestep. */
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array;
 }
