@@ -1,6 +1,8 @@
 import { EngineError } from '../engine/errors';
+import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
 import { GENERATE_USAGE, generateCommand } from './generateCommand';
 import { INFO_USAGE, infoCommand } from './infoCommand';
+import { MODELS_USAGE, modelsCommand } from './modelsCommand';
 import { TOKENS_USAGE, tokensCommand } from './tokensCommand';
 import { UsageError } from './usageError';
 
@@ -8,15 +10,19 @@ const USAGE = `SDXL Assets — Stable Diffusion XL image generation with local O
 
 ${GENERATE_USAGE}
 
+${DOWNLOAD_USAGE}
+
+${MODELS_USAGE}
 ${TOKENS_USAGE}
 ${INFO_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const controller = new AbortController();
-  // The first Ctrl+C stops between steps and leaves no partial file; a second one kills.
+  // The first Ctrl+C stops between steps and leaves no partial image (a download keeps what it
+  // has, to resume); a second one kills.
   process.once('SIGINT', () => {
-    process.stderr.write('\ncancelling after the current step…\n');
+    process.stderr.write('\ncancelling…\n');
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
@@ -24,6 +30,12 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'generate':
         await generateCommand(rest, controller.signal);
+        return 0;
+      case 'download':
+        await downloadCommand(rest, controller.signal);
+        return 0;
+      case 'models':
+        modelsCommand(rest);
         return 0;
       case 'tokens':
         await tokensCommand(rest);
@@ -38,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}"; use generate, tokens or info.`);
+        throw new UsageError(`Unknown command "${command}"; use generate, download, models, tokens or info.`);
     }
   } catch (error) {
     return report(error);

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readModelFolder } from '../engine/models/modelFolder';
 import { ClipTokenizer } from '../engine/text/clipTokenizer';
+import { localModel } from './modelArgument';
 import { UsageError } from './usageError';
 
-export const TOKENS_USAGE = 'sdxl-assets tokens --model DIR [--json] PROMPT';
+export const TOKENS_USAGE = 'sdxl-assets tokens --model DIR_OR_ID [--json] PROMPT';
 
 /** The token counter: each tokenizer's ids (BOS/EOS included, no padding) against its limit. */
 export async function tokensCommand(argv: string[]): Promise<void> {
@@ -13,10 +14,10 @@ export async function tokensCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { model: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
   if (positionals.length !== 1) throw new UsageError(`Give the prompt as one argument: ${TOKENS_USAGE}`);
   const prompt = positionals[0];
-  const model = readModelFolder(values.model);
+  const model = readModelFolder(localModel(values.model).dir);
   const report: Record<string, { ids: number[]; count: number; limit: number; truncated: boolean }> = {};
   for (const dir of model.tokenizerDirs) {
     const tokenizer = await ClipTokenizer.fromFolder(dir);

@@ -19,7 +19,8 @@ export type EngineErrorCode =
   | 'provider'
   | 'non-finite'
   | 'cancelled'
-  | 'image-input';
+  | 'image-input'
+  | 'download';
 
 export class CancelledError extends EngineError {
   constructor() {

@@ -3,6 +3,8 @@
 export const GENERATE_COMMAND = 'sdxlAssets.generateImage';
 export const IMAGE_TO_IMAGE_COMMAND = 'sdxlAssets.imageToImage';
 export const GENERATE_HERE_COMMAND = 'sdxlAssets.generateImageHere';
+export const DOWNLOAD_MODEL_COMMAND = 'sdxlAssets.downloadModel';
+export const SET_HF_TOKEN_COMMAND = 'sdxlAssets.setHuggingFaceToken';
 
 // Run from the links of the Markdown hover; not in the palette, since they need the image's path.
 export const REGENERATE_COMMAND = 'sdxlAssets.regenerateImage';

@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import {
+  DOWNLOAD_MODEL_COMMAND,
   GENERATE_COMMAND,
   GENERATE_HERE_COMMAND,
   IMAGE_TO_IMAGE_COMMAND,
+  SET_HF_TOKEN_COMMAND,
 } from './commandIds';
 import { EngineClient } from './engineClient';
 import { GenerationBackend } from './generationBackend';
@@ -10,6 +12,9 @@ import { imageToImageCommand } from './imageToImageCommand';
 import { generateImageHere } from './markdown/generateImageHere';
 import { MarkdownImageInserter } from './markdown/markdownImageInserter';
 import { RecipeHoverProvider } from './markdown/recipeHover';
+import { downloadModelCommand } from './models/downloadModel';
+import { offerModelIfNone } from './models/firstRun';
+import { setHuggingFaceToken } from './models/huggingFaceToken';
 import { GeneratePanel, registerGeneratePanelSerializer } from './panel/generatePanel';
 import { registerRecipeCommands } from './recipeCommands';
 import { engineConfig, readSettings, SECTION } from './settings';
@@ -35,7 +40,12 @@ export function activate(context: vscode.ExtensionContext): void {
     markdown,
     backend,
     { dispose: () => void engine.dispose() },
-    vscode.commands.registerCommand(GENERATE_COMMAND, () => GeneratePanel.createOrShow(context, backend)),
+    vscode.commands.registerCommand(GENERATE_COMMAND, () => {
+      GeneratePanel.createOrShow(context, backend);
+      void offerModelIfNone(backend);
+    }),
+    vscode.commands.registerCommand(DOWNLOAD_MODEL_COMMAND, (id?: unknown) => downloadModelCommand(context, backend, output, id)),
+    vscode.commands.registerCommand(SET_HF_TOKEN_COMMAND, () => setHuggingFaceToken(context)),
     vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
     vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),
     ...registerRecipeCommands(context, backend),

@@ -6,7 +6,10 @@ import type { EngineToHost } from '../protocol/engineProtocol';
 import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../protocol/panelProtocol';
 import type { BackendEvent, FormEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
-import { readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
+import { loadCatalog } from '../engine/models/catalog';
+import { catalogEntryForFolder, discoverModels } from '../engine/models/discovery';
+import { hfHubDir } from '../engine/models/hfCache';
+import { readModelFolder } from '../engine/models/modelFolder';
 import { defaultSampler, randomSeed } from '../engine/pipelines/generationSettings';
 import { scanGallery } from './gallery/galleryScan';
 import { HostQueue } from './jobs/hostQueue';
@@ -15,6 +18,7 @@ import { jobSettings } from './jobs/jobSettings';
 import { locateInitImage, settingsFromRecipe } from './jobs/recipeSettings';
 import { batchSeeds } from './jobs/seeds';
 import type { MarkdownImageInserter } from './markdown/markdownImageInserter';
+import { modelChoices } from './models/modelChoices';
 import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from './outputFiles';
 import { addModelFolder, readSettings } from './settings';
 import type { EngineStatusBar } from './statusBar';
@@ -56,17 +60,17 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     );
   }
 
+  /** The folders the settings name, then those found in the models directory and the Hugging Face cache. */
   async models(): Promise<ModelChoice[]> {
     const settings = readSettings();
-    const dirs = [...new Set([settings.defaultModel, ...settings.modelFolders].filter((d) => d))];
-    return dirs.map((dir) => {
-      try {
-        const model = readModelFolder(dir);
-        return { dir, label: model.name, sizeMultiple: sizeMultiple(model) };
-      } catch (error) {
-        return { dir, label: basename(dir), problem: (error as Error).message };
-      }
-    });
+    const configured = [settings.defaultModel, ...settings.modelFolders].filter((d) => d);
+    const discovered = discoverModels({ catalog: loadCatalog(), modelsDir: settings.modelsDirectory, hubDir: hfHubDir() });
+    return modelChoices(configured, discovered);
+  }
+
+  /** A model arrived (a download, one found in place): the panel lists it and selects it. */
+  modelsChanged(selected: string): void {
+    this.emitter.fire({ type: 'modelsChanged', selected });
   }
 
   async defaults(): Promise<PanelSettings> {
@@ -75,15 +79,17 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const modelDir = usable.find((m) => m.dir === settings.defaultModel)?.dir ?? usable[0]?.dir ?? '';
     const model = modelDir ? readModelFolder(modelDir) : undefined;
     const size = model ? (model.unet.sampleSize ?? 128) * model.vae.scaleFactor : 1024;
+    // A catalog model's recommended settings (SDXL Turbo: 1 step, no guidance) come first.
+    const recommended = modelDir ? catalogEntryForFolder(modelDir, loadCatalog())?.recommended : undefined;
     return {
       modelDir,
       prompt: '',
       negativePrompt: '',
-      width: size,
-      height: size,
-      steps: 30,
-      guidance: 5,
-      sampler: model ? defaultSampler(model) : 'euler',
+      width: recommended?.width ?? size,
+      height: recommended?.height ?? size,
+      steps: recommended?.steps ?? 30,
+      guidance: recommended?.guidance ?? 5,
+      sampler: recommended?.sampler ?? (model ? defaultSampler(model) : 'euler'),
       karras: false,
       seedMode: 'random',
       seed: 0,

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineConfig, OutputFormat } from '../protocol/engineProtocol';
+import { defaultModelsDir } from '../engine/models/modelStore';
 import type { ProviderChoice } from '../engine/runtime/providerChoice';
 import { DEFAULT_TEMPLATE } from './outputFiles';
 
@@ -8,6 +9,8 @@ export const SECTION = 'sdxlAssets';
 export interface ExtensionSettings {
   modelFolders: string[];
   defaultModel: string;
+  /** Where downloads go and model folders are looked for; the CLI's default when empty. */
+  modelsDirectory: string;
   outputDirectory: string;
   fileNameTemplate: string;
   outputFormat: OutputFormat;
@@ -23,6 +26,7 @@ export function readSettings(scope?: vscode.Uri): ExtensionSettings {
   return {
     modelFolders: config.get<string[]>('modelFolders', []).filter((folder) => folder.trim() !== ''),
     defaultModel: config.get<string>('defaultModel', ''),
+    modelsDirectory: config.get<string>('modelsDirectory', '').trim() || defaultModelsDir(),
     outputDirectory: config.get<string>('outputDirectory', 'assets/generated'),
     fileNameTemplate: config.get<string>('fileNameTemplate', DEFAULT_TEMPLATE),
     outputFormat: config.get<OutputFormat>('outputFormat', 'png'),
@@ -40,6 +44,14 @@ export function engineConfig(settings: ExtensionSettings): EngineConfig {
     idleUnloadMs: Math.max(0, settings.keepModelLoadedMinutes) * 60_000,
     previewEvery: 1,
   };
+}
+
+/** A model just downloaded becomes the default when there is none; it is found without being listed. */
+export async function setDefaultModelIfUnset(dir: string): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  if (!config.get<string>('defaultModel')) {
+    await config.update('defaultModel', dir, vscode.ConfigurationTarget.Global);
+  }
 }
 
 /** Adds a model folder to the user's settings and makes it the default when there is none. */

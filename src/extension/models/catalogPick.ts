@@ -1,0 +1,32 @@
+import type { CatalogEntry } from '../../engine/models/catalog';
+import { formatBytes } from '../../engine/models/download/downloadProgress';
+
+export interface CatalogPickItem {
+  label: string;
+  description: string;
+  detail: string;
+  entry: CatalogEntry;
+}
+
+/** One line per model with what choosing needs: size, speed, licence, and whether it is here already. */
+export function catalogPickItems(catalog: readonly CatalogEntry[], locate: (entry: CatalogEntry) => string | undefined): CatalogPickItem[] {
+  return catalog.map((entry) => {
+    const here = locate(entry);
+    const { licence } = entry;
+    return {
+      label: entry.displayName,
+      description: `${formatBytes(entry.sizeBytes)} · ${speedText(entry)}`,
+      detail: [
+        `${licence.name}${licence.nonCommercial ? ' (non-commercial use only)' : ''}`,
+        here ? `already here: ${here}` : entry.description,
+      ].join(' · '),
+      entry,
+    };
+  });
+}
+
+/** "fast: 1 step at 512×512" — what the speed class means for this model. */
+export function speedText(entry: CatalogEntry): string {
+  const { steps, width, height } = entry.recommended;
+  return `${entry.speedClass}: ${steps} step${steps === 1 ? '' : 's'} at ${width}×${height}`;
+}
