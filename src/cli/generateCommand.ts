@@ -19,10 +19,13 @@ import {
   nextFreePath,
   numberedFile,
 } from './outputPaths';
+import { modelForGenerate } from './modelArgument';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';
 
-export const GENERATE_USAGE = `sdxl-assets generate --model DIR --prompt TEXT --out FILE_OR_DIR [options]
+export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt TEXT --out FILE_OR_DIR [options]
+  --model DIR_OR_ID          a model folder, or a catalog id (sdxl-assets models), downloaded on
+                             first use; a catalog model's recommended settings are the defaults
   --negative TEXT            negative prompt (none: zeroed, as diffusers does for SDXL)
   --width N, --height N      image size in pixels (default: the model's trained size)
   --steps N                  denoising steps (default 30)
@@ -38,6 +41,9 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR --prompt TEXT --
   --init-image FILE          image-to-image: start from this image (PNG, JPEG, WebP, …);
                              size defaults to the image's own, rounded down to the UNet's multiple
   --strength S               with --init-image: how far to move from it, above 0 and at most 1 (default 0.5)
+  --guidance-rescale R       rescale the guided prediction (diffusers' guidance_rescale), 0 to 1 (default 0)
+  --prompt-weighting         AUTOMATIC1111 syntax: (word:1.2), (word), [word], \\( ; prompts past 75
+                             tokens in 77-token chunks (default off: read as diffusers does)
   --recipe IMAGE             start from the recipe stored in an image this tool made
                              (options given explicitly override it)`;
 
@@ -66,9 +72,11 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       recipe: { type: 'string' },
       'init-image': { type: 'string' },
       strength: { type: 'string' },
+      'guidance-rescale': { type: 'string' },
+      'prompt-weighting': { type: 'boolean' },
     },
   });
-  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
   const base = values.recipe ? await recipeFrom(values.recipe) : undefined;
   const prompt = values.prompt ?? base?.prompt;
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required.');
@@ -92,20 +100,28 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     }
   }
 
+  // After the arguments are checked, so that a typo does not cost a download first.
+  const model = await modelForGenerate(values.model, signal);
+  const recommended = model.entry?.recommended;
   const request = {
-    modelDir: values.model,
+    modelDir: model.dir,
     prompt,
     negativePrompt: values.negative ?? base?.negativePrompt ?? null,
-    width: parseNumber('width', values.width, true) ?? base?.width,
-    height: parseNumber('height', values.height, true) ?? base?.height,
-    steps: parseNumber('steps', values.steps, true) ?? base?.steps,
-    guidance: parseNumber('guidance', values.guidance, false) ?? base?.guidance,
-    sampler: parseChoice('sampler', values.sampler, SAMPLERS) ?? base?.sampler,
+    width: parseNumber('width', values.width, true) ?? base?.width ?? recommended?.width,
+    height: parseNumber('height', values.height, true) ?? base?.height ?? recommended?.height,
+    steps: parseNumber('steps', values.steps, true) ?? base?.steps ?? recommended?.steps,
+    guidance: parseNumber('guidance', values.guidance, false) ?? base?.guidance ?? recommended?.guidance,
+    sampler: parseChoice('sampler', values.sampler, SAMPLERS) ?? base?.sampler ?? recommended?.sampler,
     karras: values.karras ?? base?.karras,
     timestepSpacing:
-      parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing ?? null,
+      parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ??
+      base?.timestepSpacing ??
+      recommended?.timestepSpacing ??
+      null,
     initImage,
     strength,
+    guidanceRescale: parseNumber('guidance-rescale', values['guidance-rescale'], false) ?? base?.guidanceRescale,
+    promptWeighting: values['prompt-weighting'] ?? base?.promptWeighting,
   };
   const engine = new Engine({
     provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',

@@ -1,23 +1,27 @@
 import { parseArgs } from 'node:util';
-import type { ComponentName } from '../engine/models/modelFolder';
-import { readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
-import { defaultSampler } from '../engine/pipelines/generationSettings';
+import type { ComponentName, ModelFolder } from '../engine/models/modelFolder';
+import { familyLabel, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
+import { defaultSampler, resolveSettings } from '../engine/pipelines/generationSettings';
 import type { ProviderName } from '../engine/runtime/providerChoice';
 import { autoProviderOrder, bundledProviders, createSession } from '../engine/runtime/providers';
 import { SessionSignature } from '../engine/runtime/sessionSignature';
+import { createScheduler } from '../engine/schedulers/scheduler';
+import { localModel } from './modelArgument';
 import { UsageError } from './usageError';
 
-export const INFO_USAGE = 'sdxl-assets info --model DIR';
+export const INFO_USAGE = 'sdxl-assets info --model DIR_OR_ID';
 
 /** Family, components with their declared inputs and outputs, and which providers load. */
 export async function infoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, strict: true, options: { model: { type: 'string' } } });
-  if (!values.model) throw new UsageError('--model DIR is required.');
-  const model = readModelFolder(values.model);
+  if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
+  const model = readModelFolder(localModel(values.model).dir);
   const out: string[] = [
     `model: ${model.name} (${model.dir})`,
-    `family: ${model.family}`,
+    `family: ${model.family} (${familyLabel(model.details)})`,
+    `prediction: ${model.details.predictionType}; timestep spacing: ${createScheduler(defaultSampler(model), model.schedulerConfig).config.timestep_spacing}`,
     `sampler: ${defaultSampler(model)}; size multiple: ${sizeMultiple(model)} px; VAE scaling ${model.vae.scalingFactor}`,
+    `defaults: ${familyDefaultsLine(model)}`,
   ];
   for (const [component, path] of Object.entries(model.onnx) as [ComponentName, string][]) {
     const { session } = await createSession(path, ['cpu'], { keepArena: false });
@@ -41,4 +45,11 @@ export async function infoCommand(argv: string[]): Promise<void> {
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** What a generate call without options would use, so a user sees a Turbo's 1 step up front. */
+function familyDefaultsLine(model: ModelFolder): string {
+  const settings = resolveSettings({ prompt: '', seed: 0 }, model);
+  const steps = `${settings.steps} step${settings.steps === 1 ? '' : 's'}`;
+  return `${settings.width}×${settings.height}, ${steps}, guidance ${settings.guidance}`;
 }

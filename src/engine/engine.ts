@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ProviderChoice } from './runtime/providerChoice';
 import type { GenerationSettings, Recipe } from './recipe';
 import { decodedToRgb } from './image/postprocess';
+import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
 import { readModelFolder, type ModelFolder } from './models/modelFolder';
 import { resolveSettings } from './pipelines/generationSettings';
@@ -35,7 +36,8 @@ export interface GeneratedImage extends PipelineResult {
 interface LoadedModel {
   folder: ModelFolder;
   sessions: ModelSessions;
-  tokenizers: [ClipTokenizer, ClipTokenizer];
+  /** One per text encoder, in the order the family's encoders run. */
+  tokenizers: ClipTokenizer[];
 }
 
 /**
@@ -64,6 +66,12 @@ export class Engine {
     const { modelDir, ...partial } = request;
     hooks.onPhase?.('load');
     const loaded = await this.model(modelDir);
+    if (loaded.folder.family === 'sdxl-refiner') {
+      throw new EngineError(
+        `${loaded.folder.dir} is an SDXL refiner, which this version does not run on its own; use an SDXL base, SDXL Turbo or SD 1.x/2.x folder.`,
+        'model-folder',
+      );
+    }
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
     const settings = resolveSettings(partial, loaded.folder, imageSize);
@@ -88,11 +96,8 @@ export class Engine {
 
   private async load(dir: string): Promise<LoadedModel> {
     const folder = readModelFolder(dir);
-    const [first, second] = folder.tokenizerDirs;
-    const tokenizers: [ClipTokenizer, ClipTokenizer] = [
-      await ClipTokenizer.fromFolder(first),
-      await ClipTokenizer.fromFolder(second),
-    ];
+    const tokenizers: ClipTokenizer[] = [];
+    for (const tokenizerDir of folder.tokenizerDirs) tokenizers.push(await ClipTokenizer.fromFolder(tokenizerDir));
     const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
     return { folder, sessions, tokenizers };
   }

@@ -29,6 +29,16 @@ export interface Recipe {
   initImage?: string;
   /** Image-to-image: the share of the denoising steps run on the noised input, in (0, 1]; the larger, the less of the input survives. */
   strength?: number;
+  /**
+   * Rescales the guided prediction toward the conditional one's standard deviation (Lin et al.
+   * 2023, diffusers' guidance_rescale), in [0, 1]; absent means 0, off.
+   */
+  guidanceRescale?: number;
+  /**
+   * AUTOMATIC1111's prompt syntax: `(word:1.2)` weights, and prompts past 75 tokens encoded in
+   * 77-token chunks. Absent means off: the prompt is read as diffusers reads it.
+   */
+  promptWeighting?: boolean;
 }
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */

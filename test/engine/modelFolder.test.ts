@@ -66,13 +66,15 @@ describe('readModelFolder', () => {
     }
   });
 
-  test('says what a refiner or SD 1.x folder is instead of failing later', () => {
+  test('reads a folder without text_encoder as a refiner and one without text_encoder_2 as SD', () => {
     const refiner = fresh('refiner');
     rmSync(join(refiner, 'text_encoder'), { recursive: true });
-    assertFolderError(refiner, /SDXL refiner/);
+    assert.equal(readModelFolder(refiner).family, 'sdxl-refiner');
     const sd = fresh('sd15');
     rmSync(join(sd, 'text_encoder_2'), { recursive: true });
-    assertFolderError(sd, /SD 1\.x\/2\.x/);
+    assert.equal(readModelFolder(sd).family, 'sd');
+    rmSync(join(sd, 'tokenizer'), { recursive: true });
+    assertFolderError(sd, /not a usable SD 1\.x\/2\.x ONNX folder: tokenizer\/vocab\.json is missing/);
   });
 
   test('rejects a missing folder and broken JSON with the path', () => {

@@ -24,6 +24,17 @@ export interface TinyModelOptions {
   seed?: number;
   /** Default true. */
   withVaeEncoder?: boolean;
+  /** scheduler_config.json in place of SDXL base 1.0's (e.g. TURBO_SCHEDULER_CONFIG). */
+  scheduler?: Record<string, unknown>;
+  /** The UNet config's sample_size (latent cells), default 8. */
+  sampleSize?: number;
+  /** An LCM UNet: a timestep_cond input of this width and time_cond_proj_dim in its config. */
+  timeCondProjDim?: number;
+}
+
+/** An SD 1.x (CLIP ViT-L-like text encoder) or SD 2.x (OpenCLIP-like) folder, one text encoder. */
+export interface TinySdOptions extends Omit<TinyModelOptions, 'externalDataFor'> {
+  version: 1 | 2;
 }
 
 type Component = NonNullable<TinyModelOptions['externalDataFor']>[number];
@@ -40,6 +51,22 @@ const TIME_EMBED_DIM = 32;
 const UNET_CHANNELS = [8, 16];
 const LATENT_CHANNELS = 4;
 const VAE_SCALING_FACTOR = 0.13025;
+/** SD 1.x/2.x's VAE scaling_factor. */
+const SD_VAE_SCALING_FACTOR = 0.18215;
+/** SD 1.x's encoder is quick_gelu like CLIP ViT-L, SD 2.x's gelu like OpenCLIP ViT-H; widths differ so a mix-up fails. */
+const SD_TEXT_ENCODERS = {
+  1: { hidden: 16, intermediate: 32, layers: 2, activation: 'quick_gelu' },
+  2: { hidden: 20, intermediate: 40, layers: 3, activation: 'gelu' },
+} as const;
+
+/** What the tiny UNet takes: the cross-attention width, SDXL's added conditions, an LCM guidance embedding. */
+interface UnetSpec {
+  crossAttentionDim: number;
+  sdxlAdded: boolean;
+  timeCondProjDim: number | undefined;
+  timestep: 'float-scalar' | 'int64-1d';
+  staticBatch: number | undefined;
+}
 
 /** Writes a complete SDXL model folder into `dir`. */
 export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void {
@@ -50,15 +77,82 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
   const idsType = options.idsType ?? 'int32';
   const vocabSize = smallVocabSize();
 
-  const components: Array<[Component, (g: GraphBuilder) => void, Record<string, unknown>]> = [
-    ['text_encoder', (g) => textEncoder(g, idsType, vocabSize), textEncoderConfig(floatType, vocabSize)],
+  const spec: UnetSpec = {
+    crossAttentionDim: CROSS_ATTENTION_DIM,
+    sdxlAdded: true,
+    timeCondProjDim: options.timeCondProjDim,
+    timestep: options.timestep ?? 'float-scalar',
+    staticBatch: options.staticBatch,
+  };
+  const components: ComponentBuild[] = [
+    ['text_encoder', (g) => textEncoder(g, idsType, vocabSize, TEXT_ENCODER), textEncoderConfig(floatType, vocabSize)],
     ['text_encoder_2', (g) => textEncoder2(g, idsType, vocabSize), textEncoder2Config(floatType, vocabSize)],
-    ['unet', (g) => unet(g, options.timestep ?? 'float-scalar', options.staticBatch), unetConfig()],
-    ['vae_decoder', vaeDecoder, vaeConfig()],
+    ['unet', (g) => unet(g, spec), unetConfig(spec, options.sampleSize ?? 8)],
+    ['vae_decoder', (g) => vaeDecoder(g, VAE_SCALING_FACTOR), vaeConfig(VAE_SCALING_FACTOR)],
   ];
   const encoderOutput = options.vaeEncoderOutput ?? 'latent_sample';
-  if (withVaeEncoder) components.push(['vae_encoder', (g) => vaeEncoder(g, encoderOutput), vaeConfig()]);
+  if (withVaeEncoder) {
+    components.push(['vae_encoder', (g) => vaeEncoder(g, encoderOutput, VAE_SCALING_FACTOR), vaeConfig(VAE_SCALING_FACTOR)]);
+  }
+  saveComponents(dir, components, floatType, seed, external);
 
+  writeSmallClipTokenizer(join(dir, 'tokenizer'), { padToken: '<|endoftext|>' });
+  writeSmallClipTokenizer(join(dir, 'tokenizer_2'), { padToken: '!' });
+  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), options.scheduler ?? SCHEDULER_CONFIG);
+  writeJson(join(dir, 'model_index.json'), modelIndex(withVaeEncoder));
+}
+
+/**
+ * Writes an SD 1.x/2.x folder as Optimum's ORTStableDiffusionPipeline saves it: one text
+ * encoder whose last_hidden_state conditions a UNet without added conditions, VAE scaling
+ * 0.18215. The scheduler defaults to SD 1.5's (PNDM) for version 1 and SD 2.1's v-prediction
+ * DDIM for version 2.
+ */
+export function buildTinySd(dir: string, options: TinySdOptions): void {
+  const floatType: FloatType = options.dtype ?? 'float32';
+  const seed = options.seed ?? 4321;
+  const idsType = options.idsType ?? 'int32';
+  const vocabSize = smallVocabSize();
+  const encoder = SD_TEXT_ENCODERS[options.version];
+  const spec: UnetSpec = {
+    crossAttentionDim: encoder.hidden,
+    sdxlAdded: false,
+    timeCondProjDim: options.timeCondProjDim,
+    timestep: options.timestep ?? 'float-scalar',
+    staticBatch: options.staticBatch,
+  };
+  const encoderSpec = { ...encoder, projection: encoder.hidden };
+  const components: ComponentBuild[] = [
+    [
+      'text_encoder',
+      (g) => textEncoder(g, idsType, vocabSize, encoder),
+      clipConfig(floatType, vocabSize, 'CLIPTextModel', encoder.activation, encoderSpec),
+    ],
+    ['unet', (g) => unet(g, spec), unetConfig(spec, options.sampleSize ?? 8)],
+    ['vae_decoder', (g) => vaeDecoder(g, SD_VAE_SCALING_FACTOR), vaeConfig(SD_VAE_SCALING_FACTOR)],
+  ];
+  const withVaeEncoder = options.withVaeEncoder ?? true;
+  const encoderOutput = options.vaeEncoderOutput ?? 'latent_sample';
+  if (withVaeEncoder) {
+    const build = (g: GraphBuilder) => vaeEncoder(g, encoderOutput, SD_VAE_SCALING_FACTOR);
+    components.push(['vae_encoder', build, vaeConfig(SD_VAE_SCALING_FACTOR)]);
+  }
+  saveComponents(dir, components, floatType, seed, new Set());
+  writeSmallClipTokenizer(join(dir, 'tokenizer'), { padToken: '<|endoftext|>' });
+  const scheduler = options.scheduler ?? (options.version === 1 ? SD15_SCHEDULER_CONFIG : SD21_V_SCHEDULER_CONFIG);
+  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), scheduler);
+  writeJson(join(dir, 'model_index.json'), sdModelIndex(withVaeEncoder, String(scheduler._class_name)));
+}
+
+type ComponentBuild = [Component, (g: GraphBuilder) => void, Record<string, unknown>];
+
+function saveComponents(
+  dir: string,
+  components: ComponentBuild[],
+  floatType: FloatType,
+  seed: number,
+  external: ReadonlySet<Component>,
+): void {
   components.forEach(([name, build, config], index) => {
     // Each component gets its own stream so adding one never changes another's weights.
     const g = new GraphBuilder(name, floatType, seed * 31 + index);
@@ -66,16 +160,16 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
     g.save(join(dir, name, 'model.onnx'), { externalData: external.has(name) });
     writeJson(join(dir, name, 'config.json'), config);
   });
-
-  writeSmallClipTokenizer(join(dir, 'tokenizer'), { padToken: '<|endoftext|>' });
-  writeSmallClipTokenizer(join(dir, 'tokenizer_2'), { padToken: '!' });
-  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), SCHEDULER_CONFIG);
-  writeJson(join(dir, 'model_index.json'), modelIndex(withVaeEncoder));
 }
 
-function textEncoder(g: GraphBuilder, idsType: IoType, vocabSize: number): void {
-  const { lastHidden, pooled, hidden } = clipTransformer(g, idsType, vocabSize, TEXT_ENCODER);
-  const h = TEXT_ENCODER.hidden;
+function textEncoder(
+  g: GraphBuilder,
+  idsType: IoType,
+  vocabSize: number,
+  spec: { hidden: number; intermediate: number; layers: number },
+): void {
+  const { lastHidden, pooled, hidden } = clipTransformer(g, idsType, vocabSize, spec);
+  const h = spec.hidden;
   g.output('last_hidden_state', lastHidden, 'float', ['batch_size', 'sequence_length', h]);
   g.output('pooler_output', pooled, 'float', ['batch_size', h]);
   hidden.forEach((value, i) => g.output(`hidden_states.${i}`, value, 'float', ['batch_size', 'sequence_length', h]));
@@ -136,34 +230,41 @@ function clipTransformer(
 /**
  * conv_in → down (stride 2) → cross-attention on encoder_hidden_states → up (DepthToSpace) with a
  * skip → conv_out, plus 0.9·sample so it behaves roughly like an epsilon predictor. The timestep
- * and the SDXL added conditions (text_embeds, time_ids) enter as per-channel biases at both
- * levels, as diffusers' resnet blocks add their time embedding. Odd latent sizes fail at the
- * skip connection, as in a real one-level UNet.
+ * and, for SDXL, the added conditions (text_embeds, time_ids) enter as per-channel biases at both
+ * levels, as diffusers' resnet blocks add their time embedding; an LCM UNet's timestep_cond is
+ * projected onto the timestep features first, as diffusers' TimestepEmbedding.cond_proj does.
+ * Odd latent sizes fail at the skip connection, as in a real one-level UNet.
  */
-function unet(g: GraphBuilder, timestepKind: 'float-scalar' | 'int64-1d', staticBatch: number | undefined): void {
+function unet(g: GraphBuilder, spec: UnetSpec): void {
   const [c0, c1] = UNET_CHANNELS;
-  const batch: Dim = staticBatch ?? 'batch_size';
+  const batch: Dim = spec.staticBatch ?? 'batch_size';
   const sample = g.input('sample', 'float', [batch, LATENT_CHANNELS, 'height', 'width']);
   const timestep =
-    timestepKind === 'float-scalar'
+    spec.timestep === 'float-scalar'
       ? g.input('timestep', 'float', [])
       : g.cast(g.input('timestep', 'int64', ['steps']), DataType.FLOAT);
-  const context = g.input('encoder_hidden_states', 'float', [batch, 'sequence_length', CROSS_ATTENTION_DIM]);
-  const textEmbeds = g.input('text_embeds', 'float', [batch, TEXT_ENCODER_2.projection]);
-  const timeIds = g.input('time_ids', 'float', [batch, 6]);
+  const context = g.input('encoder_hidden_states', 'float', [batch, 'sequence_length', spec.crossAttentionDim]);
 
   // [1] or [steps] timesteps broadcast against the batch like diffusers' expanded timestep.
-  const timeFeatures = sinusoid(g, g.reshape(timestep, [-1, 1]), c0);
-  const timeEmbedding = mlp(g, timeFeatures, c0);
-  const timeIdFeatures = g.reshape(sinusoid(g, g.unsqueeze(timeIds, [2]), ADDITION_TIME_EMBED_DIM), [0, -1]);
-  const addedInputs = g.concat([textEmbeds, timeIdFeatures], 1);
-  const addedEmbedding = mlp(g, addedInputs, TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM);
-  const embedding = g.silu(g.add(timeEmbedding, addedEmbedding));
+  let timeFeatures = sinusoid(g, g.reshape(timestep, [-1, 1]), c0);
+  if (spec.timeCondProjDim !== undefined) {
+    const cond = g.input('timestep_cond', 'float', [batch, spec.timeCondProjDim]);
+    timeFeatures = g.add(timeFeatures, g.linear(cond, spec.timeCondProjDim, c0, { bias: false }));
+  }
+  let embedding = mlp(g, timeFeatures, c0);
+  if (spec.sdxlAdded) {
+    const textEmbeds = g.input('text_embeds', 'float', [batch, TEXT_ENCODER_2.projection]);
+    const timeIds = g.input('time_ids', 'float', [batch, 6]);
+    const timeIdFeatures = g.reshape(sinusoid(g, g.unsqueeze(timeIds, [2]), ADDITION_TIME_EMBED_DIM), [0, -1]);
+    const addedInputs = g.concat([textEmbeds, timeIdFeatures], 1);
+    embedding = g.add(embedding, mlp(g, addedInputs, TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM));
+  }
+  embedding = g.silu(embedding);
   const channelBias = (channels: number) => g.unsqueeze(g.linear(embedding, TIME_EMBED_DIM, channels), [2, 3]);
 
   const skip = g.silu(g.add(g.conv(sample, LATENT_CHANNELS, c0), channelBias(c0)));
   let down = g.silu(g.add(g.conv(skip, c0, c1, { stride: 2 }), channelBias(c1)));
-  down = g.add(down, crossAttention(g, down, c1, context));
+  down = g.add(down, crossAttention(g, down, c1, context, spec.crossAttentionDim));
   const up = g.depthToSpace(g.conv(down, c1, 4 * c0, { kernel: 1 }), 2);
   const epsilon = g.conv(g.silu(g.add(up, skip)), c0, LATENT_CHANNELS);
   const out = g.add(g.mul(sample, g.scalar(0.9)), epsilon);
@@ -183,12 +284,12 @@ function mlp(g: GraphBuilder, x: string, inFeatures: number): string {
 }
 
 /** Every pixel of `features` [b,c,h,w] attends over all positions of `context` [b,L,d]. */
-function crossAttention(g: GraphBuilder, features: string, channels: number, context: string): string {
+function crossAttention(g: GraphBuilder, features: string, channels: number, context: string, contextDim: number): string {
   const headDim = 8;
   const tokens = g.transpose(g.reshape(features, [0, channels, -1]), [0, 2, 1]);
   const q = g.linear(tokens, channels, headDim);
-  const k = g.linear(context, CROSS_ATTENTION_DIM, headDim);
-  const v = g.linear(context, CROSS_ATTENTION_DIM, channels);
+  const k = g.linear(context, contextDim, headDim);
+  const v = g.linear(context, contextDim, channels);
   const scores = g.mul(g.matMul(q, g.transpose(k, [0, 2, 1])), g.scalar(1 / Math.sqrt(headDim)));
   const attended = g.linear(g.matMul(g.softmax(scores, -1), v), channels, channels);
   return g.reshape(g.transpose(attended, [0, 2, 1]), g.shape(features, 0, 4));
@@ -197,12 +298,12 @@ function crossAttention(g: GraphBuilder, features: string, channels: number, con
 /**
  * Three ×2 upsamplings (DepthToSpace) to the 8× image, ending in 1.1·tanh so values mostly lie in
  * [-1, 1] yet sometimes pass it, which the post-processing must clamp. The first convolution is
- * scaled for inputs of size 1/scaling_factor, as the engine feeds latents / 0.13025.
+ * scaled for inputs of size 1/scaling_factor, as the engine feeds latents / scaling_factor.
  */
-function vaeDecoder(g: GraphBuilder): void {
+function vaeDecoder(g: GraphBuilder, scalingFactor: number): void {
   const latent = g.input('latent_sample', 'float', ['batch_size', LATENT_CHANNELS, 'latent_height', 'latent_width']);
   const upsample = (x: string) => g.depthToSpace(x, 2);
-  let x = upsample(g.silu(g.conv(latent, LATENT_CHANNELS, 16, { gain: VAE_SCALING_FACTOR })));
+  let x = upsample(g.silu(g.conv(latent, LATENT_CHANNELS, 16, { gain: scalingFactor })));
   x = upsample(g.silu(g.conv(x, 4, 16, { gain: 1.5 })));
   x = upsample(g.conv(x, 4, 12, { gain: 2 }));
   const image = g.mul(g.tanh(x), g.scalar(1.1));
@@ -213,12 +314,12 @@ function vaeDecoder(g: GraphBuilder): void {
  * Three stride-2 convolutions to the 1/8 latent grid. The mean is of order 1/scaling_factor like
  * a real VAE's; latent_parameters appends a log-variance near -5, as the reference fixture has.
  */
-function vaeEncoder(g: GraphBuilder, output: 'latent_sample' | 'latent_parameters'): void {
+function vaeEncoder(g: GraphBuilder, output: 'latent_sample' | 'latent_parameters', scalingFactor: number): void {
   const image = g.input('sample', 'float', ['batch_size', 3, 'sample_height', 'sample_width']);
   let x = g.silu(g.conv(image, 3, 8, { stride: 2 }));
   x = g.silu(g.conv(x, 8, 16, { stride: 2, gain: 2 }));
   x = g.silu(g.conv(x, 16, 16, { stride: 2, gain: 2 }));
-  const mean = g.conv(x, 16, LATENT_CHANNELS, { gain: 1 / VAE_SCALING_FACTOR });
+  const mean = g.conv(x, 16, LATENT_CHANNELS, { gain: 1 / scalingFactor });
   const latentShape: Dim[] = ['batch_size', LATENT_CHANNELS, 'sample_height / 8', 'sample_width / 8'];
   if (output === 'latent_sample') {
     g.output('latent_sample', mean, 'float', latentShape);
@@ -271,18 +372,24 @@ function clipConfig(
   };
 }
 
-function unetConfig(): Record<string, unknown> {
+function unetConfig(spec: UnetSpec, sampleSize: number): Record<string, unknown> {
+  const sdxl = spec.sdxlAdded
+    ? {
+        addition_embed_type: 'text_time',
+        addition_embed_type_num_heads: 64,
+        addition_time_embed_dim: ADDITION_TIME_EMBED_DIM,
+        projection_class_embeddings_input_dim: TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM,
+      }
+    : {};
   return {
+    ...sdxl,
     _class_name: 'UNet2DConditionModel',
     _diffusers_version: DIFFUSERS_VERSION,
     act_fn: 'silu',
-    addition_embed_type: 'text_time',
-    addition_embed_type_num_heads: 64,
-    addition_time_embed_dim: ADDITION_TIME_EMBED_DIM,
     attention_head_dim: [2, 4],
     block_out_channels: UNET_CHANNELS,
     center_input_sample: false,
-    cross_attention_dim: CROSS_ATTENTION_DIM,
+    cross_attention_dim: spec.crossAttentionDim,
     down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
     downsample_padding: 1,
     flip_sin_to_cos: true,
@@ -293,8 +400,8 @@ function unetConfig(): Record<string, unknown> {
     norm_eps: 1e-5,
     norm_num_groups: 4,
     out_channels: LATENT_CHANNELS,
-    projection_class_embeddings_input_dim: TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM,
-    sample_size: 8,
+    sample_size: sampleSize,
+    time_cond_proj_dim: spec.timeCondProjDim ?? null,
     time_embedding_type: 'positional',
     transformer_layers_per_block: 1,
     up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
@@ -303,7 +410,7 @@ function unetConfig(): Record<string, unknown> {
   };
 }
 
-function vaeConfig(): Record<string, unknown> {
+function vaeConfig(scalingFactor: number): Record<string, unknown> {
   return {
     _class_name: 'AutoencoderKL',
     _diffusers_version: DIFFUSERS_VERSION,
@@ -319,7 +426,7 @@ function vaeConfig(): Record<string, unknown> {
     norm_num_groups: 4,
     out_channels: 3,
     sample_size: 64,
-    scaling_factor: VAE_SCALING_FACTOR,
+    scaling_factor: scalingFactor,
     shift_factor: null,
     up_block_types: Array(4).fill('UpDecoderBlock2D'),
     use_post_quant_conv: true,
@@ -346,6 +453,99 @@ const SCHEDULER_CONFIG = {
   trained_betas: null,
   use_karras_sigmas: false,
 };
+
+/** stabilityai/sdxl-turbo's and sd-turbo's scheduler: Euler ancestral with trailing spacing. */
+export const TURBO_SCHEDULER_CONFIG = {
+  _class_name: 'EulerAncestralDiscreteScheduler',
+  _diffusers_version: '0.24.0.dev0',
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  clip_sample: false,
+  interpolation_type: 'linear',
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+  sample_max_value: 1.0,
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 1,
+  timestep_spacing: 'trailing',
+  trained_betas: null,
+  use_karras_sigmas: false,
+};
+
+/** SimianLuo/LCM_Dreamshaper_v7's scheduler. */
+export const LCM_SCHEDULER_CONFIG = {
+  _class_name: 'LCMScheduler',
+  _diffusers_version: '0.22.0.dev0',
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  clip_sample: false,
+  clip_sample_range: 1.0,
+  dynamic_thresholding_ratio: 0.995,
+  num_train_timesteps: 1000,
+  original_inference_steps: 50,
+  prediction_type: 'epsilon',
+  rescale_betas_zero_snr: false,
+  sample_max_value: 1.0,
+  set_alpha_to_one: true,
+  steps_offset: 1,
+  thresholding: false,
+  timestep_scaling: 10.0,
+  timestep_spacing: 'leading',
+  trained_betas: null,
+};
+
+/** runwayml/stable-diffusion-v1-5's scheduler (PNDM, which diffusers' old configs name without a spacing). */
+const SD15_SCHEDULER_CONFIG = {
+  _class_name: 'PNDMScheduler',
+  _diffusers_version: '0.6.0',
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  num_train_timesteps: 1000,
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 1,
+  trained_betas: null,
+  clip_sample: false,
+};
+
+/** stabilityai/stable-diffusion-2-1's scheduler: DDIM on v-prediction. */
+const SD21_V_SCHEDULER_CONFIG = {
+  _class_name: 'DDIMScheduler',
+  _diffusers_version: '0.8.0',
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  clip_sample: false,
+  num_train_timesteps: 1000,
+  prediction_type: 'v_prediction',
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 1,
+  trained_betas: null,
+};
+
+/** The format optimum's ORTStableDiffusionPipeline.save_pretrained writes. */
+function sdModelIndex(withVaeEncoder: boolean, schedulerClass: string): Record<string, unknown> {
+  const onnx = ['diffusers', 'OnnxRuntimeModel'];
+  return {
+    _class_name: 'ORTStableDiffusionPipeline',
+    _diffusers_version: DIFFUSERS_VERSION,
+    feature_extractor: [null, null],
+    image_encoder: [null, null],
+    requires_safety_checker: false,
+    safety_checker: [null, null],
+    scheduler: ['diffusers', schedulerClass],
+    text_encoder: onnx,
+    tokenizer: ['transformers', 'CLIPTokenizer'],
+    unet: onnx,
+    vae_decoder: onnx,
+    vae_encoder: withVaeEncoder ? onnx : [null, null],
+  };
+}
 
 /** The format optimum's ORTStableDiffusionXLPipeline.save_pretrained writes. */
 function modelIndex(withVaeEncoder: boolean): Record<string, unknown> {

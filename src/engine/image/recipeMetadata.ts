@@ -33,6 +33,8 @@ function knownFields(recipe: Recipe): Recipe {
     // Text-to-image recipes stay without these keys, byte for byte as before.
     ...(recipe.initImage !== undefined ? { initImage: recipe.initImage } : {}),
     ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
+    ...(recipe.guidanceRescale !== undefined ? { guidanceRescale: recipe.guidanceRescale } : {}),
+    ...(recipe.promptWeighting !== undefined ? { promptWeighting: recipe.promptWeighting } : {}),
   };
 }
 
@@ -78,6 +80,10 @@ export function parseRecipe(json: string): Recipe {
     if (r.initImage === undefined) fail('strength', 'absent without initImage');
     if (typeof r.strength !== 'number' || !(r.strength > 0 && r.strength <= 1)) fail('strength', 'a number above 0 and at most 1');
   }
+  if (r.guidanceRescale !== undefined && !(typeof r.guidanceRescale === 'number' && r.guidanceRescale >= 0 && r.guidanceRescale <= 1)) {
+    fail('guidanceRescale', 'a number from 0 to 1 when present');
+  }
+  if (r.promptWeighting !== undefined && typeof r.promptWeighting !== 'boolean') fail('promptWeighting', 'true or false when present');
   return knownFields(r as unknown as Recipe);
 }
 

@@ -6,6 +6,26 @@ export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_de
 
 export type ModelFamily = 'sdxl' | 'sdxl-refiner' | 'sd';
 
+/**
+ * Few-step distillations that change the right defaults: 'turbo' (adversarial diffusion
+ * distillation, SDXL Turbo / SD Turbo) and 'lcm' (latent consistency models, LCM UNets and
+ * LCM-LoRA merges).
+ */
+export type Distillation = 'turbo' | 'lcm';
+
+export interface FamilyDetails {
+  family: ModelFamily;
+  /** SD only: 1 for CLIP ViT-L text encoders (SD 1.x), 2 for OpenCLIP ViT-H (SD 2.x). */
+  sdVersion?: 1 | 2;
+  distillation?: Distillation;
+  /** The scheduler config's prediction_type; diffusers' default is epsilon. */
+  predictionType: string;
+  /** The UNet config's time_cond_proj_dim: an LCM UNet's guidance-embedding width. */
+  timeCondProjDim?: number;
+  /** model_index.json's requires_aesthetics_score (the SDXL refiner's time ids carry a score). */
+  requiresAestheticsScore: boolean;
+}
+
 export interface UnetConfig {
   blockOutChannels: number[];
   inChannels: number;
@@ -25,19 +45,31 @@ export interface ModelFolder {
   /** Shown to users and written into recipes. */
   name: string;
   family: ModelFamily;
+  details: FamilyDetails;
   /** model.onnx path of each component present. */
   onnx: Partial<Record<ComponentName, string>>;
   tokenizerDirs: string[];
   schedulerConfig: Record<string, unknown>;
   unet: UnetConfig;
   vae: VaeConfig;
-  /** diffusers' StableDiffusionXLPipeline default is true. */
+  /** diffusers' StableDiffusionXLPipeline default is true; StableDiffusionPipeline has no such option (false). */
   forceZerosForEmptyPrompt: boolean;
   /** num_hidden_layers of each text encoder config, when the folder has one. */
   textEncoderLayers: Partial<Record<'text_encoder' | 'text_encoder_2', number>>;
 }
 
-const SDXL_REQUIRED = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'scheduler'];
+/** Sub-folders each family needs; the tokenizers listed are the ones its text encoders use, in order. */
+const REQUIRED: Record<ModelFamily, { entries: string[]; tokenizers: string[] }> = {
+  sdxl: {
+    entries: ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'scheduler'],
+    tokenizers: ['tokenizer', 'tokenizer_2'],
+  },
+  'sdxl-refiner': {
+    entries: ['text_encoder_2', 'unet', 'vae_decoder', 'tokenizer_2', 'scheduler'],
+    tokenizers: ['tokenizer_2'],
+  },
+  sd: { entries: ['text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'scheduler'], tokenizers: ['tokenizer'] },
+};
 
 /**
  * Reads a diffusers/Optimum ONNX folder. The family comes from which sub-folders exist,
@@ -51,13 +83,7 @@ export function readModelFolder(dirArg: string): ModelFolder {
   }
   const has = (sub: string) => existsSync(join(dir, sub, 'model.onnx'));
   const family = detectFamily(dir, has);
-  if (family !== 'sdxl') {
-    throw new EngineError(
-      `${dir} looks like an ${family === 'sd' ? 'SD 1.x/2.x' : 'SDXL refiner'} model; this version generates with SDXL base models (text_encoder, text_encoder_2, unet, vae_decoder).`,
-      'model-folder',
-    );
-  }
-  for (const sub of SDXL_REQUIRED) requireEntry(dir, sub);
+  for (const sub of REQUIRED[family].entries) requireEntry(dir, sub, family);
 
   const onnx: ModelFolder['onnx'] = {};
   for (const component of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
@@ -66,16 +92,19 @@ export function readModelFolder(dirArg: string): ModelFolder {
   const index = readJsonIfPresent(join(dir, 'model_index.json')) ?? {};
   const unetConfig = readJson(join(dir, 'unet', 'config.json'));
   const vaeConfig = readJson(join(dir, 'vae_decoder', 'config.json'));
+  const schedulerConfig = readJson(join(dir, 'scheduler', 'scheduler_config.json'));
+  const textEncoderConfig = readJsonIfPresent(join(dir, 'text_encoder', 'config.json'));
   return {
     dir,
     name: modelName(dir),
     family,
+    details: familyDetails(family, { index, unetConfig, schedulerConfig, textEncoderConfig }),
     onnx,
-    tokenizerDirs: [join(dir, 'tokenizer'), join(dir, 'tokenizer_2')],
-    schedulerConfig: readJson(join(dir, 'scheduler', 'scheduler_config.json')),
+    tokenizerDirs: REQUIRED[family].tokenizers.map((sub) => join(dir, sub)),
+    schedulerConfig,
     unet: parseUnetConfig(unetConfig, join(dir, 'unet', 'config.json')),
     vae: parseVaeConfig(vaeConfig, join(dir, 'vae_decoder', 'config.json')),
-    forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt !== false,
+    forceZerosForEmptyPrompt: family !== 'sd' && index.force_zeros_for_empty_prompt !== false,
     textEncoderLayers: {
       text_encoder: layerCount(join(dir, 'text_encoder', 'config.json')),
       text_encoder_2: layerCount(join(dir, 'text_encoder_2', 'config.json')),
@@ -95,19 +124,68 @@ function detectFamily(dir: string, has: (sub: string) => boolean): ModelFamily {
   throw missing(dir, 'text_encoder/model.onnx');
 }
 
-function requireEntry(dir: string, sub: string): void {
+interface FamilyEvidence {
+  index: Record<string, unknown>;
+  unetConfig: Record<string, unknown>;
+  schedulerConfig: Record<string, unknown>;
+  textEncoderConfig: Record<string, unknown> | undefined;
+}
+
+/**
+ * What the configs say beyond the encoders present. Turbo checkpoints ship a scheduler with
+ * trailing spacing (stabilityai/sdxl-turbo and sd-turbo); LCM shows as an LCMScheduler or a
+ * UNet with time_cond_proj_dim. SD 1.x uses CLIP ViT-L (768 wide, quick_gelu), SD 2.x OpenCLIP
+ * ViT-H (1024 wide, gelu).
+ */
+export function familyDetails(family: ModelFamily, evidence: FamilyEvidence): FamilyDetails {
+  const { index, unetConfig, schedulerConfig, textEncoderConfig } = evidence;
+  const timeCondProjDim = typeof unetConfig.time_cond_proj_dim === 'number' ? unetConfig.time_cond_proj_dim : undefined;
+  const distillation: Distillation | undefined =
+    timeCondProjDim !== undefined || schedulerConfig._class_name === 'LCMScheduler'
+      ? 'lcm'
+      : schedulerConfig.timestep_spacing === 'trailing'
+        ? 'turbo'
+        : undefined;
+  const details: FamilyDetails = {
+    family,
+    predictionType: typeof schedulerConfig.prediction_type === 'string' ? schedulerConfig.prediction_type : 'epsilon',
+    requiresAestheticsScore: index.requires_aesthetics_score === true,
+    ...(distillation ? { distillation } : {}),
+    ...(timeCondProjDim !== undefined ? { timeCondProjDim } : {}),
+  };
+  if (family === 'sd') details.sdVersion = sdVersion(unetConfig, textEncoderConfig);
+  return details;
+}
+
+function sdVersion(unetConfig: Record<string, unknown>, textEncoderConfig: Record<string, unknown> | undefined): 1 | 2 {
+  const width = unetConfig.cross_attention_dim ?? textEncoderConfig?.hidden_size;
+  if (width === 768) return 1;
+  if (width === 1024) return 2;
+  return textEncoderConfig?.hidden_act === 'gelu' ? 2 : 1;
+}
+
+/** How `info` and the panel name a family, e.g. "SD 2.x (v-prediction)" or "SDXL Turbo". */
+export function familyLabel(details: FamilyDetails): string {
+  const base = { sdxl: 'SDXL', 'sdxl-refiner': 'SDXL refiner', sd: `SD ${details.sdVersion ?? 1}.x` }[details.family];
+  const name =
+    details.distillation === 'turbo' ? `${base} Turbo` : details.distillation === 'lcm' ? `${base} LCM` : base;
+  return details.predictionType === 'v_prediction' ? `${name}, v-prediction` : name;
+}
+
+function requireEntry(dir: string, sub: string, family: ModelFamily): void {
   const files: Record<string, string[]> = {
     tokenizer: ['vocab.json', 'merges.txt'],
     tokenizer_2: ['vocab.json', 'merges.txt'],
     scheduler: ['scheduler_config.json'],
   };
   for (const file of files[sub] ?? ['model.onnx']) {
-    if (!existsSync(join(dir, sub, file))) throw missing(dir, `${sub}/${file}`);
+    if (!existsSync(join(dir, sub, file))) throw missing(dir, `${sub}/${file}`, family);
   }
 }
 
-function missing(dir: string, file: string): EngineError {
-  return new EngineError(`${dir} is not a usable SDXL ONNX folder: ${file} is missing.`, 'model-folder');
+function missing(dir: string, file: string, family?: ModelFamily): EngineError {
+  const kind = family ? { sdxl: 'SDXL', 'sdxl-refiner': 'SDXL refiner', sd: 'SD 1.x/2.x' }[family] : 'Stable Diffusion';
+  return new EngineError(`${dir} is not a usable ${kind} ONNX folder: ${file} is missing.`, 'model-folder');
 }
 
 function parseUnetConfig(config: Record<string, unknown>, path: string): UnetConfig {
@@ -140,9 +218,12 @@ function layerCount(path: string): number | undefined {
   return typeof config?.num_hidden_layers === 'number' ? config.num_hidden_layers : undefined;
 }
 
-/** Hugging Face cache snapshots are named by revision hash; the repo folder above says more. */
+/**
+ * Hugging Face cache snapshots are named by revision hash; the repo folder above says more. The
+ * ONNX layout may sit in a sub-folder of the snapshot (a catalog entry's path prefix).
+ */
 function modelName(dir: string): string {
-  const snapshot = /models--([^/\\]+)--([^/\\]+)[/\\]snapshots[/\\][^/\\]+$/.exec(dir);
+  const snapshot = /models--([^/\\]+)--([^/\\]+)[/\\]snapshots[/\\][^/\\]+(?:[/\\][^/\\]+)*$/.exec(dir);
   return snapshot ? `${snapshot[1]}/${snapshot[2]}` : basename(dir);
 }
 

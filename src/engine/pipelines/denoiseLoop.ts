@@ -26,6 +26,8 @@ export interface DenoiseOptions {
   generator: TorchGenerator;
   latentShape: readonly number[];
   guidance: number;
+  /** diffusers' guidance_rescale; 0 or absent leaves the guided prediction as it is. */
+  guidanceRescale?: number;
   /** Index of the first timestep to run (image-to-image starts part-way). */
   beginIndex: number;
   signal?: AbortSignal;
@@ -56,7 +58,8 @@ export async function denoise(initial: Float32Array, options: DenoiseOptions): P
       const modelStarted = performance.now();
       const prediction = await unet.predict(scaled, t);
       const modelMs = performance.now() - modelStarted;
-      const noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
+      let noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
+      if (prediction.uncond && options.guidanceRescale) noise = rescaleNoiseCfg(noise, prediction.cond, options.guidanceRescale);
       if (drawsAt(i)) await prefetched?.ready();
       latents = scheduler.step(noise, t, latents, prefetched ?? generator, latentShape);
       options.onStep?.({
@@ -83,4 +86,29 @@ export function applyGuidance(uncond: Float32Array, cond: Float32Array, guidance
   const g = Math.fround(guidance);
   for (let i = 0; i < out.length; i++) out[i] = uncond[i] + g * (cond[i] - uncond[i]);
   return out;
+}
+
+/**
+ * diffusers' rescale_noise_cfg (Lin et al. 2023, "Common Diffusion Noise Schedules and Sample
+ * Steps are Flawed", §3.4): the guided prediction scaled to the conditional one's standard
+ * deviation (torch's unbiased std), mixed back with weight φ.
+ */
+export function rescaleNoiseCfg(guided: Float32Array, cond: Float32Array, phi: number): Float32Array {
+  const ratio = Math.fround(std(cond) / std(guided));
+  const p = Math.fround(phi);
+  const keep = Math.fround(1 - phi);
+  const out = new Float32Array(guided.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = Math.fround(p * Math.fround(guided[i] * ratio)) + Math.fround(keep * guided[i]);
+  }
+  return out;
+}
+
+function std(values: Float32Array): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / values.length;
+  let squares = 0;
+  for (const v of values) squares += (v - mean) ** 2;
+  return Math.fround(Math.sqrt(squares / (values.length - 1)));
 }

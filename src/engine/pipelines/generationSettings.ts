@@ -3,11 +3,15 @@ import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName } from '../recipe';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
 
-
 const MAX_SEED = 2 ** 53 - 1;
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
 const DEFAULT_STEPS = 30;
 const DEFAULT_GUIDANCE = 5;
+/** diffusers' StableDiffusionPipeline default guidance_scale. */
+const SD_GUIDANCE = 7.5;
+/** The LCM paper's and pipelines' usual 4 steps; LatentConsistencyModelPipeline's guidance_scale 8.5. */
+const LCM_STEPS = 4;
+const LCM_EMBEDDED_GUIDANCE = 8.5;
 /** Halfway between keeping the input image and ignoring it; diffusers' SDXL img2img default of 0.3 changes little. */
 const DEFAULT_STRENGTH = 0.5;
 
@@ -62,6 +66,12 @@ export function validateSettings(settings: GenerationSettings, model: ModelFolde
       'bad-request',
     );
   }
+  if (settings.guidanceRescale !== undefined) {
+    const rescale = settings.guidanceRescale;
+    if (!Number.isFinite(rescale) || rescale < 0 || rescale > 1) {
+      throw new EngineError(`guidance rescale must be a number from 0 to 1, got ${rescale}.`, 'bad-request');
+    }
+  }
   if (settings.strength !== undefined) {
     if (settings.initImage === undefined) {
       throw new EngineError('strength applies only to image-to-image; give an input image too.', 'bad-request');
@@ -76,8 +86,26 @@ export function validateSettings(settings: GenerationSettings, model: ModelFolde
 }
 
 /**
- * The settings a request leaves out, from the model: its trained size and its own sampler.
- * With an input image the size defaults to the image's own, rounded down to the UNet's multiple.
+ * Steps and guidance a family is meant to run with. Turbo: 1 step without guidance
+ * (stabilityai/sdxl-turbo's model card), and for image-to-image the fewest steps that run one
+ * (2 at strength 0.5, as the card shows). LCM: 4 steps; an LCM UNet takes guidance as an
+ * embedding (8.5), an LCM-LoRA merge runs without it (1).
+ */
+function familyDefaults(model: ModelFolder, strength: number | undefined): { steps: number; guidance: number } {
+  const { distillation, timeCondProjDim } = model.details;
+  if (distillation === 'turbo') {
+    // An out-of-range strength is validateSettings' to reject, not a reason to search for steps.
+    const img2img = strength !== undefined && strength > 0 && strength <= 1;
+    return { steps: img2img ? minimumSteps(strength) : 1, guidance: 0 };
+  }
+  if (distillation === 'lcm') return { steps: LCM_STEPS, guidance: timeCondProjDim === undefined ? 1 : LCM_EMBEDDED_GUIDANCE };
+  return { steps: DEFAULT_STEPS, guidance: model.family === 'sd' ? SD_GUIDANCE : DEFAULT_GUIDANCE };
+}
+
+/**
+ * The settings a request leaves out, from the model: its trained size, its own sampler and its
+ * family's steps and guidance. With an input image the size defaults to the image's own, rounded
+ * down to the UNet's multiple.
  */
 export function resolveSettings(
   request: Partial<GenerationSettings> & { prompt: string },
@@ -88,13 +116,15 @@ export function resolveSettings(
   const multiple = sizeMultiple(model);
   // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
   const fit = (pixels: number) => Math.max(multiple, Math.floor(pixels / multiple) * multiple);
+  const strength = request.initImage !== undefined ? (request.strength ?? DEFAULT_STRENGTH) : undefined;
+  const defaults = familyDefaults(model, strength);
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? null,
     width: request.width ?? (inputImageSize ? fit(inputImageSize.width) : trainedSize),
     height: request.height ?? (inputImageSize ? fit(inputImageSize.height) : trainedSize),
-    steps: request.steps ?? DEFAULT_STEPS,
-    guidance: request.guidance ?? DEFAULT_GUIDANCE,
+    steps: request.steps ?? defaults.steps,
+    guidance: request.guidance ?? defaults.guidance,
     sampler: request.sampler ?? defaultSampler(model),
     karras: request.karras ?? false,
     timestepSpacing: request.timestepSpacing ?? null,
@@ -104,7 +134,17 @@ export function resolveSettings(
     ...(request.initImage !== undefined
       ? { initImage: request.initImage, strength: request.strength ?? DEFAULT_STRENGTH }
       : {}),
+    ...(request.guidanceRescale !== undefined ? { guidanceRescale: request.guidanceRescale } : {}),
+    ...(request.promptWeighting !== undefined ? { promptWeighting: request.promptWeighting } : {}),
   };
+}
+
+/** The fewest steps whose int(steps × strength) runs one step (Turbo img2img: 2 at strength 0.5). */
+export function minimumSteps(strength: number): number {
+  let steps = Math.max(1, Math.ceil(1 / strength));
+  // 1/strength rounds; the product is what get_timesteps truncates.
+  while (Math.trunc(steps * strength) < 1) steps++;
+  return steps;
 }
 
 export function randomSeed(): number {

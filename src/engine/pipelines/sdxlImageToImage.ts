@@ -7,10 +7,10 @@ import { readInputImage } from '../image/readInputImage';
 import { TorchGenerator } from '../random/torchGenerator';
 import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import type { Scheduler } from '../schedulers/scheduler';
-import { validateSettings } from './generationSettings';
+import { minimumSteps, validateSettings } from './generationSettings';
 import {
   decodeLatents,
-  denoiseSdxl,
+  denoiseLatents,
   encodeConditioning,
   jobScheduler,
   type PipelineHooks,
@@ -19,12 +19,13 @@ import {
 
 /**
  * diffusers StableDiffusionXLImg2ImgPipeline.__call__ (requires_aesthetics_score false, no
- * denoising_start) with a CPU torch.Generator, batch 1: the input image's latents, noised to
- * the strength's first timestep, are denoised by the remaining steps.
+ * denoising_start; SD 1.x/2.x: StableDiffusionImg2ImgPipeline) with a CPU torch.Generator,
+ * batch 1: the input image's latents, noised to the strength's first timestep, are denoised by
+ * the remaining steps.
  */
 export async function sdxlImageToImage(
   sessions: ModelSessions,
-  tokenizers: [ClipTokenizer, ClipTokenizer],
+  tokenizers: readonly ClipTokenizer[],
   settings: GenerationSettings,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
@@ -49,7 +50,7 @@ export async function sdxlImageToImage(
 
   const latentShape = start.shape;
   const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex };
-  const latents = await denoiseSdxl(sessions, start.latents, job, hooks);
+  const latents = await denoiseLatents(sessions, start.latents, job, hooks);
   hooks.onPhase?.('decode');
   const decoded = await decodeLatents(sessions, latents, latentShape);
   return { latents, latentShape, decoded };
@@ -64,7 +65,7 @@ export function firstStepIndex(steps: number, strength: number): number {
   const initTimestep = Math.min(Math.trunc(steps * strength), steps);
   if (initTimestep < 1) {
     throw new EngineError(
-      `strength ${strength} of ${steps} steps leaves no denoising step (steps × strength must be at least 1); raise the strength or the steps.`,
+      `strength ${strength} of ${steps} steps leaves no denoising step (steps × strength must be at least 1); use at least ${minimumSteps(strength)} steps or raise the strength.`,
       'bad-request',
     );
   }

@@ -1,5 +1,6 @@
-// The stages SDXL text-to-image and image-to-image share, so both run the same prompt
-// encoding, UNet loop and VAE decoding and differ only in how the first latents are made.
+// The stages text-to-image and image-to-image share, for SDXL and SD 1.x/2.x alike, so all run
+// the same prompt encoding, UNet loop and VAE decoding and differ only in how the first latents
+// are made and in what the family's UNet takes.
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../recipe';
@@ -9,8 +10,9 @@ import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import { createScheduler, type Scheduler } from '../schedulers/scheduler';
+import type { ModelFolder } from '../models/modelFolder';
 import { denoise, type StepInfo } from './denoiseLoop';
-import { encodeSdxlPrompts, type SdxlConditioning } from './sdxlPromptEncoding';
+import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
 import { UnetRunner } from './unetRunner';
 
 export interface PipelineHooks {
@@ -37,37 +39,48 @@ export function jobScheduler(settings: GenerationSettings, schedulerConfig: Read
   return scheduler;
 }
 
+/**
+ * Whether the negative branch runs: diffusers' do_classifier_free_guidance, guidance_scale > 1
+ * and no time_cond_proj_dim (an LCM UNet takes the guidance as an embedding instead).
+ */
+function usesClassifierFreeGuidance(settings: GenerationSettings, model: ModelFolder): boolean {
+  return settings.guidance > 1 && model.details.timeCondProjDim === undefined;
+}
+
 /** The prompt (and, under guidance, the negative) as UNet conditioning; the text encoders live only for this. */
 export async function encodeConditioning(
   sessions: ModelSessions,
-  tokenizers: [ClipTokenizer, ClipTokenizer],
+  tokenizers: readonly ClipTokenizer[],
   settings: GenerationSettings,
   hooks: PipelineHooks,
-): Promise<SdxlConditioning> {
+): Promise<Conditioning> {
   const model = sessions.model;
   hooks.onPhase?.('encode');
-  const encoders = [await sessions.get('text_encoder'), await sessions.get('text_encoder_2')] as const;
+  const components = model.family === 'sdxl' ? (['text_encoder', 'text_encoder_2'] as const) : (['text_encoder'] as const);
+  const specs: TextEncoderSpec[] = [];
+  for (const [i, component] of components.entries()) {
+    specs.push({
+      tokenizer: tokenizers[i],
+      encoder: await sessions.get(component),
+      configLayers: model.textEncoderLayers[component],
+      hiddenState: model.family === 'sdxl' ? 'penultimate' : 'last',
+      pooled: component === 'text_encoder_2',
+    });
+  }
   throwIfAborted(hooks.signal);
-  const conditioning = await encodeSdxlPrompts(
-    {
-      tokenizers,
-      encoders: [...encoders],
-      layers: [model.textEncoderLayers.text_encoder, model.textEncoderLayers.text_encoder_2],
-    },
-    settings.prompt,
-    settings.negativePrompt,
-    settings.guidance > 1,
-    model.forceZerosForEmptyPrompt,
-  );
-  await sessions.done('text_encoder');
-  await sessions.done('text_encoder_2');
+  const conditioning = await encodePrompts(specs, settings.prompt, settings.negativePrompt, {
+    guidance: usesClassifierFreeGuidance(settings, model),
+    forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt,
+    weighting: settings.promptWeighting === true,
+  });
+  for (const component of components) await sessions.done(component);
   throwIfAborted(hooks.signal);
   return conditioning;
 }
 
 export interface DenoiseJob {
   settings: GenerationSettings;
-  conditioning: SdxlConditioning;
+  conditioning: Conditioning;
   scheduler: Scheduler;
   generator: TorchGenerator;
   latentShape: number[];
@@ -75,24 +88,32 @@ export interface DenoiseJob {
   beginIndex: number;
 }
 
-/** The shared UNet loop from `initial`, with SDXL's micro-conditioning for the job's size. */
-export async function denoiseSdxl(
+/**
+ * The shared UNet loop from `initial`, with SDXL's micro-conditioning for the job's size and an
+ * LCM UNet's guidance embedding.
+ */
+export async function denoiseLatents(
   sessions: ModelSessions,
   initial: Float32Array,
   job: DenoiseJob,
   hooks: PipelineHooks,
 ): Promise<Float32Array> {
   const { settings, latentShape } = job;
+  const model = sessions.model;
   hooks.onPhase?.('denoise');
   const unet = await sessions.get('unet');
   // SDXL micro-conditioning: original size, crop top-left, target size, height first.
-  const timeIds = [settings.height, settings.width, 0, 0, settings.height, settings.width];
+  const timeIds =
+    model.family === 'sdxl' ? [settings.height, settings.width, 0, 0, settings.height, settings.width] : undefined;
+  const condDim = model.details.timeCondProjDim;
+  const timestepCond = condDim === undefined ? undefined : guidanceScaleEmbedding(settings.guidance - 1, condDim);
   const latents = await denoise(initial, {
     scheduler: job.scheduler,
-    unet: new UnetRunner(unet, latentShape, job.conditioning, timeIds),
+    unet: new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond),
     generator: job.generator,
     latentShape,
     guidance: settings.guidance,
+    guidanceRescale: settings.guidanceRescale,
     beginIndex: job.beginIndex,
     signal: hooks.signal,
     onStep: hooks.onStep,
@@ -106,6 +127,24 @@ export async function denoiseSdxl(
   }
   throwIfAborted(hooks.signal);
   return latents;
+}
+
+/**
+ * diffusers' get_guidance_scale_embedding (StableDiffusionPipeline, LatentConsistencyModelPipeline;
+ * after VDM, Kingma et al. 2021): sin ‖ cos of 1000·w·10000^(−i/(half−1)), in float32, zero-padded
+ * to an odd width. Pipelines pass w = guidance_scale − 1 (Imagen's CFG form, not LCM's paper's).
+ */
+export function guidanceScaleEmbedding(w: number, dim: number): Float32Array {
+  const half = Math.floor(dim / 2);
+  const step = Math.fround(Math.fround(Math.log(10000)) / (half - 1));
+  const scaled = Math.fround(Math.fround(w) * 1000);
+  const out = new Float32Array(dim);
+  for (let i = 0; i < half; i++) {
+    const arg = Math.fround(scaled * Math.fround(Math.exp(Math.fround(i * -step))));
+    out[i] = Math.sin(arg);
+    out[half + i] = Math.cos(arg);
+  }
+  return out;
 }
 
 /** latents / scaling_factor + shift_factor, then the VAE decoder (diffusers' decode path). */

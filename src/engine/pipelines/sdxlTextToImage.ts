@@ -5,17 +5,20 @@ import { TorchGenerator } from '../random/torchGenerator';
 import { validateSettings } from './generationSettings';
 import {
   decodeLatents,
-  denoiseSdxl,
+  denoiseLatents,
   encodeConditioning,
   jobScheduler,
   type PipelineHooks,
   type PipelineResult,
 } from './sdxlStages';
 
-/** diffusers StableDiffusionXLPipeline.__call__ with a CPU torch.Generator, batch 1. */
+/**
+ * diffusers StableDiffusionXLPipeline.__call__ (SD 1.x/2.x: StableDiffusionPipeline.__call__,
+ * which differs only in the conditioning) with a CPU torch.Generator, batch 1.
+ */
 export async function sdxlTextToImage(
   sessions: ModelSessions,
-  tokenizers: [ClipTokenizer, ClipTokenizer],
+  tokenizers: readonly ClipTokenizer[],
   settings: GenerationSettings,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
@@ -33,7 +36,7 @@ export async function sdxlTextToImage(
   for (let i = 0; i < noise.length; i++) initial[i] = noise[i] * sigma;
 
   const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex: 0 };
-  const latents = await denoiseSdxl(sessions, initial, job, hooks);
+  const latents = await denoiseLatents(sessions, initial, job, hooks);
   hooks.onPhase?.('decode');
   const decoded = await decodeLatents(sessions, latents, latentShape);
   return { latents, latentShape, decoded };

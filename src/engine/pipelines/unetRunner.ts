@@ -1,6 +1,6 @@
 import type { Tensor } from 'onnxruntime-node';
 import type { LoadedComponent } from '../runtime/modelSessions';
-import type { SdxlConditioning } from './sdxlPromptEncoding';
+import type { Conditioning } from './promptEncoding';
 import { EngineError } from '../errors';
 import { isDynamic, type ValueSignature } from '../runtime/sessionSignature';
 import { floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
@@ -27,8 +27,11 @@ export class UnetRunner {
   constructor(
     private readonly unet: LoadedComponent,
     private readonly latentShape: readonly number[],
-    cond: SdxlConditioning,
-    timeIds: readonly number[],
+    cond: Conditioning,
+    /** SDXL's time ids, fed with the pooled text_embeds; SD UNets take neither. */
+    timeIds?: readonly number[],
+    /** [time_cond_proj_dim] guidance embedding, for a UNet with a timestep_cond input (LCM). */
+    timestepCond?: Float32Array,
   ) {
     const signature = unet.signature;
     this.sample = signature.input('sample');
@@ -45,9 +48,23 @@ export class UnetRunner {
           concat(group.map((h) => h.tokens)),
           [n, cond.sequenceLength, cond.tokenDim],
         ),
-        text_embeds: floatTensor(signature.input('text_embeds'), concat(group.map((h) => h.pooled)), [n, cond.pooledDim]),
-        time_ids: floatTensor(signature.input('time_ids'), Float32Array.from(group.flatMap(() => [...timeIds])), [n, 6]),
       };
+      if (timeIds) {
+        const pooled = group.map((h) => h.pooled);
+        if (pooled.some((p) => p === undefined)) throw new Error('SDXL conditioning without pooled text_embeds');
+        feeds.text_embeds = floatTensor(signature.input('text_embeds'), concat(pooled as Float32Array[]), [n, cond.pooledDim]);
+        const ids = Float32Array.from(group.flatMap(() => [...timeIds]));
+        feeds.time_ids = floatTensor(signature.input('time_ids'), ids, [n, timeIds.length]);
+      }
+      if (timestepCond) {
+        const repeated = concat(group.map(() => timestepCond));
+        feeds.timestep_cond = floatTensor(signature.input('timestep_cond'), repeated, [n, timestepCond.length]);
+      } else if (signature.inputs.has('timestep_cond')) {
+        throw new EngineError(
+          'unet/model.onnx takes a timestep_cond (an LCM UNet) but unet/config.json gives no time_cond_proj_dim.',
+          'model-folder',
+        );
+      }
       return { batch: n, feeds };
     });
     signature.output('out_sample');
