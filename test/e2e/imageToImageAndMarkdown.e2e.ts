@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { buildTinySdxl } from '../support/tinyModels';
-import { panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
+import { contextMenuItem, panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
 
 const OUTPUT = join('assets', 'generated');
 const SOURCE = join('art', 'hero-sketch.png');
@@ -51,9 +51,8 @@ describe('image-to-image from the Explorer and Generate Image Here', () => {
     const explorer = page.locator('.explorer-folders-view');
     await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
     const row = explorer.locator('.monaco-list-row', { hasText: 'hero-sketch.png' });
-    await row.click({ button: 'right' });
+    const item = await contextMenuItem(page, row, 'Image to Image…');
     // Monaco's menus act on an item the pointer has entered, as a user's pointer would.
-    const item = page.locator('.monaco-menu .action-label', { hasText: 'Image to Image…' });
     await item.hover();
     await item.click();
 

@@ -186,6 +186,27 @@ export async function paletteRow(page: Page, label: string, timeoutMs = 60_000):
   }
 }
 
+/**
+ * Right-clicks `row` and returns the context menu's item `label`. Like palette commands, an
+ * extension's menu items exist only once the workbench has read its contributions, which can
+ * be seconds after the workbench shows, so the menu is reopened until the item is there.
+ */
+export async function contextMenuItem(page: Page, row: Locator, label: string, timeoutMs = 60_000): Promise<Locator> {
+  const item = page.locator('.monaco-menu .action-label', { hasText: label });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await row.click({ button: 'right' });
+    try {
+      await item.waitFor({ timeout: 2_000 });
+      return item;
+    } catch (error) {
+      if (!(error instanceof errors.TimeoutError)) throw error;
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`"${label}" is not in the context menu`, { cause: error });
+    }
+  }
+}
+
 /** Runs a command by its palette label, e.g. "SDXL Assets: Generate Image". */
 export async function runCommand(page: Page, label: string): Promise<void> {
   await (await paletteRow(page, label)).click();
