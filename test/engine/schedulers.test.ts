@@ -22,28 +22,10 @@ import {
   roundHalfEven,
 } from '../../src/engine/schedulers/timesteps';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
+import { SDXL_SCHEDULER_CONFIG } from '../support/tinyModels';
 
 const SAMPLERS: readonly SamplerName[] = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm'];
 
-/** stabilityai/stable-diffusion-xl-base-1.0's scheduler/scheduler_config.json. */
-const SDXL_CONFIG: Readonly<Record<string, unknown>> = {
-  _class_name: 'EulerDiscreteScheduler',
-  _diffusers_version: '0.19.0.dev0',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  interpolation_type: 'linear',
-  num_train_timesteps: 1000,
-  prediction_type: 'epsilon',
-  sample_max_value: 1.0,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  timestep_spacing: 'leading',
-  trained_betas: null,
-  use_karras_sigmas: false,
-};
 
 /** Against diffusers' own numbers. */
 const TOLERANCE = 1e-5;
@@ -134,27 +116,27 @@ describe('scheduler config resolution', () => {
   });
 
   test('keys in the file win and keys the class does not take are ignored', () => {
-    const ddim = resolveSchedulerConfig('ddim', SDXL_CONFIG);
+    const ddim = resolveSchedulerConfig('ddim', SDXL_SCHEDULER_CONFIG);
     assert.deepEqual([ddim.clip_sample, ddim.set_alpha_to_one, ddim.steps_offset], [false, false, 1]);
     assert.equal(ddim.beta_schedule, 'scaled_linear');
     for (const key of ['_class_name', 'interpolation_type', 'use_karras_sigmas', 'skip_prk_steps']) {
       assert.equal(key in ddim, false, key);
     }
-    const euler = resolveSchedulerConfig('euler', SDXL_CONFIG);
+    const euler = resolveSchedulerConfig('euler', SDXL_SCHEDULER_CONFIG);
     assert.equal('clip_sample' in euler, false);
     assert.deepEqual([euler.timestep_spacing, euler.final_sigmas_type], ['leading', 'zero']);
   });
 
   test('overrides: spacing for every sampler, Karras only where the class has use_karras_sigmas', () => {
     for (const name of SAMPLERS) {
-      assert.equal(resolveSchedulerConfig(name, SDXL_CONFIG, { timestepSpacing: 'trailing' }).timestep_spacing, 'trailing');
+      assert.equal(resolveSchedulerConfig(name, SDXL_SCHEDULER_CONFIG, { timestepSpacing: 'trailing' }).timestep_spacing, 'trailing');
     }
-    assert.equal(resolveSchedulerConfig('euler', SDXL_CONFIG, { karras: true }).use_karras_sigmas, true);
-    assert.equal(resolveSchedulerConfig('dpmpp-2m', SDXL_CONFIG, { karras: true }).use_karras_sigmas, true);
+    assert.equal(resolveSchedulerConfig('euler', SDXL_SCHEDULER_CONFIG, { karras: true }).use_karras_sigmas, true);
+    assert.equal(resolveSchedulerConfig('dpmpp-2m', SDXL_SCHEDULER_CONFIG, { karras: true }).use_karras_sigmas, true);
     assert.equal(resolveSchedulerConfig('euler', { use_karras_sigmas: true }, { karras: false }).use_karras_sigmas, false);
     for (const name of ['ddim', 'euler-a', 'lcm'] as const) {
-      assert.throws(() => createScheduler(name, SDXL_CONFIG, { karras: true }), /Karras sigmas are not available with the/);
-      assert.doesNotThrow(() => createScheduler(name, SDXL_CONFIG, { karras: false }));
+      assert.throws(() => createScheduler(name, SDXL_SCHEDULER_CONFIG, { karras: true }), /Karras sigmas are not available with the/);
+      assert.doesNotThrow(() => createScheduler(name, SDXL_SCHEDULER_CONFIG, { karras: false }));
     }
   });
 
@@ -195,8 +177,8 @@ describe('timestep spacing', () => {
 
   test('a step count outside 1..num_train_timesteps is refused', () => {
     for (const steps of [0, -1, 2.5, 1001]) {
-      assert.throws(() => createScheduler('euler', SDXL_CONFIG).setTimesteps(steps), /number of steps/);
-      assert.throws(() => createScheduler('dpmpp-2m', SDXL_CONFIG).setTimesteps(steps), /number of steps/);
+      assert.throws(() => createScheduler('euler', SDXL_SCHEDULER_CONFIG).setTimesteps(steps), /number of steps/);
+      assert.throws(() => createScheduler('dpmpp-2m', SDXL_SCHEDULER_CONFIG).setTimesteps(steps), /number of steps/);
     }
   });
 
@@ -235,7 +217,7 @@ describe('step formulas, computed by hand', () => {
   const assertFormula = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void => {
     assertClose(actual, expected, what, 1, HAND_TOLERANCE);
   };
-  const withPrediction = (prediction: string): Record<string, unknown> => ({ ...SDXL_CONFIG, prediction_type: prediction });
+  const withPrediction = (prediction: string): Record<string, unknown> => ({ ...SDXL_SCHEDULER_CONFIG, prediction_type: prediction });
 
   test('Euler: x0 from epsilon, v (c_skip = 1/(σ²+1), c_out = −σ/√(σ²+1)) and sample; x + (x − x0)/σ·(σ_next − σ)', () => {
     const x0Of: Record<string, (x: number, m: number, sigma: number) => number> = {
@@ -302,7 +284,7 @@ describe('step formulas, computed by hand', () => {
   });
 
   test('DDIM clips x0 when clip_sample is set (its default)', () => {
-    const scheduler = createScheduler('ddim', { ...SDXL_CONFIG, clip_sample: true, prediction_type: 'sample' });
+    const scheduler = createScheduler('ddim', { ...SDXL_SCHEDULER_CONFIG, clip_sample: true, prediction_type: 'sample' });
     scheduler.setTimesteps(4);
     const big = Float32Array.of(5, -5, 0.5);
     const a = ALPHA_BAR[1];
@@ -326,7 +308,7 @@ describe('step formulas, computed by hand', () => {
   });
 
   test('DPM-Solver++ 2M: first order, then the midpoint second-order update (Lu et al. 2022, eq. 18)', () => {
-    const scheduler = createScheduler('dpmpp-2m', SDXL_CONFIG);
+    const scheduler = createScheduler('dpmpp-2m', SDXL_SCHEDULER_CONFIG);
     scheduler.setTimesteps(3);
     const ts = [...scheduler.timesteps];
     assert.deepEqual(ts, [751, 501, 251]);
@@ -363,7 +345,7 @@ describe('step formulas, computed by hand', () => {
     const prev = scheduler.step(OUTPUT, 999, SAMPLE, NO_RANDOM, SHAPE);
     assertFormula(prev, [...SAMPLE].map((x, k) => cOut * OUTPUT[k] + cSkip * x), 'one step');
 
-    const multi = createScheduler('lcm', SDXL_CONFIG);
+    const multi = createScheduler('lcm', SDXL_SCHEDULER_CONFIG);
     multi.setTimesteps(4);
     const { generator, draws } = countingGenerator(3);
     let latents: Float32Array = SAMPLE;
@@ -373,7 +355,7 @@ describe('step formulas, computed by hand', () => {
 
   test('the deterministic samplers never draw noise', () => {
     for (const name of ['euler', 'ddim', 'dpmpp-2m'] as const) {
-      const scheduler = createScheduler(name, SDXL_CONFIG);
+      const scheduler = createScheduler(name, SDXL_SCHEDULER_CONFIG);
       scheduler.setTimesteps(5);
       let latents: Float32Array = SAMPLE;
       for (const t of scheduler.timesteps) latents = scheduler.step(OUTPUT, t, latents, NO_RANDOM, SHAPE);
@@ -385,7 +367,7 @@ describe('step formulas, computed by hand', () => {
     // DPM-Solver++ reuses the buffer of the prediction leaving its history, which must never
     // be one a caller holds.
     for (const name of SAMPLERS) {
-      const scheduler = createScheduler(name, name === 'lcm' ? { ...SDXL_CONFIG, set_alpha_to_one: true } : SDXL_CONFIG);
+      const scheduler = createScheduler(name, name === 'lcm' ? { ...SDXL_SCHEDULER_CONFIG, set_alpha_to_one: true } : SDXL_SCHEDULER_CONFIG);
       scheduler.setTimesteps(6);
       const generator = new TorchGenerator(0);
       const returned: [Float32Array, Float32Array][] = [];
@@ -402,21 +384,21 @@ describe('step formulas, computed by hand', () => {
 
   test('image-to-image: add_noise at the begin index, then the loop starts there', () => {
     const noise = Float32Array.of(0.5, 1, -1);
-    const euler = createScheduler('euler', SDXL_CONFIG);
+    const euler = createScheduler('euler', SDXL_SCHEDULER_CONFIG);
     euler.setTimesteps(5);
     euler.setBeginIndex(2);
     const sigma = sigmaAt(401);
     assertFormula(euler.addNoise(SAMPLE, noise, 401), [...SAMPLE].map((x, k) => x + sigma * noise[k]), 'euler');
     assertFormula(euler.scaleModelInput(SAMPLE, 401), [...SAMPLE].map((x) => x / Math.sqrt(sigma * sigma + 1)), 'scaled');
 
-    const dpm = createScheduler('dpmpp-2m', SDXL_CONFIG);
+    const dpm = createScheduler('dpmpp-2m', SDXL_SCHEDULER_CONFIG);
     dpm.setTimesteps(4);
     dpm.setBeginIndex(1);
     const alpha = Math.sqrt(ALPHA_BAR[601]);
     const expected = [...SAMPLE].map((x, k) => alpha * x + Math.sqrt(1 - ALPHA_BAR[601]) * noise[k]);
     assertFormula(dpm.addNoise(SAMPLE, noise, 601), expected, 'dpm');
 
-    const ddim = createScheduler('ddim', SDXL_CONFIG);
+    const ddim = createScheduler('ddim', SDXL_SCHEDULER_CONFIG);
     ddim.setTimesteps(4);
     const a = ALPHA_BAR[501];
     const expectedDdim = [...SAMPLE].map((x, k) => Math.sqrt(a) * x + Math.sqrt(1 - a) * noise[k]);

@@ -98,7 +98,7 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
 
   writeSmallClipTokenizer(join(dir, 'tokenizer'), { padToken: '<|endoftext|>' });
   writeSmallClipTokenizer(join(dir, 'tokenizer_2'), { padToken: '!' });
-  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), options.scheduler ?? SCHEDULER_CONFIG);
+  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), options.scheduler ?? SDXL_SCHEDULER_CONFIG);
   writeJson(join(dir, 'model_index.json'), modelIndex(withVaeEncoder));
 }
 
@@ -435,7 +435,7 @@ function vaeConfig(scalingFactor: number): Record<string, unknown> {
 }
 
 /** SDXL base 1.0's scheduler config, as in the reference fixture. */
-const SCHEDULER_CONFIG = {
+export const SDXL_SCHEDULER_CONFIG: Readonly<Record<string, unknown>> = {
   _class_name: 'EulerDiscreteScheduler',
   _diffusers_version: '0.19.0.dev0',
   beta_end: 0.012,
@@ -456,22 +456,10 @@ const SCHEDULER_CONFIG = {
 
 /** stabilityai/sdxl-turbo's and sd-turbo's scheduler: Euler ancestral with trailing spacing. */
 export const TURBO_SCHEDULER_CONFIG = {
+  ...SDXL_SCHEDULER_CONFIG,
   _class_name: 'EulerAncestralDiscreteScheduler',
   _diffusers_version: '0.24.0.dev0',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  interpolation_type: 'linear',
-  num_train_timesteps: 1000,
-  prediction_type: 'epsilon',
-  sample_max_value: 1.0,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
   timestep_spacing: 'trailing',
-  trained_betas: null,
-  use_karras_sigmas: false,
 };
 
 /** SimianLuo/LCM_Dreamshaper_v7's scheduler. */
