@@ -1,7 +1,7 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { LoadedComponent } from '../runtime/modelSessions';
 import { EngineError } from '../errors';
-import { integerTensor, tensorToFloat32 } from '../runtime/tensors';
+import { concatFloat32, integerTensor, tensorToFloat32 } from '../runtime/tensors';
 import { applyChunkWeights, emptyChunk, weightedChunks, type PromptChunk } from '../text/promptWeighting';
 
 /** One side of classifier-free guidance: per-token states [1,L,D] and, for SDXL, the pooled vector [1,P]. */
@@ -110,7 +110,7 @@ async function encodeSide(
       parts.push(result.hidden);
       if (result.pooled) pooled = result.pooled;
     }
-    const hidden = concat(parts);
+    const hidden = concatFloat32(parts);
     outputs.push({ hidden, width: hidden.length / (chunksPerSpec[s].length * spec.tokenizer.maxLength) });
   }
   if (specs.some((spec) => spec.pooled) && !pooled) throw new Error('the pooled text encoder gave no text_embeds');
@@ -168,15 +168,4 @@ function penultimateIndex(encoder: LoadedComponent, configLayers: number | undef
   }
   const layers = configLayers ?? Math.max(...indices);
   return layers - 1;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -3,7 +3,7 @@ import type { LoadedComponent } from '../runtime/modelSessions';
 import type { Conditioning } from './promptEncoding';
 import { EngineError } from '../errors';
 import { isDynamic, type ValueSignature } from '../runtime/sessionSignature';
-import { floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
+import { concatFloat32, floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
 
 /** The UNet's noise prediction for one step: the conditional half and, under guidance, the unconditional one. */
 export interface NoisePrediction {
@@ -45,19 +45,19 @@ export class UnetRunner {
       const feeds: Feeds = {
         encoder_hidden_states: floatTensor(
           signature.input('encoder_hidden_states'),
-          concat(group.map((h) => h.tokens)),
+          concatFloat32(group.map((h) => h.tokens)),
           [n, cond.sequenceLength, cond.tokenDim],
         ),
       };
       if (timeIds) {
         const pooled = group.map((h) => h.pooled);
         if (pooled.some((p) => p === undefined)) throw new Error('SDXL conditioning without pooled text_embeds');
-        feeds.text_embeds = floatTensor(signature.input('text_embeds'), concat(pooled as Float32Array[]), [n, cond.pooledDim]);
+        feeds.text_embeds = floatTensor(signature.input('text_embeds'), concatFloat32(pooled as Float32Array[]), [n, cond.pooledDim]);
         const ids = Float32Array.from(group.flatMap(() => [...timeIds]));
         feeds.time_ids = floatTensor(signature.input('time_ids'), ids, [n, timeIds.length]);
       }
       if (timestepCond) {
-        const repeated = concat(group.map(() => timestepCond));
+        const repeated = concatFloat32(group.map(() => timestepCond));
         feeds.timestep_cond = floatTensor(signature.input('timestep_cond'), repeated, [n, timestepCond.length]);
       } else if (signature.inputs.has('timestep_cond')) {
         throw new EngineError(
@@ -82,7 +82,7 @@ export class UnetRunner {
       const result = await this.unet.session.run(feeds, ['out_sample']);
       outputs.push(tensorToFloat32(result.out_sample, 'unet out_sample'));
     }
-    const all = outputs.length === 1 ? outputs[0] : concat(outputs);
+    const all = concatFloat32(outputs);
     const size = scaledLatents.length;
     if (all.length === size) return { cond: all };
     return { uncond: all.subarray(0, size), cond: all.subarray(size, 2 * size) };
@@ -112,14 +112,4 @@ export class UnetRunner {
     }
     throw new EngineError(`unet timestep has unsupported element type ${declared.type}.`, 'model-folder');
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

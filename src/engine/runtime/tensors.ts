@@ -51,3 +51,15 @@ function unsupported(signature: ValueSignature, expected: string): EngineError {
     'model-folder',
   );
 }
+
+/** Joins float arrays end to end; a single part is returned as it is, without a copy. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
