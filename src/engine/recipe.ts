@@ -39,7 +39,23 @@ export interface Recipe {
    * 77-token chunks. Absent means off: the prompt is read as diffusers reads it.
    */
   promptWeighting?: boolean;
+  /**
+   * Base→refiner hand-off (diffusers' "ensemble of expert denoisers"): the refiner model's
+   * folder name or catalog id, as `model` names the base. Absent: the base alone.
+   */
+  refiner?: string;
+  /**
+   * With a refiner: the fraction of the schedule the base runs before the refiner takes the
+   * latents over (diffusers' denoising_end on the base, denoising_start on the refiner), in (0, 1).
+   */
+  refinerStart?: number;
+  /**
+   * The aesthetic score an SDXL refiner UNet is conditioned on (its time ids end with it);
+   * present only when a UNet of the job takes one. diffusers' defaults: 6 and 2.5 for the negative.
+   */
+  aestheticScore?: number;
+  negativeAestheticScore?: number;
 }
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */
-export type GenerationSettings = Omit<Recipe, 'version' | 'model'>;
+export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner'>;

@@ -18,6 +18,8 @@ export interface EngineConfig {
 export interface JobRequest {
   jobId: string;
   modelDir: string;
+  /** An SDXL refiner (or any SDXL folder) that takes the base's latents over at settings.refinerStart. */
+  refinerDir?: string;
   settings: Partial<GenerationSettings> & { prompt: string };
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it. */
   outputPath: string;
