@@ -19,7 +19,7 @@ import {
   nextFreePath,
   numberedFile,
 } from './outputPaths';
-import { modelForGenerate } from './modelArgument';
+import { modelForGenerate, type CliModel } from './modelArgument';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';
 
@@ -44,6 +44,11 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --guidance-rescale R       rescale the guided prediction (diffusers' guidance_rescale), 0 to 1 (default 0)
   --prompt-weighting         AUTOMATIC1111 syntax: (word:1.2), (word), [word], \\( ; prompts past 75
                              tokens in 77-token chunks (default off: read as diffusers does)
+  --refiner DIR_OR_ID        hand the latents over to this SDXL refiner at --refiner-start
+                             (diffusers' base + refiner ensemble; the refiner decodes)
+  --refiner-start F          share of the steps the base runs before the refiner, 0 to 1 (default 0.8)
+  --aesthetic-score A        refiner only: the aesthetic score it is conditioned on (default 6)
+  --negative-aesthetic-score A   refiner only: the negative side's score (default 2.5)
   --recipe IMAGE             start from the recipe stored in an image this tool made
                              (options given explicitly override it)`;
 
@@ -74,6 +79,10 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       strength: { type: 'string' },
       'guidance-rescale': { type: 'string' },
       'prompt-weighting': { type: 'boolean' },
+      refiner: { type: 'string' },
+      'refiner-start': { type: 'string' },
+      'aesthetic-score': { type: 'string' },
+      'negative-aesthetic-score': { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
@@ -100,8 +109,18 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     }
   }
 
+  const refinerArg = values.refiner ?? base?.refiner;
+  const refinerStart = parseNumber('refiner-start', values['refiner-start'], false) ?? base?.refinerStart;
+  if (values['refiner-start'] !== undefined && refinerArg === undefined) {
+    throw new UsageError('--refiner-start needs --refiner DIR_OR_ID.');
+  }
+  if (refinerArg !== undefined && initImage !== undefined) {
+    throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
+  }
+
   // After the arguments are checked, so that a typo does not cost a download first.
   const model = await modelForGenerate(values.model, signal);
+  const refiner = refinerArg === undefined ? undefined : await refinerFor(refinerArg, values.refiner !== undefined, signal);
   const recommended = model.entry?.recommended;
   const request = {
     modelDir: model.dir,
@@ -122,6 +141,11 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     strength,
     guidanceRescale: parseNumber('guidance-rescale', values['guidance-rescale'], false) ?? base?.guidanceRescale,
     promptWeighting: values['prompt-weighting'] ?? base?.promptWeighting,
+    refinerDir: refiner?.dir,
+    refinerStart: refiner ? refinerStart : undefined,
+    aestheticScore: parseNumber('aesthetic-score', values['aesthetic-score'], false) ?? base?.aestheticScore,
+    negativeAestheticScore:
+      parseNumber('negative-aesthetic-score', values['negative-aesthetic-score'], false) ?? base?.negativeAestheticScore,
   };
   const engine = new Engine({
     provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',
@@ -152,6 +176,19 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     }
   } finally {
     await engine.unload();
+  }
+}
+
+/**
+ * The refiner a recipe names is its folder name or catalog id; where that is not found from here,
+ * the user is told to give the folder rather than left with a bare "no such folder".
+ */
+async function refinerFor(arg: string, given: boolean, signal: AbortSignal): Promise<CliModel> {
+  try {
+    return await modelForGenerate(arg, signal);
+  } catch (error) {
+    if (given || !(error instanceof EngineError) || error.code !== 'model-folder') throw error;
+    throw new UsageError(`The recipe's image was refined with "${arg}", which is not found here; give its folder with --refiner DIR.`);
   }
 }
 

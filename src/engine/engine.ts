@@ -4,10 +4,11 @@ import type { GenerationSettings, Recipe } from './recipe';
 import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
-import { readModelFolder, type ModelFolder } from './models/modelFolder';
+import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFolder';
 import { resolveSettings } from './pipelines/generationSettings';
 import { sdxlImageToImage } from './pipelines/sdxlImageToImage';
 import type { PipelineHooks, PipelineResult } from './pipelines/sdxlStages';
+import { sdxlBaseToRefiner } from './pipelines/sdxlBaseToRefiner';
 import { sdxlTextToImage } from './pipelines/sdxlTextToImage';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
@@ -23,6 +24,8 @@ export interface EngineOptions {
 export interface GenerateRequest extends Partial<GenerationSettings> {
   modelDir: string;
   prompt: string;
+  /** An SDXL folder (usually the refiner) that takes the base's latents over at refinerStart. */
+  refinerDir?: string;
 }
 
 export interface GeneratedImage extends PipelineResult {
@@ -45,51 +48,69 @@ interface LoadedModel {
  * the last model's sessions loaded so that the next job skips the load.
  */
 export class Engine {
-  private current: { dir: string; model: Promise<LoadedModel> } | undefined;
+  /** The job's model and, for a base→refiner job, the refiner: kept so that the next job skips the load. */
+  private readonly slots: Record<'main' | 'refiner', { dir: string; model: Promise<LoadedModel> } | undefined> = {
+    main: undefined,
+    refiner: undefined,
+  };
 
   constructor(private readonly options: EngineOptions) {}
 
-  async model(dir: string): Promise<LoadedModel> {
-    const key = resolve(dir);
-    if (this.current?.dir !== key) {
-      await this.unload();
-      const model = this.load(key);
-      this.current = { dir: key, model };
-      model.catch(() => {
-        if (this.current?.model === model) this.current = undefined;
-      });
-    }
-    return this.current.model;
+  model(dir: string): Promise<LoadedModel> {
+    return this.loadInto('main', dir);
   }
 
   async generate(request: GenerateRequest, hooks: PipelineHooks = {}): Promise<GeneratedImage> {
-    const { modelDir, ...partial } = request;
+    const { modelDir, refinerDir, ...partial } = request;
     hooks.onPhase?.('load');
     const loaded = await this.model(modelDir);
-    if (loaded.folder.family === 'sdxl-refiner') {
-      throw new EngineError(
-        `${loaded.folder.dir} is an SDXL refiner, which this version does not run on its own; use an SDXL base, SDXL Turbo or SD 1.x/2.x folder.`,
-        'model-folder',
-      );
-    }
+    if (refinerDir === undefined) await this.unloadSlot('refiner');
+    const refiner = refinerDir === undefined ? undefined : await this.loadInto('refiner', refinerDir);
+    checkFamilies(loaded.folder, refiner?.folder, partial.initImage !== undefined);
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
-    const settings = resolveSettings(partial, loaded.folder, imageSize);
-    const pipeline = settings.initImage === undefined ? sdxlTextToImage : sdxlImageToImage;
-    const result = await pipeline(loaded.sessions, loaded.tokenizers, settings, hooks);
+    const settings = resolveSettings(partial, loaded.folder, imageSize, refiner?.folder);
+    const result = refiner
+      ? await sdxlBaseToRefiner(loaded, refiner, settings, hooks)
+      : await (settings.initImage === undefined ? sdxlTextToImage : sdxlImageToImage)(
+          loaded.sessions,
+          loaded.tokenizers,
+          settings,
+          hooks,
+        );
     return {
       ...result,
-      recipe: { version: 1, model: loaded.folder.name, ...settings },
+      recipe: { version: 1, model: loaded.folder.name, ...(refiner ? { refiner: refiner.folder.name } : {}), ...settings },
       rgb: decodedToRgb(result.decoded, settings.width, settings.height),
       width: settings.width,
       height: settings.height,
     };
   }
 
-  /** Frees every session; the next job loads the model again. */
+  /** Frees every session; the next job loads the models again. */
   async unload(): Promise<void> {
-    const current = this.current;
-    this.current = undefined;
+    await this.unloadSlot('refiner');
+    await this.unloadSlot('main');
+  }
+
+  private async loadInto(slot: 'main' | 'refiner', dir: string): Promise<LoadedModel> {
+    const key = resolve(dir);
+    let current = this.slots[slot];
+    if (current?.dir !== key) {
+      await this.unloadSlot(slot);
+      const model = this.load(key);
+      current = { dir: key, model };
+      this.slots[slot] = current;
+      model.catch(() => {
+        if (this.slots[slot]?.model === model) this.slots[slot] = undefined;
+      });
+    }
+    return current.model;
+  }
+
+  private async unloadSlot(slot: 'main' | 'refiner'): Promise<void> {
+    const current = this.slots[slot];
+    this.slots[slot] = undefined;
     const model = await current?.model.catch(() => undefined);
     await model?.sessions.dispose();
   }
@@ -100,5 +121,34 @@ export class Engine {
     for (const tokenizerDir of folder.tokenizerDirs) tokenizers.push(await ClipTokenizer.fromFolder(tokenizerDir));
     const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
     return { folder, sessions, tokenizers };
+  }
+}
+
+/**
+ * What each family can do: a refiner alone only refines an existing image (diffusers runs it
+ * only as StableDiffusionXLImg2ImgPipeline), and the hand-off passes SDXL latents between SDXL
+ * UNets, so SD folders take no part in it.
+ */
+function checkFamilies(model: ModelFolder, refiner: ModelFolder | undefined, imageToImage: boolean): void {
+  if (refiner) {
+    if (model.family !== 'sdxl') {
+      throw new EngineError(
+        `A refiner takes over from an SDXL base; ${model.dir} is ${familyLabel(model.details)}.`,
+        'bad-request',
+      );
+    }
+    if (refiner.family === 'sd') {
+      throw new EngineError(
+        `${refiner.dir} is ${familyLabel(refiner.details)}, which cannot continue SDXL latents; choose an SDXL refiner.`,
+        'bad-request',
+      );
+    }
+    return;
+  }
+  if (model.family === 'sdxl-refiner' && !imageToImage) {
+    throw new EngineError(
+      `${model.dir} is an SDXL refiner: it refines an existing image. Give it an input image (image-to-image), or use it as the refiner of an SDXL base.`,
+      'bad-request',
+    );
   }
 }

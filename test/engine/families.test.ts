@@ -18,6 +18,7 @@ import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
 import {
   buildTinySd,
   buildTinySdxl,
+  buildTinySdxlRefiner,
   LCM_SCHEDULER_CONFIG,
   TURBO_SCHEDULER_CONFIG,
 } from '../support/tinyModels';
@@ -35,9 +36,7 @@ before(() => {
   buildTinySd(dirs.lcm, { version: 1, scheduler: LCM_SCHEDULER_CONFIG, timeCondProjDim: 13 });
   buildTinySdxl(dirs.sdxlTurbo, { scheduler: TURBO_SCHEDULER_CONFIG });
   buildTinySdxl(dirs.sdxl);
-  buildTinySdxl(dirs.refiner);
-  rmSync(join(dirs.refiner, 'text_encoder'), { recursive: true });
-  rmSync(join(dirs.refiner, 'tokenizer'), { recursive: true });
+  buildTinySdxlRefiner(dirs.refiner);
 });
 
 after(async () => {
@@ -96,10 +95,11 @@ describe('family detection', () => {
     assert.deepEqual(defaults('sdxl'), [30, 5, 'euler', 64]);
   });
 
-  test('an SDXL refiner folder is read but not run, with a message saying so', async () => {
+  test('an SDXL refiner refuses text-to-image on its own, saying what it is for', async () => {
     await assert.rejects(
       engine.generate({ modelDir: dirs.refiner, prompt: 'x', seed: 1 }),
-      (error: unknown) => error instanceof EngineError && error.code === 'model-folder' && /SDXL refiner/.test(error.message),
+      (error: unknown) =>
+        error instanceof EngineError && error.code === 'bad-request' && /refines an existing image/.test(error.message),
     );
   });
 });

@@ -208,7 +208,8 @@ describe('the denoising loop with noise drawn ahead', () => {
       return { tokens: generator.randn([77, 40]), pooled: generator.randn([20]) };
     };
     const conditioning = { positive: embeddings(1), negative: embeddings(2), sequenceLength: 77, tokenDim: 40, pooledDim: 20 };
-    return new UnetRunner(unet, latentShape, conditioning, [48, 64, 0, 0, 48, 64]);
+    const ids = [48, 64, 0, 0, 48, 64];
+    return new UnetRunner(unet, latentShape, conditioning, { positive: ids, negative: ids });
   }
 
   function scheduler(name: SamplerName, steps: number, begin: number): Scheduler {

@@ -62,7 +62,8 @@ const SD_TEXT_ENCODERS = {
 /** What the tiny UNet takes: the cross-attention width, SDXL's added conditions, an LCM guidance embedding. */
 interface UnetSpec {
   crossAttentionDim: number;
-  sdxlAdded: boolean;
+  /** SDXL's added conditions: time ids of 6 (base) or 5 (refiner: aesthetic score) values; absent for SD. */
+  timeIdCount: 5 | 6 | undefined;
   timeCondProjDim: number | undefined;
   timestep: 'float-scalar' | 'int64-1d';
   staticBatch: number | undefined;
@@ -79,7 +80,7 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
 
   const spec: UnetSpec = {
     crossAttentionDim: CROSS_ATTENTION_DIM,
-    sdxlAdded: true,
+    timeIdCount: 6,
     timeCondProjDim: options.timeCondProjDim,
     timestep: options.timestep ?? 'float-scalar',
     staticBatch: options.staticBatch,
@@ -103,6 +104,41 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
 }
 
 /**
+ * Writes an SDXL refiner folder as Optimum's ORTStableDiffusionXLImg2ImgPipeline saves
+ * stabilityai/stable-diffusion-xl-refiner-1.0: text_encoder_2 alone (the UNet's cross-attention
+ * width is its hidden size), time ids of 5 values ending in the aesthetic score, and a
+ * model_index with requires_aesthetics_score and without force_zeros_for_empty_prompt.
+ */
+export function buildTinySdxlRefiner(dir: string, options: Pick<TinyModelOptions, 'dtype' | 'seed' | 'scheduler'> = {}): void {
+  const floatType: FloatType = options.dtype ?? 'float32';
+  const vocabSize = smallVocabSize();
+  const spec: UnetSpec = {
+    crossAttentionDim: TEXT_ENCODER_2.hidden,
+    timeIdCount: 5,
+    timeCondProjDim: undefined,
+    timestep: 'float-scalar',
+    staticBatch: undefined,
+  };
+  const components: ComponentBuild[] = [
+    ['text_encoder_2', (g) => textEncoder2(g, 'int32', vocabSize), textEncoder2Config(floatType, vocabSize)],
+    ['unet', (g) => unet(g, spec), unetConfig(spec, 8)],
+    ['vae_decoder', (g) => vaeDecoder(g, VAE_SCALING_FACTOR), vaeConfig(VAE_SCALING_FACTOR)],
+    ['vae_encoder', (g) => vaeEncoder(g, 'latent_sample', VAE_SCALING_FACTOR), vaeConfig(VAE_SCALING_FACTOR)],
+  ];
+  saveComponents(dir, components, floatType, options.seed ?? 5678, new Set());
+  writeSmallClipTokenizer(join(dir, 'tokenizer_2'), { padToken: '!' });
+  writeJson(join(dir, 'scheduler', 'scheduler_config.json'), options.scheduler ?? SDXL_SCHEDULER_CONFIG);
+  writeJson(join(dir, 'model_index.json'), {
+    ...modelIndex(true),
+    _class_name: 'ORTStableDiffusionXLImg2ImgPipeline',
+    force_zeros_for_empty_prompt: false,
+    requires_aesthetics_score: true,
+    text_encoder: [null, null],
+    tokenizer: [null, null],
+  });
+}
+
+/**
  * Writes an SD 1.x/2.x folder as Optimum's ORTStableDiffusionPipeline saves it: one text
  * encoder whose last_hidden_state conditions a UNet without added conditions, VAE scaling
  * 0.18215. The scheduler defaults to SD 1.5's (PNDM) for version 1 and SD 2.1's v-prediction
@@ -116,7 +152,7 @@ export function buildTinySd(dir: string, options: TinySdOptions): void {
   const encoder = SD_TEXT_ENCODERS[options.version];
   const spec: UnetSpec = {
     crossAttentionDim: encoder.hidden,
-    sdxlAdded: false,
+    timeIdCount: undefined,
     timeCondProjDim: options.timeCondProjDim,
     timestep: options.timestep ?? 'float-scalar',
     staticBatch: options.staticBatch,
@@ -252,12 +288,13 @@ function unet(g: GraphBuilder, spec: UnetSpec): void {
     timeFeatures = g.add(timeFeatures, g.linear(cond, spec.timeCondProjDim, c0, { bias: false }));
   }
   let embedding = mlp(g, timeFeatures, c0);
-  if (spec.sdxlAdded) {
+  if (spec.timeIdCount !== undefined) {
     const textEmbeds = g.input('text_embeds', 'float', [batch, TEXT_ENCODER_2.projection]);
-    const timeIds = g.input('time_ids', 'float', [batch, 6]);
+    const timeIds = g.input('time_ids', 'float', [batch, spec.timeIdCount]);
     const timeIdFeatures = g.reshape(sinusoid(g, g.unsqueeze(timeIds, [2]), ADDITION_TIME_EMBED_DIM), [0, -1]);
     const addedInputs = g.concat([textEmbeds, timeIdFeatures], 1);
-    embedding = g.add(embedding, mlp(g, addedInputs, TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM));
+    const addedWidth = TEXT_ENCODER_2.projection + spec.timeIdCount * ADDITION_TIME_EMBED_DIM;
+    embedding = g.add(embedding, mlp(g, addedInputs, addedWidth));
   }
   embedding = g.silu(embedding);
   const channelBias = (channels: number) => g.unsqueeze(g.linear(embedding, TIME_EMBED_DIM, channels), [2, 3]);
@@ -373,14 +410,15 @@ function clipConfig(
 }
 
 function unetConfig(spec: UnetSpec, sampleSize: number): Record<string, unknown> {
-  const sdxl = spec.sdxlAdded
-    ? {
-        addition_embed_type: 'text_time',
-        addition_embed_type_num_heads: 64,
-        addition_time_embed_dim: ADDITION_TIME_EMBED_DIM,
-        projection_class_embeddings_input_dim: TEXT_ENCODER_2.projection + 6 * ADDITION_TIME_EMBED_DIM,
-      }
-    : {};
+  const sdxl =
+    spec.timeIdCount !== undefined
+      ? {
+          addition_embed_type: 'text_time',
+          addition_embed_type_num_heads: 64,
+          addition_time_embed_dim: ADDITION_TIME_EMBED_DIM,
+          projection_class_embeddings_input_dim: TEXT_ENCODER_2.projection + spec.timeIdCount * ADDITION_TIME_EMBED_DIM,
+        }
+      : {};
   return {
     ...sdxl,
     _class_name: 'UNet2DConditionModel',

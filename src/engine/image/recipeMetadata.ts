@@ -35,6 +35,10 @@ function knownFields(recipe: Recipe): Recipe {
     ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
     ...(recipe.guidanceRescale !== undefined ? { guidanceRescale: recipe.guidanceRescale } : {}),
     ...(recipe.promptWeighting !== undefined ? { promptWeighting: recipe.promptWeighting } : {}),
+    ...(recipe.refiner !== undefined ? { refiner: recipe.refiner } : {}),
+    ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
+    ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
+    ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
   };
 }
 
@@ -84,6 +88,15 @@ export function parseRecipe(json: string): Recipe {
     fail('guidanceRescale', 'a number from 0 to 1 when present');
   }
   if (r.promptWeighting !== undefined && typeof r.promptWeighting !== 'boolean') fail('promptWeighting', 'true or false when present');
+  if (r.refiner !== undefined && (typeof r.refiner !== 'string' || r.refiner === '')) fail('refiner', 'a non-empty string when present');
+  if (r.refinerStart !== undefined) {
+    if (r.refiner === undefined) fail('refinerStart', 'absent without refiner');
+    if (typeof r.refinerStart !== 'number' || !(r.refinerStart > 0 && r.refinerStart < 1)) fail('refinerStart', 'a number between 0 and 1');
+  }
+  for (const field of ['aestheticScore', 'negativeAestheticScore']) {
+    const score = r[field];
+    if (score !== undefined && !(typeof score === 'number' && score >= 0 && score <= 10)) fail(field, 'a number from 0 to 10 when present');
+  }
   return knownFields(r as unknown as Recipe);
 }
 

@@ -30,6 +30,8 @@ export interface DenoiseOptions {
   guidanceRescale?: number;
   /** Index of the first timestep to run (image-to-image starts part-way). */
   beginIndex: number;
+  /** Index of the timestep to stop before; absent: run to the end. */
+  endIndex?: number;
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void;
 }
@@ -41,7 +43,7 @@ export interface DenoiseOptions {
  */
 export async function denoise(initial: Float32Array, options: DenoiseOptions): Promise<Float32Array> {
   const { scheduler, unet, generator, latentShape, guidance, signal, beginIndex } = options;
-  const timesteps = scheduler.timesteps.subarray(beginIndex);
+  const timesteps = scheduler.timesteps.subarray(beginIndex, options.endIndex);
   const drawsAt = (i: number) => i < timesteps.length && scheduler.drawsNoiseAt(beginIndex + i);
   const prefetched = timesteps.some((_, i) => drawsAt(i)) ? new PrefetchedNoise(generator, latentShape) : undefined;
   if (drawsAt(0)) prefetched?.request();

@@ -2,6 +2,7 @@ import type { GenerationSettings } from '../recipe';
 import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName } from '../recipe';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
+import { DEFAULT_AESTHETIC_SCORE, DEFAULT_NEGATIVE_AESTHETIC_SCORE } from './microConditioning';
 
 const MAX_SEED = 2 ** 53 - 1;
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
@@ -14,6 +15,10 @@ const LCM_STEPS = 4;
 const LCM_EMBEDDED_GUIDANCE = 8.5;
 /** Halfway between keeping the input image and ignoring it; diffusers' SDXL img2img default of 0.3 changes little. */
 const DEFAULT_STRENGTH = 0.5;
+/** A refiner adds detail rather than repainting: diffusers' StableDiffusionXLImg2ImgPipeline default, as the refiner's model card runs it. */
+const REFINER_STRENGTH = 0.3;
+/** The share of the schedule the base runs in the SDXL report's and diffusers' base+refiner example (high_noise_frac 0.8). */
+export const DEFAULT_REFINER_START = 0.8;
 
 /** diffusers class names in scheduler_config.json → our sampler names. */
 const SAMPLER_BY_CLASS: Record<string, SamplerName> = {
@@ -72,6 +77,20 @@ export function validateSettings(settings: GenerationSettings, model: ModelFolde
       throw new EngineError(`guidance rescale must be a number from 0 to 1, got ${rescale}.`, 'bad-request');
     }
   }
+  if (settings.refinerStart !== undefined) {
+    const start = settings.refinerStart;
+    if (!Number.isFinite(start) || start <= 0 || start >= 1) {
+      throw new EngineError(`refiner start must be a number between 0 and 1 (exclusive), got ${start}.`, 'bad-request');
+    }
+  }
+  for (const [name, score] of [
+    ['aesthetic score', settings.aestheticScore],
+    ['negative aesthetic score', settings.negativeAestheticScore],
+  ] as const) {
+    if (score !== undefined && (!Number.isFinite(score) || score < 0 || score > 10)) {
+      throw new EngineError(`${name} must be a number from 0 to 10 (LAION's aesthetic scale), got ${score}.`, 'bad-request');
+    }
+  }
   if (settings.strength !== undefined) {
     if (settings.initImage === undefined) {
       throw new EngineError('strength applies only to image-to-image; give an input image too.', 'bad-request');
@@ -105,18 +124,31 @@ function familyDefaults(model: ModelFolder, strength: number | undefined): { ste
 /**
  * The settings a request leaves out, from the model: its trained size, its own sampler and its
  * family's steps and guidance. With an input image the size defaults to the image's own, rounded
- * down to the UNet's multiple.
+ * down to the UNet's multiple. With a refiner, its start and, when its UNet takes them, the
+ * aesthetic scores, so that the recipe states every number the image depends on.
  */
 export function resolveSettings(
   request: Partial<GenerationSettings> & { prompt: string },
   model: ModelFolder,
   inputImageSize?: { width: number; height: number },
+  refiner?: ModelFolder,
 ): GenerationSettings {
   const trainedSize = (model.unet.sampleSize ?? 128) * model.vae.scaleFactor;
   const multiple = sizeMultiple(model);
   // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
   const fit = (pixels: number) => Math.max(multiple, Math.floor(pixels / multiple) * multiple);
-  const strength = request.initImage !== undefined ? (request.strength ?? DEFAULT_STRENGTH) : undefined;
+  const defaultStrength = model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
+  const strength = request.initImage !== undefined ? (request.strength ?? defaultStrength) : undefined;
+  const scored = [model, refiner].some((m) => m?.details.requiresAestheticsScore === true);
+  if (!scored && (request.aestheticScore !== undefined || request.negativeAestheticScore !== undefined)) {
+    throw new EngineError(
+      'Aesthetic scores apply only to a UNet trained with them (the SDXL refiner); this job has none.',
+      'bad-request',
+    );
+  }
+  if (request.refinerStart !== undefined && refiner === undefined) {
+    throw new EngineError('A refiner start needs a refiner model.', 'bad-request');
+  }
   const defaults = familyDefaults(model, strength);
   return {
     prompt: request.prompt,
@@ -132,7 +164,14 @@ export function resolveSettings(
     // A strength without an image is kept, so that validateSettings rejects it instead of ignoring it.
     ...(request.strength !== undefined ? { strength: request.strength } : {}),
     ...(request.initImage !== undefined
-      ? { initImage: request.initImage, strength: request.strength ?? DEFAULT_STRENGTH }
+      ? { initImage: request.initImage, strength: request.strength ?? defaultStrength }
+      : {}),
+    ...(refiner ? { refinerStart: request.refinerStart ?? DEFAULT_REFINER_START } : {}),
+    ...(scored
+      ? {
+          aestheticScore: request.aestheticScore ?? DEFAULT_AESTHETIC_SCORE,
+          negativeAestheticScore: request.negativeAestheticScore ?? DEFAULT_NEGATIVE_AESTHETIC_SCORE,
+        }
       : {}),
     ...(request.guidanceRescale !== undefined ? { guidanceRescale: request.guidanceRescale } : {}),
     ...(request.promptWeighting !== undefined ? { promptWeighting: request.promptWeighting } : {}),

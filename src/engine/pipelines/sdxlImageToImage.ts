@@ -15,6 +15,7 @@ import {
   jobScheduler,
   type PipelineHooks,
   type PipelineResult,
+  vaeOverflowAdvice,
 } from './sdxlStages';
 
 /**
@@ -115,7 +116,7 @@ async function encodeImage(
   await sessions.done('vae_encoder');
   if (findNonFinite(values) >= 0) {
     throw new EngineError(
-      'The VAE encoder produced NaN or infinite values: the SDXL VAE overflows in float16. Use the fp16-fix VAE (madebyollin/sdxl-vae-fp16-fix) or a float32 vae_encoder.',
+      `The VAE encoder produced NaN or infinite values. ${vaeOverflowAdvice(sessions.model, 'vae_encoder')}`,
       'non-finite',
     );
   }

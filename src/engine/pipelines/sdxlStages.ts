@@ -13,6 +13,7 @@ import { createScheduler, type Scheduler } from '../schedulers/scheduler';
 import type { ModelFolder } from '../models/modelFolder';
 import { denoise, type StepInfo } from './denoiseLoop';
 import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
+import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
 import { UnetRunner } from './unetRunner';
 
 export interface PipelineHooks {
@@ -47,6 +48,13 @@ function usesClassifierFreeGuidance(settings: GenerationSettings, model: ModelFo
   return settings.guidance > 1 && model.details.timeCondProjDim === undefined;
 }
 
+/** Each family's text encoders in the order their states are concatenated; the SDXL refiner has only OpenCLIP bigG. */
+const TEXT_ENCODERS = {
+  sdxl: ['text_encoder', 'text_encoder_2'],
+  'sdxl-refiner': ['text_encoder_2'],
+  sd: ['text_encoder'],
+} as const satisfies Record<ModelFolder['family'], readonly ('text_encoder' | 'text_encoder_2')[]>;
+
 /** The prompt (and, under guidance, the negative) as UNet conditioning; the text encoders live only for this. */
 export async function encodeConditioning(
   sessions: ModelSessions,
@@ -56,14 +64,14 @@ export async function encodeConditioning(
 ): Promise<Conditioning> {
   const model = sessions.model;
   hooks.onPhase?.('encode');
-  const components = model.family === 'sdxl' ? (['text_encoder', 'text_encoder_2'] as const) : (['text_encoder'] as const);
+  const components = TEXT_ENCODERS[model.family];
   const specs: TextEncoderSpec[] = [];
   for (const [i, component] of components.entries()) {
     specs.push({
       tokenizer: tokenizers[i],
       encoder: await sessions.get(component),
       configLayers: model.textEncoderLayers[component],
-      hiddenState: model.family === 'sdxl' ? 'penultimate' : 'last',
+      hiddenState: model.family === 'sd' ? 'last' : 'penultimate',
       pooled: component === 'text_encoder_2',
     });
   }
@@ -86,6 +94,8 @@ export interface DenoiseJob {
   latentShape: number[];
   /** Index into scheduler.timesteps of the first step (image-to-image starts part-way). */
   beginIndex: number;
+  /** Index of the timestep to stop before (a base handing over to a refiner); absent: the end. */
+  endIndex?: number;
 }
 
 /**
@@ -102,9 +112,8 @@ export async function denoiseLatents(
   const model = sessions.model;
   hooks.onPhase?.('denoise');
   const unet = await sessions.get('unet');
-  // SDXL micro-conditioning: original size, crop top-left, target size, height first.
-  const timeIds =
-    model.family === 'sdxl' ? [settings.height, settings.width, 0, 0, settings.height, settings.width] : undefined;
+  const timeIds = sdxlTimeIds(model, settings);
+  if (timeIds) checkTimeIdWidth(model, unet.signature.input('time_ids').shape[1], timeIds);
   const condDim = model.details.timeCondProjDim;
   const timestepCond = condDim === undefined ? undefined : guidanceScaleEmbedding(settings.guidance - 1, condDim);
   const latents = await denoise(initial, {
@@ -115,6 +124,7 @@ export async function denoiseLatents(
     guidance: settings.guidance,
     guidanceRescale: settings.guidanceRescale,
     beginIndex: job.beginIndex,
+    endIndex: job.endIndex,
     signal: hooks.signal,
     onStep: hooks.onStep,
   });
@@ -165,9 +175,15 @@ export async function decodeLatents(
   await sessions.done('vae_decoder');
   if (findNonFinite(decoded) >= 0) {
     throw new EngineError(
-      'The VAE decoder produced NaN or infinite values: the SDXL VAE overflows in float16. Use the fp16-fix VAE (madebyollin/sdxl-vae-fp16-fix) or a float32 vae_decoder.',
+      `The VAE decoder produced NaN or infinite values. ${vaeOverflowAdvice(sessions.model, 'vae_decoder')}`,
       'non-finite',
     );
   }
   return decoded;
+}
+
+/** Why a VAE gives NaN and what to do, for the family at hand: only SDXL's VAE has a known fp16 fix. */
+export function vaeOverflowAdvice(model: ModelFolder, component: 'vae_decoder' | 'vae_encoder'): string {
+  if (model.family === 'sd') return `A float16 VAE overflows on some inputs: use a float32 ${component}.`;
+  return `The SDXL VAE overflows in float16: use the fp16-fix VAE (madebyollin/sdxl-vae-fp16-fix) or a float32 ${component}.`;
 }

@@ -1,6 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import type { LoadedComponent } from '../runtime/modelSessions';
-import type { Conditioning } from './promptEncoding';
+import type { Conditioning, PromptEmbeddings } from './promptEncoding';
+import type { TimeIds } from './microConditioning';
 import { EngineError } from '../errors';
 import { isDynamic, type ValueSignature } from '../runtime/sessionSignature';
 import { concatFloat32, floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
@@ -29,14 +30,17 @@ export class UnetRunner {
     private readonly latentShape: readonly number[],
     cond: Conditioning,
     /** SDXL's time ids, fed with the pooled text_embeds; SD UNets take neither. */
-    timeIds?: readonly number[],
+    timeIds?: TimeIds,
     /** [time_cond_proj_dim] guidance embedding, for a UNet with a timestep_cond input (LCM). */
     timestepCond?: Float32Array,
   ) {
     const signature = unet.signature;
     this.sample = signature.input('sample');
     this.timestep = signature.input('timestep');
-    const halves = cond.negative ? [cond.negative, cond.positive] : [cond.positive];
+    const halves: { embeddings: PromptEmbeddings; ids?: readonly number[] }[] = [
+      ...(cond.negative ? [{ embeddings: cond.negative, ids: timeIds?.negative }] : []),
+      { embeddings: cond.positive, ids: timeIds?.positive },
+    ];
     const batchDim = this.sample.shape[0];
     const batched = halves.length === 1 || isDynamic(batchDim) || batchDim === halves.length;
     const groups = batched ? [halves] : halves.map((half) => [half]);
@@ -45,16 +49,16 @@ export class UnetRunner {
       const feeds: Feeds = {
         encoder_hidden_states: floatTensor(
           signature.input('encoder_hidden_states'),
-          concatFloat32(group.map((h) => h.tokens)),
+          concatFloat32(group.map((h) => h.embeddings.tokens)),
           [n, cond.sequenceLength, cond.tokenDim],
         ),
       };
       if (timeIds) {
-        const pooled = group.map((h) => h.pooled);
+        const pooled = group.map((h) => h.embeddings.pooled);
         if (pooled.some((p) => p === undefined)) throw new Error('SDXL conditioning without pooled text_embeds');
         feeds.text_embeds = floatTensor(signature.input('text_embeds'), concatFloat32(pooled as Float32Array[]), [n, cond.pooledDim]);
-        const ids = Float32Array.from(group.flatMap(() => [...timeIds]));
-        feeds.time_ids = floatTensor(signature.input('time_ids'), ids, [n, timeIds.length]);
+        const ids = Float32Array.from(group.flatMap((h) => h.ids ?? []));
+        feeds.time_ids = floatTensor(signature.input('time_ids'), ids, [n, timeIds.positive.length]);
       }
       if (timestepCond) {
         const repeated = concatFloat32(group.map(() => timestepCond));
