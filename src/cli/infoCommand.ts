@@ -22,6 +22,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     `prediction: ${model.details.predictionType}; timestep spacing: ${createScheduler(defaultSampler(model), model.schedulerConfig).config.timestep_spacing}`,
     `sampler: ${defaultSampler(model)}; size multiple: ${sizeMultiple(model)} px; VAE scaling ${model.vae.scalingFactor}`,
     `defaults: ${familyDefaultsLine(model)}`,
+    ...refinerLines(model),
   ];
   for (const [component, path] of Object.entries(model.onnx) as [ComponentName, string][]) {
     const { session } = await createSession(path, ['cpu'], { keepArena: false });
@@ -52,4 +53,18 @@ function familyDefaultsLine(model: ModelFolder): string {
   const settings = resolveSettings({ prompt: '', seed: 0 }, model);
   const steps = `${settings.steps} step${settings.steps === 1 ? '' : 's'}`;
   return `${settings.width}×${settings.height}, ${steps}, guidance ${settings.guidance}`;
+}
+
+/** A refiner is used differently from every other family, so info says how. */
+function refinerLines(model: ModelFolder): string[] {
+  const lines: string[] = [];
+  if (model.details.requiresAestheticsScore) {
+    const scored = resolveSettings({ prompt: '', seed: 0, initImage: 'image' }, model, { width: 1024, height: 1024 });
+    lines.push(`time ids: size, crop, aesthetic score (default ${scored.aestheticScore}, negative ${scored.negativeAestheticScore})`);
+  }
+  if (model.family === 'sdxl-refiner') {
+    const { strength } = resolveSettings({ prompt: '', seed: 0, initImage: 'image' }, model, { width: 1024, height: 1024 });
+    lines.push(`use: image-to-image (--init-image, default strength ${strength}), or --refiner after an SDXL base`);
+  }
+  return lines;
 }

@@ -201,6 +201,14 @@ describe('refiner through the CLI', () => {
     assert.match(refused.stderr, /refines an existing image/);
   });
 
+  test('info says how a refiner is used', async () => {
+    const info = await runCli(['info', '--model', dirs.refiner]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /family: sdxl-refiner \(SDXL refiner\)/);
+    assert.match(info.stdout, /time ids: size, crop, aesthetic score \(default 6, negative 2\.5\)/);
+    assert.match(info.stdout, /use: image-to-image \(--init-image, default strength 0\.3\), or --refiner after an SDXL base/);
+  });
+
   test('usage errors come before any model loads', async () => {
     const start = await runCli(['generate', '--model', dirs.base, '--prompt', 'x', '--refiner-start', '0.5', '--out', join(work, 'x.png')]);
     assert.equal(start.code, 2);
