@@ -8,6 +8,7 @@ export const SAMPLER_LABELS: Record<SamplerName, string> = {
   ddim: 'DDIM',
   'dpmpp-2m': 'DPM++ 2M',
   lcm: 'LCM',
+  pndm: 'PNDM (PLMS)',
 };
 
 export const SAMPLER_NAMES = Object.keys(SAMPLER_LABELS) as SamplerName[];

@@ -1,5 +1,5 @@
 /** Sampler names as users type them on the CLI and as they are stored in recipes. */
-export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm'] as const;
+export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm', 'pndm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;

@@ -21,6 +21,13 @@ import {
   npArange,
   roundHalfEven,
 } from '../../src/engine/schedulers/timesteps';
+import {
+  assertClose as assertCloseWithin,
+  assertFinalLatents,
+  runTrajectory,
+  scaledLinearAlphaBar,
+  type FinalLatents,
+} from '../support/schedulerChecks';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
 import { SDXL_SCHEDULER_CONFIG } from '../support/tinyModels';
 
@@ -36,39 +43,11 @@ const TOLERANCE = 1e-5;
  */
 const HAND_TOLERANCE = 1e-4;
 
-/** Largest |a − e| / max(|e|, floor) over the arrays, asserting it stays within the tolerance. */
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  floor = 0,
-  tolerance = TOLERANCE,
-): number {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const error = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor, Number.MIN_VALUE);
-    assert.ok(error <= tolerance, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (relative ${error.toExponential(2)})`);
-    worst = Math.max(worst, error);
-  }
-  return worst;
-}
+/** Against diffusers' own numbers, relative to the value or to `floor`. */
+const assertClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, floor = 0, tolerance = TOLERANCE): number =>
+  assertCloseWithin(actual, expected, what, floor, tolerance);
 
-/** SDXL's ᾱ in plain float64, independent of the port's float32 emulation. */
-function sdxlAlphaBar(): Float64Array {
-  const n = 1000;
-  const lo = Math.sqrt(0.00085);
-  const hi = Math.sqrt(0.012);
-  const out = new Float64Array(n);
-  let product = 1;
-  for (let i = 0; i < n; i++) {
-    const beta = (lo + ((hi - lo) * i) / (n - 1)) ** 2;
-    product *= 1 - beta;
-    out[i] = product;
-  }
-  return out;
-}
-const ALPHA_BAR = sdxlAlphaBar();
+const ALPHA_BAR = scaledLinearAlphaBar();
 const sigmaAt = (t: number): number => Math.sqrt((1 - ALPHA_BAR[t]) / ALPHA_BAR[t]);
 
 /** A generator that must not be used: the deterministic samplers never draw. */
@@ -515,15 +494,12 @@ describe('tiny SDXL cases: effective scheduler config and schedule', { skip: cas
   });
 });
 
-interface Trajectory {
+interface Trajectory extends FinalLatents {
   scheduler: string;
   steps: number;
   seed: number;
   shape: number[];
   timesteps: number[];
-  first: number[];
-  sum: number;
-  sumsq: number;
 }
 
 const TRAJECTORY_SAMPLERS: Record<string, [SamplerName, SchedulerOverrides, Record<string, unknown>?]> = {
@@ -535,23 +511,6 @@ const TRAJECTORY_SAMPLERS: Record<string, [SamplerName, SchedulerOverrides, Reco
   ddim: ['ddim', {}],
   lcm: ['lcm', {}, { set_alpha_to_one: true }],
 };
-
-/** The README's loop: one generator for the initial noise and every step, model eps = 0.5·x + 0.001·t. */
-function runTrajectory(scheduler: Scheduler, entry: Trajectory): Float32Array {
-  const f32 = Math.fround;
-  scheduler.setTimesteps(entry.steps);
-  const generator = new TorchGenerator(entry.seed);
-  const initSigma = f32(scheduler.initNoiseSigma);
-  let latents: Float32Array = generator.randn(entry.shape).map((x) => x * initSigma);
-  for (const t of scheduler.timesteps) {
-    const x = scheduler.scaleModelInput(latents, t);
-    // torch: float32 tensor ops, the Python scalars taken as float32.
-    const bias = f32(f32(0.001) * f32(t));
-    const eps = x.map((v) => 0.5 * v + bias);
-    latents = scheduler.step(eps, t, latents, generator, entry.shape);
-  }
-  return latents;
-}
 
 const trajectoriesSkip = skipWithoutShared('reference', 'scheduler_trajectories.json');
 describe('diffusers sampling loops with a toy model', { skip: trajectoriesSkip }, () => {
@@ -565,19 +524,7 @@ describe('diffusers sampling loops with a toy model', { skip: trajectoriesSkip }
       const scheduler = createScheduler(name, { ...raw, ...extra }, overrides);
       const latents = runTrajectory(scheduler, entry);
       assert.deepEqual([...scheduler.timesteps], entry.timesteps, `${what}: timesteps`);
-      let sum = 0;
-      let sumsq = 0;
-      for (const v of latents) {
-        sum += v;
-        sumsq += v * v;
-      }
-      // A value near zero is judged against the latents' RMS, not its own size.
-      const rms = Math.sqrt(entry.sumsq / latents.length);
-      worst = Math.max(
-        worst,
-        assertClose(latents.subarray(0, entry.first.length), entry.first, `${what}: first`, rms),
-        assertClose([sum, sumsq], [entry.sum, entry.sumsq], `${what}: sum, sumsq`),
-      );
+      worst = Math.max(worst, assertFinalLatents(latents, entry, what, TOLERANCE));
     }
     t.diagnostic(`${entries.length} loops, worst relative error ${worst.toExponential(2)}`);
   });

@@ -13,8 +13,12 @@ export const clipDataDir = resolve(sharedDir, 'data', 'clip');
  * visible reason the test was skipped.
  */
 export function skipWithoutShared(...parts: string[]): false | string {
-  const path = resolve(sharedDir, ...parts);
-  return existsSync(path) ? false : `reference data not found at ${path}`;
+  return skipWithoutFile(resolve(sharedDir, ...parts), 'reference data');
+}
+
+/** node:test's `skip` option for `what` at `path`: false when it is there, otherwise the visible reason. */
+export function skipWithoutFile(path: string, what: string): false | string {
+  return existsSync(path) ? false : `${what} not found at ${path}`;
 }
 
 export function readReferenceJson<T>(name: string): T {

@@ -9,6 +9,7 @@ const A1111_SAMPLERS: Record<SamplerName, string> = {
   ddim: 'DDIM',
   'dpmpp-2m': 'DPM++ 2M',
   lcm: 'LCM',
+  pndm: 'PLMS',
 };
 
 /** A1111's re_param: `key: value` pairs, values JSON-quoted when they hold commas, colons or newlines. */

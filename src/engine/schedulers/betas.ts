@@ -74,8 +74,11 @@ function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
   return alphas.map((a) => 1 - a);
 }
 
+/** What the noise schedule reads; PNDMScheduler takes no rescale_betas_zero_snr, and then it is off. */
+type ScheduleConfig = Omit<CommonConfig, 'rescale_betas_zero_snr'> & Partial<Pick<CommonConfig, 'rescale_betas_zero_snr'>>;
+
 /** The scheduler's `betas` tensor. */
-function betaSchedule(config: CommonConfig): Float32Array {
+function betaSchedule(config: ScheduleConfig): Float32Array {
   const count = config.num_train_timesteps;
   let betas: Float32Array;
   if (config.trained_betas !== null) {
@@ -99,7 +102,7 @@ function betaSchedule(config: CommonConfig): Float32Array {
  * betas the last value is 0; the sigma-based samplers (`terminalFloor`) replace it with 2^-24,
  * float16's smallest subnormal, so that the first sigma stays finite.
  */
-export function alphasCumprod(config: CommonConfig, terminalFloor: boolean): Float32Array {
+export function alphasCumprod(config: ScheduleConfig, terminalFloor: boolean): Float32Array {
   const cumprod = cumprodOfAlphas(betaSchedule(config));
   if (terminalFloor && config.rescale_betas_zero_snr) cumprod[cumprod.length - 1] = 2 ** -24;
   return cumprod;

@@ -7,6 +7,7 @@ import { DPMSolverMultistepScheduler } from './dpmSolverMultistep';
 import { EulerDiscreteScheduler } from './euler';
 import { EulerAncestralDiscreteScheduler } from './eulerAncestral';
 import { LCMScheduler } from './lcm';
+import { PNDMScheduler } from './pndm';
 import { resolveSchedulerConfig, type AnySchedulerConfig, type SchedulerOverrides } from './schedulerConfig';
 
 export type { SamplerName } from '../recipe';
@@ -70,6 +71,8 @@ export function createScheduler(
       return new DPMSolverMultistepScheduler(resolveSchedulerConfig(name, rawConfig, overrides));
     case 'lcm':
       return new LCMScheduler(resolveSchedulerConfig(name, rawConfig, overrides));
+    case 'pndm':
+      return new PNDMScheduler(resolveSchedulerConfig(name, rawConfig, overrides));
     default:
       throw new Error(`unknown sampler "${String(name satisfies never)}"`);
   }

@@ -76,12 +76,19 @@ export interface LcmConfig extends CommonConfig, ThresholdingConfig {
   timestep_scaling: number;
 }
 
+/** PNDMScheduler.__init__, which has no rescale_betas_zero_snr. */
+export interface PndmConfig extends Omit<CommonConfig, 'rescale_betas_zero_snr'> {
+  skip_prk_steps: boolean;
+  set_alpha_to_one: boolean;
+}
+
 export interface SchedulerConfigs {
   euler: EulerConfig;
   'euler-a': EulerAncestralConfig;
   ddim: DdimConfig;
   'dpmpp-2m': DpmSolverMultistepConfig;
   lcm: LcmConfig;
+  pndm: PndmConfig;
 }
 
 export type AnySchedulerConfig = SchedulerConfigs[SamplerName];
@@ -105,6 +112,8 @@ const COMMON_DEFAULTS: CommonConfig = {
   steps_offset: 0,
   rescale_betas_zero_snr: false,
 };
+
+const { rescale_betas_zero_snr: _zeroSnr, ...COMMON_WITHOUT_ZERO_SNR } = COMMON_DEFAULTS;
 
 const THRESHOLDING_DEFAULTS: ThresholdingConfig = {
   thresholding: false,
@@ -166,6 +175,12 @@ export const SCHEDULER_DEFAULTS: { readonly [N in SamplerName]: Readonly<Schedul
     timestep_spacing: 'leading',
     timestep_scaling: 10.0,
   },
+  pndm: {
+    ...COMMON_WITHOUT_ZERO_SNR,
+    skip_prk_steps: false,
+    set_alpha_to_one: false,
+    timestep_spacing: 'leading',
+  },
 };
 
 type KeySpec =
@@ -202,6 +217,7 @@ const KEY_SPECS: Readonly<Record<string, KeySpec>> = {
   clip_sample: { kind: 'boolean' },
   clip_sample_range: { kind: 'number' },
   set_alpha_to_one: { kind: 'boolean' },
+  skip_prk_steps: { kind: 'boolean' },
   solver_order: { kind: 'integer' },
   // DPMSolverMultistepScheduler re-registers DEIS's and UniPC's names, so their configs load.
   algorithm_type: {
