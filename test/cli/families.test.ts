@@ -31,7 +31,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('sdxl-assets with each model family', () => {
   const cases: Array<[string, string, { steps: number; guidance: number; sampler: string; size: number }]> = [
-    ['sd15', 'sd (SD 1.x)', { steps: 30, guidance: 7.5, sampler: 'euler', size: 64 }],
+    ['sd15', 'sd (SD 1.x)', { steps: 30, guidance: 7.5, sampler: 'pndm', size: 64 }],
     ['sd2-v', 'sd (SD 2.x, v-prediction)', { steps: 30, guidance: 7.5, sampler: 'ddim', size: 48 }],
     ['sd-turbo', 'sd (SD 2.x Turbo)', { steps: 1, guidance: 0, sampler: 'euler-a', size: 32 }],
     ['sdxl-turbo', 'sdxl (SDXL Turbo)', { steps: 1, guidance: 0, sampler: 'euler-a', size: 32 }],

@@ -90,7 +90,7 @@ describe('family detection', () => {
     assert.deepEqual(defaults('sdTurbo', { initImage: 'in.png' }), [2, 0, 'euler-a', 64]);
     assert.deepEqual(defaults('sdTurbo', { initImage: 'in.png', strength: 0.3 }), [4, 0, 'euler-a', 64]);
     assert.deepEqual(defaults('lcm'), [4, 8.5, 'lcm', 64]);
-    assert.deepEqual(defaults('sd15'), [30, 7.5, 'euler', 64]);
+    assert.deepEqual(defaults('sd15'), [30, 7.5, 'pndm', 64]);
     assert.deepEqual(defaults('sd2v'), [30, 7.5, 'ddim', 96]);
     assert.deepEqual(defaults('sdxl'), [30, 5, 'euler', 64]);
   });

@@ -27,6 +27,7 @@ const SAMPLER_BY_CLASS: Record<string, SamplerName> = {
   DDIMScheduler: 'ddim',
   DPMSolverMultistepScheduler: 'dpmpp-2m',
   LCMScheduler: 'lcm',
+  PNDMScheduler: 'pndm',
 };
 
 /** The sampler a model folder was published with, so that no --sampler means what diffusers would use. */
