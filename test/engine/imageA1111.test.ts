@@ -40,6 +40,11 @@ describe('formatA1111Parameters', () => {
     assert.ok(formatA1111Parameters({ ...recipe, negativePrompt: '' }).startsWith(expected));
   });
 
+  test("writes a refiner hand-off with A1111's refiner keys", () => {
+    const text = formatA1111Parameters({ ...recipe, refiner: 'sdxl-refiner', refinerStart: 0.8, aestheticScore: 6 });
+    assert.ok(text.endsWith(', Model: sdxl-base-1.0, Refiner: sdxl-refiner, Refiner switch at: 0.8'));
+  });
+
   test('quotes values holding commas, colons or newlines as JSON', () => {
     const text = formatA1111Parameters({ ...recipe, model: 'my "best", model: v2' });
     assert.ok(text.endsWith(', Model: "my \\"best\\", model: v2"'));

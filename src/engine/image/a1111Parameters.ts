@@ -27,6 +27,9 @@ export function formatA1111Parameters(recipe: Recipe): string {
   ];
   // A1111 writes it for img2img only, after the model.
   if (recipe.strength !== undefined) params.push(['Denoising strength', recipe.strength]);
+  // A1111 1.6's refiner keys (modules/processing_scripts/refiner.py).
+  if (recipe.refiner !== undefined) params.push(['Refiner', recipe.refiner]);
+  if (recipe.refinerStart !== undefined) params.push(['Refiner switch at', recipe.refinerStart]);
   const line = params.map(([key, value]) => `${key}: ${quote(String(value))}`).join(', ');
   const negative = recipe.negativePrompt ? `\nNegative prompt: ${recipe.negativePrompt}` : '';
   return `${recipe.prompt}${negative}\n${line}`.trim();
