@@ -18,21 +18,10 @@ import { resolveSchedulerConfig, SCHEDULER_DEFAULTS } from '../../src/engine/sch
 import { roundHalfEven } from '../../src/engine/schedulers/timesteps';
 import { runCli } from '../support/cli';
 import { assertClose, scaledLinearAlphaBar } from '../support/schedulerChecks';
-import { buildTinySd } from '../support/tinyModels';
+import { buildTinySd, SD15_SCHEDULER_CONFIG } from '../support/tinyModels';
 
 /** runwayml/stable-diffusion-v1-5's scheduler_config.json: no timestep_spacing, so the class default. */
-const SD15 = {
-  _class_name: 'PNDMScheduler',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
+const SD15 = SD15_SCHEDULER_CONFIG;
 const PRK = { ...SD15, skip_prk_steps: false };
 
 /**

@@ -524,7 +524,7 @@ export const LCM_SCHEDULER_CONFIG = {
 };
 
 /** runwayml/stable-diffusion-v1-5's scheduler (PNDM, which diffusers' old configs name without a spacing). */
-const SD15_SCHEDULER_CONFIG = {
+export const SD15_SCHEDULER_CONFIG = {
   _class_name: 'PNDMScheduler',
   _diffusers_version: '0.6.0',
   beta_end: 0.012,
