@@ -96,8 +96,8 @@ export class EngineClient {
     if (this.jobs.has(jobId)) this.post({ type: 'cancel', jobId });
   }
 
-  /** Per text, one count per tokenizer of the model. */
-  countTokens(modelDir: string, texts: string[]): Promise<TokenCount[][]> {
+  /** Per text, one count per tokenizer of the model; with `weighting`, in prompt-weighting chunks. */
+  countTokens(modelDir: string, texts: string[], weighting: boolean): Promise<TokenCount[][]> {
     return new Promise((resolve, reject) => {
       if (this.disposed) {
         reject(new Error(SHUT_DOWN));
@@ -105,7 +105,7 @@ export class EngineClient {
       }
       const requestId = this.nextRequestId++;
       this.counts.set(requestId, { resolve, reject });
-      this.post({ type: 'countTokens', requestId, modelDir, texts }, true);
+      this.post({ type: 'countTokens', requestId, modelDir, texts, weighting }, true);
     });
   }
 

@@ -31,14 +31,26 @@ export type HostToEngine =
   | { type: 'configure'; config: EngineConfig }
   | { type: 'generate'; job: JobRequest }
   | { type: 'cancel'; jobId: string }
-  | { type: 'countTokens'; requestId: number; modelDir: string; texts: string[] }
+  /** weighting: count as the prompt-weighting parser reads the texts, in A1111's chunks. */
+  | { type: 'countTokens'; requestId: number; modelDir: string; texts: string[]; weighting: boolean }
   | { type: 'unload' }
   | { type: 'shutdown' };
 
+/**
+ * One tokenizer's count of one text. Without weighting the encoder reads one 77-token input and
+ * cuts the rest; with it, the text's own tokens (weight syntax left out, BOS and EOS too, as
+ * A1111 counts) go in chunks of 75, each wrapped to 77 and encoded on its own.
+ */
 export interface TokenCount {
   tokenizer: string;
+  /** Without weighting: ids with BOS and EOS. With weighting: the text's own tokens. */
   count: number;
+  /** What one encoder input holds of `count`: 77 without weighting, 75 with. */
   limit: number;
+  /** Encoder inputs the text takes: always 1 without weighting. */
+  chunks: number;
+  /** Why the weight syntax could not be read (say `(cat:1.2.3)`); the counts are then those without weighting. */
+  problem?: string;
 }
 
 export type EngineState =

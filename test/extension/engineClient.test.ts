@@ -299,7 +299,7 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
     const { client } = withClient();
     try {
       const texts = ['a lighthouse on a cliff', '', 'a lighthouse, (stormy sea:1.3), dramatic light'];
-      const counts = await client.countTokens(model, texts);
+      const counts = await client.countTokens(model, texts, false);
       const tokenizers = await Promise.all(['tokenizer', 'tokenizer_2'].map((name) => ClipTokenizer.fromFolder(join(model, name))));
       assert.deepEqual(
         counts,
@@ -308,11 +308,15 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
             tokenizer: ['tokenizer', 'tokenizer_2'][i],
             count: tokenizer.encode(text).length,
             limit: 77,
+            chunks: 1,
           })),
         ),
       );
       assert.equal(counts[1][0].count, 2, 'an empty prompt is BOS and EOS');
-      await assert.rejects(client.countTokens(join(work, 'no-such-model'), ['x']), /Model folder not found/);
+      const [weighted] = await client.countTokens(model, [texts[2]], true);
+      const unweighted = tokenizers[0].encode('a lighthouse, stormy sea, dramatic light').length - 2;
+      assert.deepEqual(weighted[0], { tokenizer: 'tokenizer', count: unweighted, limit: 75, chunks: 1 }, 'the weight syntax is not counted');
+      await assert.rejects(client.countTokens(join(work, 'no-such-model'), ['x'], false), /Model folder not found/);
     } finally {
       await client.dispose();
     }
@@ -354,6 +358,6 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
     assert.deepEqual(await exited, { type: 'exited', code: 0, signal: null, unexpected: false });
     const error = await rejection(client.submit(jobIn(freshFolder())).done);
     assert.equal(error.code, 'engine-stopped');
-    await assert.rejects(client.countTokens(model, ['x']), /shut down/);
+    await assert.rejects(client.countTokens(model, ['x'], false), /shut down/);
   });
 });

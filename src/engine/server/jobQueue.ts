@@ -75,8 +75,8 @@ export class JobQueue {
     this.sendPositions();
   }
 
-  countTokens(requestId: number, modelDir: string, texts: string[]): void {
-    this.tokens.count(modelDir, texts).then(
+  countTokens(requestId: number, modelDir: string, texts: string[], weighting: boolean): void {
+    this.tokens.count(modelDir, texts, weighting).then(
       (counts) => this.send({ type: 'tokenCounts', requestId, counts }),
       (error: Error) => this.send({ type: 'tokenCountsFailed', requestId, message: error.message }),
     );

@@ -38,7 +38,7 @@ process.on('message', (message: HostToEngine) => {
     case 'cancel':
       return queue.cancel(message.jobId);
     case 'countTokens':
-      return queue.countTokens(message.requestId, message.modelDir, message.texts);
+      return queue.countTokens(message.requestId, message.modelDir, message.texts, message.weighting);
     case 'unload':
       return queue.unload();
     case 'shutdown':

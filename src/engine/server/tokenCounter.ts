@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import type { TokenCount } from '../../protocol/engineProtocol';
 import { readModelFolder } from '../models/modelFolder';
 import { ClipTokenizer } from '../text/clipTokenizer';
+import { parsePromptAttention, weightedChunks } from '../text/promptWeighting';
 
 interface NamedTokenizer {
   name: string;
@@ -16,16 +17,11 @@ interface NamedTokenizer {
 export class TokenCounter {
   private readonly cache = new Map<string, Promise<NamedTokenizer[]>>();
 
-  /** Per text, one count per tokenizer: BOS and EOS included, padding not. */
-  async count(modelDir: string, texts: readonly string[]): Promise<TokenCount[][]> {
+  /** Per text, one count per tokenizer; with `weighting`, as the prompt-weighting parser reads it. */
+  async count(modelDir: string, texts: readonly string[], weighting: boolean): Promise<TokenCount[][]> {
     const tokenizers = await this.tokenizers(modelDir);
-    return texts.map((text) =>
-      tokenizers.map(({ name, tokenizer }) => ({
-        tokenizer: name,
-        count: tokenizer.encode(text).length,
-        limit: tokenizer.maxLength,
-      })),
-    );
+    const countOf = weighting ? weightedCount : plainCount;
+    return texts.map((text) => tokenizers.map(({ name, tokenizer }) => ({ tokenizer: name, ...countOf(tokenizer, text) })));
   }
 
   clear(): void {
@@ -53,4 +49,27 @@ async function load(dir: string): Promise<NamedTokenizer[]> {
       tokenizer: await ClipTokenizer.fromFolder(tokenizerDir),
     })),
   );
+}
+
+/** BOS and EOS included, padding not; past maxLength the encoder cuts the rest. */
+function plainCount(tokenizer: ClipTokenizer, text: string): Omit<TokenCount, 'tokenizer'> {
+  return { count: tokenizer.encode(text).length, limit: tokenizer.maxLength, chunks: 1 };
+}
+
+/**
+ * The text's own tokens as the weighting parser splits it (each piece tokenized apart, as
+ * weightedChunks does), and the chunks it fills. A weight that is not a number would fail the
+ * job; the count says why instead of failing, since the user is still typing.
+ */
+function weightedCount(tokenizer: ClipTokenizer, text: string): Omit<TokenCount, 'tokenizer'> {
+  try {
+    const chunks = weightedChunks(tokenizer, text).length;
+    const count = parsePromptAttention(text).reduce(
+      (sum, piece) => sum + ('break' in piece ? 0 : tokenizer.encode(piece.text).length - 2),
+      0,
+    );
+    return { count, limit: tokenizer.maxLength - 2, chunks };
+  } catch (error) {
+    return { ...plainCount(tokenizer, text), problem: error instanceof Error ? error.message : String(error) };
+  }
 }
