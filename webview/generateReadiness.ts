@@ -11,6 +11,9 @@ export const NUMBER_FIELD_LABELS: Record<NumberFieldName, string> = {
   batch: 'Batch count',
 };
 
+export const REFINER_NEEDS_AN_IMAGE =
+  'The SDXL refiner refines an existing image: right-click an image → Image to Image…, or choose it as the refiner of an SDXL base.';
+
 /** Why Generate cannot run now, in a sentence for the button's hint; undefined when it can. */
 export function generateBlocker(state: PanelState): string | undefined {
   if (!state.settingsKnown) return 'Connecting to the extension…';
@@ -18,6 +21,7 @@ export function generateBlocker(state: PanelState): string | undefined {
   const model = state.models.find((m) => m.dir === state.settings.modelDir);
   if (!model) return 'Choose a model.';
   if (model.problem) return `This model folder cannot be used: ${model.problem}`;
+  if (model.family === 'sdxl-refiner' && state.settings.initImage === undefined) return REFINER_NEEDS_AN_IMAGE;
   const invalid = relevantInvalidFields(state);
   if (invalid.length > 0) return `Check ${invalid.map((f) => NUMBER_FIELD_LABELS[f].toLowerCase()).join(', ')}.`;
   const { initImage, steps, strength } = state.settings;

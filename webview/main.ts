@@ -14,6 +14,7 @@ import { createModelPicker } from './views/modelPicker';
 import { createProgressPreview } from './views/progressPreview';
 import { createPromptFields } from './views/promptFields';
 import { createQueueList } from './views/queueList';
+import { createRefinerFields } from './views/refinerFields';
 import { createSettingsFields } from './views/settingsFields';
 import type { FormView, View, ViewContext } from './views/view';
 import { vscodeApi } from './vscodeApi';
@@ -30,8 +31,8 @@ let tokenRequests = 0;
 const countTokens = debounce(() => {
   const requestId = ++tokenRequests;
   dispatch({ type: 'tokenCountRequested', requestId });
-  const { modelDir, prompt, negativePrompt } = state.settings;
-  post({ type: 'countTokens', requestId, modelDir, prompt, negativePrompt });
+  const { modelDir, prompt, negativePrompt, promptWeighting } = state.settings;
+  post({ type: 'countTokens', requestId, modelDir, prompt, negativePrompt, weighting: promptWeighting });
 }, TOKEN_COUNT_DELAY_MS);
 
 function generate(): void {
@@ -44,16 +45,17 @@ const modelPicker = createModelPicker(context);
 const initImage = createInitImageView(context);
 const promptFields = createPromptFields(context);
 const settingsFields = createSettingsFields(context);
+const refinerFields = createRefinerFields(context);
 const formViews: FormView[] = [modelPicker, promptFields, settingsFields];
 const outputViews: View[] = [createErrorMessage(context), createQueueList(), createProgressPreview(), createGallery(context)];
 const actions = createGenerateActions(context, generate);
-const views: View[] = [...formViews, initImage, actions, ...outputViews];
+const views: View[] = [...formViews, initImage, refinerFields, actions, ...outputViews];
 
 document.getElementById('app')?.append(
   h(
     'section',
     { class: 'form-column', 'aria-label': 'Image settings' },
-    [modelPicker, initImage, promptFields, settingsFields, actions].map((v) => v.element),
+    [modelPicker, initImage, promptFields, settingsFields, refinerFields, actions].map((v) => v.element),
   ),
   h('section', { class: 'output-column', 'aria-label': 'Results' }, outputViews.map((v) => v.element)),
 );

@@ -1,13 +1,17 @@
 import type { TokenCount } from '../src/protocol/engineProtocol';
 import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
 import { fittedSize } from './imageToImage';
+import { withModeDefaults, withModel } from './modelSettings';
 import type { NumberFieldName } from './numberFields';
 import type { ProgressInfo } from './progressText';
-import { CUSTOM_SIZE, sizePresetValue } from './sizePresets';
+import { withUsableRefiner } from './refiner';
+import { CUSTOM_SIZE, sizePresetValue, type Size } from './sizePresets';
 
 export interface TokenCounts {
   prompt: TokenCount[];
   negativePrompt: TokenCount[];
+  /** Whether these were counted in prompt-weighting chunks. */
+  weighting: boolean;
 }
 
 /** Everything the panel shows. The host is the source of truth for all but the form. */
@@ -64,6 +68,10 @@ export const PLACEHOLDER_SETTINGS: PanelSettings = {
   seed: 0,
   batch: 1,
   strength: 0.5,
+  promptWeighting: true,
+  refinerDir: '',
+  // The engine's DEFAULT_REFINER_START, whose module reads files and so stays out of the page; a test holds them equal.
+  refinerStart: 0.8,
 };
 
 export function initialPanelState(): PanelState {
@@ -74,22 +82,36 @@ export function initialPanelState(): PanelState {
     models: [],
     queue: [],
     gallery: [],
-    tokens: { prompt: [], negativePrompt: [] },
+    tokens: { prompt: [], negativePrompt: [], weighting: false },
     tokenRequestId: 0,
     invalidFields: [],
   };
 }
 
-/** Host messages that replace what the form shows, rather than follow what the user typed. */
+/**
+ * Actions that replace what the form shows, rather than follow what the user typed: host
+ * messages, and the model or mode changes that bring their own settings.
+ */
 export function rewritesForm(action: PanelAction): boolean {
-  return action.type === 'init' || action.type === 'models' || action.type === 'applySettings' || action.type === 'imageToImage';
+  switch (action.type) {
+    case 'init':
+    case 'models':
+    case 'applySettings':
+    case 'imageToImage':
+    case 'leaveImageToImage':
+      return true;
+    case 'edit':
+      return 'modelDir' in action.settings;
+    default:
+      return false;
+  }
 }
 
-/** Whether the token counts may have changed: new text, or another model's tokenizers. */
+/** Whether the token counts may have changed: new text, another model's tokenizers, or weighting turned on or off. */
 export function needsTokenCount(action: PanelAction): boolean {
   if (rewritesForm(action)) return true;
   if (action.type !== 'edit') return false;
-  return 'prompt' in action.settings || 'negativePrompt' in action.settings || 'modelDir' in action.settings;
+  return ['prompt', 'negativePrompt', 'promptWeighting'].some((field) => field in action.settings);
 }
 
 /** Only these change what persistPanelState keeps; the rest would rewrite the same state on every step. */
@@ -103,7 +125,10 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       // A restored form wins over the defaults, so a reload keeps what was typed.
       const base = state.settingsKnown ? { ...action.defaults, ...state.settings } : action.defaults;
       const modelDir = chooseModel(action.models, base.modelDir, action.defaults.modelDir);
-      const settings = { ...base, modelDir };
+      const settings =
+        modelDir === base.modelDir
+          ? withUsableRefiner(base, action.models)
+          : withModel(base, modelDir, action.models, state.initImage);
       return {
         ...state,
         settingsKnown: true,
@@ -121,7 +146,11 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
     }
     case 'models': {
       const modelDir = action.selected ?? chooseModel(action.models, state.settings.modelDir, '');
-      return { ...state, models: action.models, settings: { ...state.settings, modelDir } };
+      if (modelDir === state.settings.modelDir) {
+        return { ...state, models: action.models, settings: withUsableRefiner(state.settings, action.models) };
+      }
+      const settings = withModel(state.settings, modelDir, action.models, state.initImage);
+      return { ...state, models: action.models, settings, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'queue': {
       const stillRunning = action.items.some((i) => i.state === 'running' && i.jobId === state.progress?.jobId);
@@ -160,24 +189,38 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       return { ...state, error: action.message };
     case 'tokenCounts':
       if (action.requestId !== state.tokenRequestId) return state;
-      return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt } };
+      return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt, weighting: action.weighting } };
     case 'applySettings': {
       // The host sends text-to-image settings; an image-to-image recipe comes as `imageToImage`.
-      const settings = withoutInitImage({ ...state.settings, ...action.settings });
+      const start =
+        switchedModel(state, action.settings.modelDir) ??
+        (state.initImage ? withModeDefaults(state.settings, state.models, false) : state.settings);
+      const settings = withUsableRefiner(withoutInitImage({ ...start, ...action.settings }), state.models);
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'imageToImage': {
-      const merged = { ...state.settings, ...action.settings };
+      const start =
+        switchedModel(state, action.settings.modelDir, action.image) ??
+        (state.initImage ? state.settings : withModeDefaults(state.settings, state.models, true));
+      const merged = { ...start, ...action.settings };
       const hasSize = action.settings.width !== undefined && action.settings.height !== undefined;
       const multiple = state.models.find((m) => m.dir === merged.modelDir)?.sizeMultiple;
       const size = hasSize ? {} : fittedSize(action.image, multiple);
-      const settings = { ...merged, ...size, initImage: action.image.path };
+      const settings = withUsableRefiner({ ...merged, ...size, initImage: action.image.path }, state.models);
       return { ...state, settings, initImage: action.image, customSize: isCustomSize(settings), invalidFields: [] };
     }
-    case 'leaveImageToImage':
-      return { ...state, settings: withoutInitImage(state.settings), initImage: undefined };
-    case 'edit':
-      return { ...state, settings: { ...state.settings, ...action.settings } };
+    case 'leaveImageToImage': {
+      const settings = withModeDefaults(withoutInitImage(state.settings), state.models, false);
+      return { ...state, settings, initImage: undefined, invalidFields: [] };
+    }
+    case 'edit': {
+      const switched = switchedModel(state, action.settings.modelDir, state.initImage);
+      if (switched) {
+        const settings = { ...switched, ...action.settings };
+        return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
+      }
+      return { ...state, settings: withUsableRefiner({ ...state.settings, ...action.settings }, state.models) };
+    }
     case 'customSize':
       return { ...state, customSize: action.custom };
     case 'numberField': {
@@ -193,12 +236,22 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
   }
 }
 
-/** The wanted model if it is still offered, else the fallback, else the first that loads. */
+/**
+ * The wanted model if it is still offered, else the fallback, else the first that loads and can
+ * draw from a prompt (a refiner cannot), else the first.
+ */
 export function chooseModel(models: readonly ModelChoice[], wanted: string, fallback: string): string {
   const offered = (dir: string) => dir !== '' && models.some((m) => m.dir === dir);
   if (offered(wanted)) return wanted;
   if (offered(fallback)) return fallback;
-  return (models.find((m) => !m.problem) ?? models[0])?.dir ?? '';
+  const loads = models.filter((m) => !m.problem);
+  return (loads.find((m) => m.family !== 'sdxl-refiner') ?? loads[0] ?? models[0])?.dir ?? '';
+}
+
+/** The form with another model's own settings, or undefined when `modelDir` is no change. */
+function switchedModel(state: PanelState, modelDir: string | undefined, initImage?: Size): PanelSettings | undefined {
+  if (modelDir === undefined || modelDir === state.settings.modelDir) return undefined;
+  return withModel(state.settings, modelDir, state.models, initImage);
 }
 
 function withoutInitImage(settings: PanelSettings): PanelSettings {

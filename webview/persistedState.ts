@@ -25,7 +25,10 @@ export function persistPanelState(state: PanelState): PersistedPanelState | unde
   return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens, initImage };
 }
 
-/** The state to start from; anything unrecognised (another version of the panel) starts fresh. */
+/**
+ * The state to start from; anything unrecognised (another version of the panel) starts fresh.
+ * Settings saved before a field existed take the field's placeholder, which `init` then keeps.
+ */
 export function restorePanelState(saved: unknown): PanelState {
   const fresh = initialPanelState();
   if (!isPersisted(saved)) return fresh;
@@ -42,7 +45,8 @@ export function restorePanelState(saved: unknown): PanelState {
     gallery: Array.isArray(saved.gallery) ? saved.gallery : [],
     lastSeed: typeof saved.lastSeed === 'number' ? saved.lastSeed : undefined,
     error: typeof saved.error === 'string' ? saved.error : undefined,
-    tokens: saved.tokens ?? fresh.tokens,
+    // Counts saved before they said how they were made were counted without weighting.
+    tokens: { ...fresh.tokens, ...saved.tokens },
   };
 }
 

@@ -7,14 +7,15 @@ import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../pr
 import type { BackendEvent, FormEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { loadCatalog } from '../engine/models/catalog';
-import { catalogEntryForFolder, discoverModels } from '../engine/models/discovery';
+import { discoverModels } from '../engine/models/discovery';
 import { hfHubDir } from '../engine/models/hfCache';
 import { readModelFolder } from '../engine/models/modelFolder';
-import { defaultSampler, randomSeed } from '../engine/pipelines/generationSettings';
+import { randomSeed } from '../engine/pipelines/generationSettings';
 import { scanGallery } from './gallery/galleryScan';
+import { formDefaults } from './jobs/formDefaults';
 import { HostQueue } from './jobs/hostQueue';
 import { imageToImageRequest } from './jobs/imageToImageRequest';
-import { jobSettings } from './jobs/jobSettings';
+import { jobSettings, usesRefiner } from './jobs/jobSettings';
 import { locateInitImage, settingsFromRecipe } from './jobs/recipeSettings';
 import { batchSeeds } from './jobs/seeds';
 import type { MarkdownImageInserter } from './markdown/markdownImageInserter';
@@ -25,8 +26,6 @@ import type { EngineStatusBar } from './statusBar';
 
 const LAST_SEED_KEY = 'sdxlAssets.lastSeed';
 const LAST_SETTINGS_KEY = 'sdxlAssets.lastSettings';
-/** Halfway between keeping the input picture and ignoring it, as the engine's own default. */
-const DEFAULT_STRENGTH = 0.5;
 
 /** A job followed to its end: `done` resolves with the written file, or rejects (code 'cancelled' on cancel). */
 export interface StartedJob {
@@ -64,8 +63,9 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   async models(): Promise<ModelChoice[]> {
     const settings = readSettings();
     const configured = [settings.defaultModel, ...settings.modelFolders].filter((d) => d);
-    const discovered = discoverModels({ catalog: loadCatalog(), modelsDir: settings.modelsDirectory, hubDir: hfHubDir() });
-    return modelChoices(configured, discovered);
+    const catalog = loadCatalog();
+    const discovered = discoverModels({ catalog, modelsDir: settings.modelsDirectory, hubDir: hfHubDir() });
+    return modelChoices(configured, discovered, catalog);
   }
 
   /** A model arrived (a download, one found in place): the panel lists it and selects it. */
@@ -74,42 +74,28 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   }
 
   async defaults(): Promise<PanelSettings> {
-    const settings = readSettings();
-    const usable = (await this.models()).filter((m) => !m.problem);
-    const modelDir = usable.find((m) => m.dir === settings.defaultModel)?.dir ?? usable[0]?.dir ?? '';
-    const model = modelDir ? readModelFolder(modelDir) : undefined;
-    const size = model ? (model.unet.sampleSize ?? 128) * model.vae.scaleFactor : 1024;
-    // A catalog model's recommended settings (SDXL Turbo: 1 step, no guidance) come first.
-    const recommended = modelDir ? catalogEntryForFolder(modelDir, loadCatalog())?.recommended : undefined;
-    return {
-      modelDir,
-      prompt: '',
-      negativePrompt: '',
-      width: recommended?.width ?? size,
-      height: recommended?.height ?? size,
-      steps: recommended?.steps ?? 30,
-      guidance: recommended?.guidance ?? 5,
-      sampler: recommended?.sampler ?? (model ? defaultSampler(model) : 'euler'),
-      karras: false,
-      seedMode: 'random',
-      seed: 0,
-      batch: 1,
-      strength: DEFAULT_STRENGTH,
-    };
+    return formDefaults(await this.models(), readSettings().defaultModel);
   }
 
   /**
    * The settings of the panel's last Generate, as text-to-image of one picture, over the
    * defaults: what Generate Image Here uses. A model folder that no longer loads gives way to
-   * the default one.
+   * the default one, and a refiner folder to none.
    */
   async lastSettings(): Promise<PanelSettings> {
     const defaults = await this.defaults();
     const last = this.context.workspaceState.get<PanelSettings>(LAST_SETTINGS_KEY);
     if (!last) return defaults;
     const { initImage: _initImage, ...textToImage } = last;
-    const usable = (await this.models()).some((m) => m.dir === last.modelDir && !m.problem);
-    return { ...defaults, ...textToImage, modelDir: usable ? last.modelDir : defaults.modelDir, batch: 1 };
+    const models = await this.models();
+    const usable = (dir: string) => models.some((m) => m.dir === dir && !m.problem);
+    return {
+      ...defaults,
+      ...textToImage,
+      modelDir: usable(last.modelDir) ? last.modelDir : defaults.modelDir,
+      refinerDir: textToImage.refinerDir && usable(textToImage.refinerDir) ? textToImage.refinerDir : '',
+      batch: 1,
+    };
   }
 
   lastSeed(): number | undefined {
@@ -167,8 +153,8 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     this.emitter.fire({ type: 'galleryChanged' });
   }
 
-  countTokens(modelDir: string, texts: string[]) {
-    return this.client.countTokens(modelDir, texts);
+  countTokens(modelDir: string, texts: string[], weighting: boolean) {
+    return this.client.countTokens(modelDir, texts, weighting);
   }
 
   async pickModelFolder(): Promise<void> {
@@ -257,6 +243,11 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
         `${basename(path)} was made with the model "${recipe.model}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`,
       );
     }
+    if (mode === 'regenerate' && recipe.refiner !== undefined && !settings.refinerDir) {
+      throw new Error(
+        `${basename(path)} was refined with the model "${recipe.refiner}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`,
+      );
+    }
     let initImage: string | undefined;
     if (recipe.initImage !== undefined) {
       initImage = locateInitImage(recipe.initImage, this.searchDirs(path));
@@ -297,6 +288,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const handle = this.client.submit({
       jobId,
       modelDir: form.modelDir,
+      ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
       settings: jobSettings(form, seed),
       outputPath,
       format: settings.outputFormat,

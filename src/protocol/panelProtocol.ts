@@ -4,6 +4,12 @@ import type { TokenCount } from './engineProtocol';
 
 export type SeedMode = 'random' | 'fixed' | 'last';
 
+/**
+ * The engine's ModelFamily, spelled out: its module reads files, which the webview's build has
+ * no types for. modelChoices assigns one to the other, so the two cannot drift apart.
+ */
+export type ModelFamily = 'sdxl' | 'sdxl-refiner' | 'sd';
+
 /** Everything the form holds; also what the webview persists with setState. */
 export interface PanelSettings {
   modelDir: string;
@@ -25,6 +31,30 @@ export interface PanelSettings {
    * text-to-image mode, so the slider has the user's value when they come back.
    */
   strength: number;
+  /** AUTOMATIC1111's `(word:1.2)` weights and 77-token chunks for long prompts (on in the panel, off in diffusers). */
+  promptWeighting: boolean;
+  /**
+   * An SDXL folder that takes the base's latents over at refinerStart; '' for none. Kept but
+   * unused in image-to-image mode: the hand-off starts from noise.
+   */
+  refinerDir: string;
+  /** The fraction of the schedule the base runs before the refiner takes over, in (0, 1). */
+  refinerStart: number;
+}
+
+/**
+ * The form values a model starts with: the engine's defaults for its family (its trained size,
+ * its scheduler's sampler, Turbo's single step without guidance…), a catalog model's
+ * recommended settings over them.
+ */
+export interface ModelDefaults {
+  width: number;
+  height: number;
+  steps: number;
+  guidance: number;
+  sampler: SamplerName;
+  /** With an input image the family may want other values: Turbo needs 2 steps to run one at strength 0.5. */
+  imageToImage: { steps: number; guidance: number; strength: number };
 }
 
 export interface ModelChoice {
@@ -32,8 +62,13 @@ export interface ModelChoice {
   label: string;
   /** Why it cannot be used, when the folder does not load. */
   problem?: string;
-  /** Width and height must be multiples of this (the UNet's factor); absent when the folder does not load. */
+  /** The fields below are absent when the folder does not load. */
+  family?: ModelFamily;
+  /** How the family is named to users, e.g. "SDXL Turbo" or "SD 2.x, v-prediction". */
+  familyLabel?: string;
+  /** Width and height must be multiples of this (the UNet's factor). */
   sizeMultiple?: number;
+  defaults?: ModelDefaults;
 }
 
 /** The input picture of image-to-image mode, as the panel shows it. */
@@ -83,7 +118,7 @@ export type PanelToHost =
   | { type: 'ready' }
   | { type: 'generate'; settings: PanelSettings }
   | { type: 'cancel' }
-  | { type: 'countTokens'; requestId: number; modelDir: string; prompt: string; negativePrompt: string }
+  | { type: 'countTokens'; requestId: number; modelDir: string; prompt: string; negativePrompt: string; weighting: boolean }
   | { type: 'pickModelFolder' }
   | { type: 'galleryAction'; action: GalleryAction; path: string };
 
@@ -97,7 +132,8 @@ export type HostToPanel =
   | { type: 'jobFailed'; jobId: string; message: string }
   | { type: 'jobCancelled'; jobId: string }
   | { type: 'gallery'; items: GalleryItem[] }
-  | { type: 'tokenCounts'; requestId: number; prompt: TokenCount[]; negativePrompt: TokenCount[] }
+  /** weighting: the request's, so that counts are shown for what they are even if the checkbox changed since. */
+  | { type: 'tokenCounts'; requestId: number; weighting: boolean; prompt: TokenCount[]; negativePrompt: TokenCount[] }
   /** Settings to put into the form; text-to-image, so image-to-image mode ends. */
   | { type: 'applySettings'; settings: Partial<PanelSettings> }
   /**

@@ -1,12 +1,14 @@
-// A new user's first image: Generate Image from the palette, a prompt, Generate; the PNG
-// lands under assets/generated/ with its recipe, the gallery shows it, the status bar goes
-// back to idle. Then a long job is cancelled from the panel and leaves no file.
+// A new user's first image: Generate Image from the palette, a prompt (counted in prompt-weighting
+// chunks, with the model's family shown), Generate; the PNG lands under assets/generated/ with
+// its recipe, the gallery shows it, the status bar goes back to idle. Then a long job is
+// cancelled from the panel and leaves no file.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
-import { buildTinySdxl } from '../support/tinyModels';
+import { REFINER_NEEDS_AN_IMAGE } from '../../webview/generateReadiness';
+import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
 import { panelFrame, runCommand, statusBarText, startWorkbench, type Workbench } from './workbench';
 
 const OUTPUT = join('assets', 'generated');
@@ -19,9 +21,11 @@ describe('Generate Image in the workbench', () => {
       name: 'generate',
       prepare: ({ scratch }) => {
         const model = join(scratch, 'tiny-sdxl');
+        const refiner = join(scratch, 'tiny-refiner');
         buildTinySdxl(model);
+        buildTinySdxlRefiner(refiner);
         return {
-          'sdxlAssets.modelFolders': [model],
+          'sdxlAssets.modelFolders': [model, refiner],
           'sdxlAssets.defaultModel': model,
           'sdxlAssets.executionProvider': 'cpu',
         };
@@ -49,7 +53,15 @@ describe('Generate Image in the workbench', () => {
     const prompt = panel.locator('[data-testid=prompt] textarea');
     await prompt.waitFor({ timeout: 60_000 });
     await prompt.fill('a red fox in the snow, pixel art');
-    await panel.locator('[data-testid=prompt-token-count]').filter({ hasText: /\d+ \/ 77/ }).first().waitFor();
+    const tokenCount = panel.locator('[data-testid=prompt-token-count]');
+    // Weighting is on in the panel: the count is in A1111's chunks; off, it is against the 77 diffusers reads.
+    await tokenCount.filter({ hasText: /^\d+ tokens · 1 chunk$/ }).waitFor();
+    const weighting = panel.locator('[data-testid=prompt-weighting]');
+    await weighting.click();
+    await tokenCount.filter({ hasText: /^\d+ \/ 77$/ }).waitFor();
+    await weighting.click();
+    await tokenCount.filter({ hasText: /^\d+ tokens · 1 chunk$/ }).waitFor();
+    assert.equal(await panel.locator('[data-testid=model-family]').textContent(), 'Family: SDXL');
     await panel.locator('[data-testid=steps] input').fill('12');
 
     const started = Date.now();
@@ -64,6 +76,7 @@ describe('Generate Image in the workbench', () => {
     const recipe = await readRecipeFromFile(join(workbench.workspace, OUTPUT, files[0]));
     assert.equal(recipe?.prompt, 'a red fox in the snow, pixel art');
     assert.equal(recipe?.steps, 12);
+    assert.equal(recipe?.promptWeighting, true);
     assert.equal(await panel.locator('[data-testid=gallery-item]').count(), 1);
     assert.ok(await panel.locator('[data-testid=preview-image]').getAttribute('src'));
     await waitForIdle();
@@ -90,5 +103,33 @@ describe('Generate Image in the workbench', () => {
       [],
     );
     assert.equal(await panel.locator('[data-testid=error]').filter({ hasText: /\S/ }).count(), 0);
+  });
+
+  it('hands the latents to a refiner chosen in the panel; a refiner as the model needs a picture', async () => {
+    const { page } = workbench;
+    const panel = panelFrame(page);
+    /** Picks an option of a vscode-single-select by its text; the list is in the select's shadow root. */
+    const pick = async (testId: string, text: string) => {
+      await panel.locator(`[data-testid=${testId}]`).click();
+      await panel.locator(`[data-testid=${testId}] li.option`, { hasText: text }).click();
+    };
+    await panel.locator('[data-testid=width] input').fill('64');
+    await panel.locator('[data-testid=height] input').fill('64');
+    await panel.locator('[data-testid=steps] input').fill('10');
+    await pick('refiner-select', 'tiny-refiner — SDXL refiner');
+    await panel.locator('[data-testid=refiner-start-value]').filter({ hasText: '0.80' }).waitFor();
+    await panel.locator('[data-testid=generate-button]').click();
+    await panel.locator('[data-testid=gallery-item]').nth(1).waitFor({ timeout: 120_000 });
+    await waitForIdle();
+    const recipes = await Promise.all(images().map((name) => readRecipeFromFile(join(workbench.workspace, OUTPUT, name))));
+    const refined = recipes.find((recipe) => recipe?.refiner !== undefined);
+    assert.deepEqual([refined?.model, refined?.refiner, refined?.refinerStart], ['tiny-sdxl', 'tiny-refiner', 0.8]);
+    console.log(`# panel screenshot: ${await workbench.screenshot('panel-with-refiner')}`);
+
+    await pick('model-select', 'tiny-refiner — SDXL refiner');
+    await panel.locator('[data-testid=model-family]').filter({ hasText: 'Family: SDXL refiner' }).waitFor();
+    await panel.locator('[data-testid=generate-hint]').filter({ hasText: REFINER_NEEDS_AN_IMAGE }).waitFor();
+    assert.equal(await panel.locator('[data-testid=generate-button]').getAttribute('disabled'), '');
+    assert.equal(await panel.locator('[data-testid=refiner]').isHidden(), true);
   });
 });

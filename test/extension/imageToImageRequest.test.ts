@@ -8,7 +8,7 @@ import { insertPngTextChunks } from '../../src/engine/image/pngText';
 import { writeImage } from '../../src/engine/image/writeImage';
 import type { Recipe } from '../../src/engine/recipe';
 import { imageToImageRequest, prefillFromMetadata } from '../../src/extension/jobs/imageToImageRequest';
-import { jobSettings } from '../../src/extension/jobs/jobSettings';
+import { jobSettings, usesRefiner } from '../../src/extension/jobs/jobSettings';
 import { locateInitImage, modelDirForRecipe, settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
 import { thumbnailDataUrl } from '../../src/extension/panel/imageThumbnail';
 import type { ModelChoice, PanelSettings } from '../../src/protocol/panelProtocol';
@@ -21,6 +21,7 @@ const models: ModelChoice[] = [
   { dir: '/models/broken', label: 'sdxl-base-1.0', problem: 'unet/model.onnx is missing' },
   { dir: '/models/base', label: 'sdxl-base-1.0', sizeMultiple: 32 },
   { dir: '/models/turbo', label: 'sdxl-turbo', sizeMultiple: 32 },
+  { dir: '/models/refiner', label: 'sdxl-refiner-1.0', sizeMultiple: 32 },
 ];
 
 let ws = '';
@@ -48,6 +49,8 @@ describe('image-to-image input from a file', () => {
       guidance: 6,
       sampler: 'dpmpp-2m',
       karras: true,
+      promptWeighting: false,
+      refinerDir: '',
     });
     assert.deepEqual(readFileSync(path), before, 'the input is only read');
   });
@@ -59,7 +62,7 @@ describe('image-to-image input from a file', () => {
     const request = await imageToImageRequest(path, ws, models);
     assert.deepEqual(request.image, { path, label: 'art/a1111.png', width: 40, height: 24 });
     assert.deepEqual(request.settings, {
-      prompt: 'castle on a hill', negativePrompt: 'lowres', steps: 25, guidance: 7.5, sampler: 'euler-a', karras: false,
+      promptWeighting: true, prompt: 'castle on a hill', negativePrompt: 'lowres', steps: 25, guidance: 7.5, sampler: 'euler-a', karras: false,
     });
   });
 
@@ -102,6 +105,15 @@ describe('recipes back into the form', () => {
     assert.equal(settingsFromRecipe(recipe, models).modelDir, '/models/base');
   });
 
+  test('a recipe brings its refiner folder and start, and its weighting, absent meaning off', () => {
+    const refined = settingsFromRecipe({ ...recipe, refiner: 'sdxl-refiner-1.0', refinerStart: 0.7, promptWeighting: true }, models);
+    assert.deepEqual([refined.refinerDir, refined.refinerStart, refined.promptWeighting], ['/models/refiner', 0.7, true]);
+    const unknownRefiner = settingsFromRecipe({ ...recipe, refiner: 'elsewhere', refinerStart: 0.7 }, models);
+    assert.equal(unknownRefiner.refinerDir, '');
+    const plain = settingsFromRecipe(recipe, models);
+    assert.deepEqual([plain.refinerDir, plain.refinerStart, plain.promptWeighting], ['', undefined, false]);
+  });
+
   test('an image-to-image recipe brings its strength', () => {
     const settings = settingsFromRecipe({ ...recipe, initImage: '/ws/a.png', strength: 0.3 }, models);
     assert.equal(settings.strength, 0.3);
@@ -123,12 +135,24 @@ describe('the job a form asks for', () => {
   const form: PanelSettings = {
     modelDir: '/models/base', prompt: 'fox', negativePrompt: '  ', width: 992, height: 736, steps: 30, guidance: 5,
     sampler: 'euler', karras: false, seedMode: 'random', seed: 0, batch: 1, strength: 0.4,
+    promptWeighting: true, refinerDir: '', refinerStart: 0.8,
   };
 
-  test('text-to-image sends no strength; an empty negative prompt is none', () => {
+  test('text-to-image sends no strength nor refiner start; an empty negative prompt is none', () => {
     assert.deepEqual(jobSettings(form, 9), {
       prompt: 'fox', negativePrompt: null, width: 992, height: 736, steps: 30, guidance: 5, sampler: 'euler', karras: false, seed: 9,
+      promptWeighting: true,
     });
+    assert.equal(jobSettings({ ...form, promptWeighting: false }, 9).promptWeighting, false);
+  });
+
+  test('a refiner brings its start, in text to image only: the hand-off starts from noise', () => {
+    const refined = { ...form, refinerDir: '/models/refiner', refinerStart: 0.75 };
+    assert.equal(usesRefiner(refined), true);
+    assert.equal(jobSettings(refined, 9).refinerStart, 0.75);
+    const fromPicture = { ...refined, initImage: '/ws/art/fox.png' };
+    assert.equal(usesRefiner(fromPicture), false);
+    assert.equal(jobSettings(fromPicture, 9).refinerStart, undefined);
   });
 
   test('image-to-image sends the input path and the strength', () => {

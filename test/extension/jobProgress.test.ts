@@ -22,6 +22,7 @@ test('the quick input names the settings it will use', () => {
   const settings: PanelSettings = {
     modelDir: '/m', prompt: '', negativePrompt: '', width: 1216, height: 832, steps: 30, guidance: 5,
     sampler: 'dpmpp-2m', karras: true, seedMode: 'random', seed: 0, batch: 1, strength: 0.5,
+    promptWeighting: true, refinerDir: '', refinerStart: 0.8,
   };
   assert.equal(settingsSummary(settings, 'sdxl-base'), 'sdxl-base · 1216×832 · 30 steps · dpmpp-2m Karras · guidance 5 · random seed');
   assert.match(settingsSummary({ ...settings, seedMode: 'fixed', seed: 42 }, 'm'), / · seed 42$/);

@@ -4,15 +4,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { catalogPickItems, speedText } from '../../src/extension/models/catalogPick';
+import { formDefaults } from '../../src/extension/jobs/formDefaults';
 import { modelChoices } from '../../src/extension/models/modelChoices';
-import { buildTinySdxl } from '../support/tinyModels';
+import type { ModelDefaults } from '../../src/protocol/panelProtocol';
+import { buildTinySd, buildTinySdxl, TURBO_SCHEDULER_CONFIG } from '../support/tinyModels';
 import { tinyEntry } from '../engine/models/fakeHub';
 
 let work = '';
+const family = { base: '', turbo: '', sd2: '', refiner: '' };
 before(() => {
   work = mkdtempSync(join(tmpdir(), 'sdxl-choices-'));
   buildTinySdxl(join(work, 'configured'));
   buildTinySdxl(join(work, 'models', 'downloaded'));
+  family.base = join(work, 'families', 'base');
+  family.turbo = join(work, 'families', 'turbo');
+  family.sd2 = join(work, 'families', 'sd2');
+  family.refiner = join(work, 'families', 'refiner');
+  buildTinySdxl(family.base);
+  buildTinySdxl(family.turbo, { scheduler: TURBO_SCHEDULER_CONFIG });
+  buildTinySd(family.sd2, { version: 2 });
+  // A refiner folder is an SDXL folder with the second text encoder alone.
+  buildTinySdxl(family.refiner);
+  rmSync(join(family.refiner, 'text_encoder'), { recursive: true });
+  rmSync(join(family.refiner, 'tokenizer'), { recursive: true });
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -24,12 +38,60 @@ describe('the model picker list', () => {
         { dir: join(work, 'models', 'downloaded'), source: 'models-directory' },
         { dir: join(work, 'configured') + '/', source: 'hf-cache' },
       ],
+      [],
     );
     assert.deepEqual(choices.map((c) => [c.label, c.sizeMultiple, c.problem?.slice(0, 22)]), [
       ['configured', 16, undefined],
       ['gone', undefined, 'Model folder not found'],
       ['downloaded', 16, undefined],
     ]);
+  });
+});
+
+describe('model families in the picker', () => {
+  /** The tiny models' trained size is 8 latent cells of 8 pixels. */
+  const sdxlBase: ModelDefaults = {
+    width: 64, height: 64, steps: 30, guidance: 5, sampler: 'euler', imageToImage: { steps: 30, guidance: 5, strength: 0.5 },
+  };
+
+  test('each choice names its family and brings the engine\'s defaults for it', () => {
+    const choices = modelChoices([family.base, family.turbo, family.sd2, family.refiner], [], []);
+    assert.deepEqual(choices.map((c) => [c.label, c.family, c.familyLabel]), [
+      ['base', 'sdxl', 'SDXL'],
+      ['turbo', 'sdxl', 'SDXL Turbo'],
+      ['sd2', 'sd', 'SD 2.x, v-prediction'],
+      ['refiner', 'sdxl-refiner', 'SDXL refiner'],
+    ]);
+    const [base, turbo, sd2, refiner] = choices.map((c) => c.defaults);
+    assert.deepEqual(base, sdxlBase);
+    // Turbo: one step without guidance; with an input at strength 0.5, two so that one runs.
+    assert.deepEqual(turbo, {
+      width: 64, height: 64, steps: 1, guidance: 0, sampler: 'euler-a', imageToImage: { steps: 2, guidance: 0, strength: 0.5 },
+    });
+    assert.deepEqual(sd2, {
+      width: 64, height: 64, steps: 30, guidance: 7.5, sampler: 'ddim', imageToImage: { steps: 30, guidance: 7.5, strength: 0.5 },
+    });
+    // A refiner adds detail to a picture rather than repainting it.
+    assert.equal(refiner?.imageToImage.strength, 0.3);
+  });
+
+  test('a catalog model\'s recommended settings come first for text to image', () => {
+    const entry = tinyEntry({ recommended: { width: 128, height: 96, steps: 4, guidance: 1, sampler: 'dpmpp-2m', timestepSpacing: 'leading' } });
+    const [choice] = modelChoices([], [{ dir: family.base, source: 'models-directory', entry }], [entry]);
+    assert.deepEqual(choice?.defaults, { ...sdxlBase, width: 128, height: 96, steps: 4, guidance: 1, sampler: 'dpmpp-2m' });
+  });
+
+  test('a first open takes the default model\'s settings with weighting on, never a refiner unless asked', () => {
+    const choices = modelChoices([family.refiner, family.turbo, family.base], [], []);
+    const turbo = formDefaults(choices, '');
+    assert.equal(turbo.modelDir, family.turbo, 'the refiner cannot draw from a prompt');
+    assert.deepEqual(
+      [turbo.width, turbo.height, turbo.steps, turbo.guidance, turbo.sampler, turbo.strength, turbo.promptWeighting, turbo.refinerDir],
+      [64, 64, 1, 0, 'euler-a', 0.5, true, ''],
+    );
+    assert.equal(formDefaults(choices, family.base).steps, 30);
+    assert.equal(formDefaults(choices, family.refiner).modelDir, family.refiner);
+    assert.equal(formDefaults([], '').modelDir, '');
   });
 });
 

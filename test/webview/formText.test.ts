@@ -74,22 +74,42 @@ describe('seed summary', () => {
 });
 
 describe('token counts', () => {
-  const count = (tokenizer: string, n: number) => ({ tokenizer, count: n, limit: 77 });
+  const count = (tokenizer: string, n: number, chunks = 1, limit = 77) => ({ tokenizer, count: n, limit, chunks });
 
   test('one number when both tokenizers agree', () => {
-    const display = tokenCountDisplay([count('tokenizer', 12), count('tokenizer_2', 12)]);
-    assert.deepEqual(display, { text: '12 / 77', over: false, description: '12 of 77 tokens used.' });
+    const display = tokenCountDisplay([count('tokenizer', 12), count('tokenizer_2', 12)], false);
+    assert.deepEqual(display, { text: '12 / 77', warning: false, description: '12 of 77 tokens used.' });
   });
 
   test('one number per tokenizer when they differ, and a warning in words when over', () => {
-    const display = tokenCountDisplay([count('tokenizer', 80), count('tokenizer_2', 79)]);
+    const display = tokenCountDisplay([count('tokenizer', 80), count('tokenizer_2', 79)], false);
     assert.equal(display.text, 'tokenizer 80 / 77 · tokenizer_2 79 / 77 · over the limit');
-    assert.equal(display.over, true);
+    assert.equal(display.warning, true);
     assert.match(display.description, /80 tokens: over the 77-token limit/);
   });
 
+  test('with weighting: tokens and chunks, and no limit to be over', () => {
+    const display = tokenCountDisplay([count('tokenizer', 92, 2, 75), count('tokenizer_2', 92, 2, 75)], true);
+    assert.deepEqual(display, {
+      text: '92 tokens · 2 chunks',
+      warning: false,
+      description: '92 tokens in 2 chunks of up to 75, each encoded on its own and joined, as AUTOMATIC1111 does.',
+    });
+    assert.equal(tokenCountDisplay([count('tokenizer', 1, 1, 75)], true).text, '1 token · 1 chunk');
+    assert.equal(
+      tokenCountDisplay([count('tokenizer', 75, 1, 75), count('tokenizer_2', 76, 2, 75)], true).text,
+      'tokenizer 75 tokens · 1 chunk · tokenizer_2 76 tokens · 2 chunks',
+    );
+  });
+
+  test('weights that cannot be read: a warning, with the reason in the tooltip', () => {
+    const problem = 'The prompt weight "1.2.3" in "(cat:1.2.3)" is not a number; write weights like (word:1.2).';
+    const display = tokenCountDisplay([{ ...count('tokenizer', 9), problem }], true);
+    assert.deepEqual(display, { text: 'check the weights', warning: true, description: problem });
+  });
+
   test('nothing before anything was counted', () => {
-    assert.deepEqual(tokenCountDisplay([]), { text: '', over: false, description: '' });
+    assert.deepEqual(tokenCountDisplay([], true), { text: '', warning: false, description: '' });
   });
 });
 

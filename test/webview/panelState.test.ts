@@ -133,18 +133,19 @@ describe('panel state', () => {
   });
 
   test('only the newest token count request is shown', () => {
-    const counts = [{ tokenizer: 'tokenizer', count: 5, limit: 77 }];
+    const counts = [{ tokenizer: 'tokenizer', count: 5, limit: 75, chunks: 1 }];
     const state = run(init(), { type: 'tokenCountRequested', requestId: 1 }, { type: 'tokenCountRequested', requestId: 2 });
-    const stale = reducePanelState(state, { type: 'tokenCounts', requestId: 1, prompt: counts, negativePrompt: [] });
+    const stale = reducePanelState(state, { type: 'tokenCounts', requestId: 1, weighting: true, prompt: counts, negativePrompt: [] });
     assert.deepEqual(stale.tokens.prompt, []);
-    const fresh = reducePanelState(state, { type: 'tokenCounts', requestId: 2, prompt: counts, negativePrompt: [] });
-    assert.deepEqual(fresh.tokens.prompt, counts);
+    const fresh = reducePanelState(state, { type: 'tokenCounts', requestId: 2, weighting: true, prompt: counts, negativePrompt: [] });
+    assert.deepEqual(fresh.tokens, { prompt: counts, negativePrompt: [], weighting: true });
   });
 
   test('typing a prompt or switching model asks for new counts; other edits do not', () => {
     assert.equal(needsTokenCount({ type: 'edit', settings: { prompt: 'x' } }), true);
     assert.equal(needsTokenCount({ type: 'edit', settings: { modelDir: 'x' } }), true);
     assert.equal(needsTokenCount({ type: 'edit', settings: { steps: 4 } }), false);
+    assert.equal(needsTokenCount({ type: 'edit', settings: { promptWeighting: false } }), true);
     assert.equal(needsTokenCount({ type: 'applySettings', settings: {} }), true);
   });
 

@@ -16,12 +16,12 @@ export function createInitImageView(context: ViewContext): View {
   leave.addEventListener('click', () => context.dispatch({ type: 'leaveImageToImage' }));
 
   const label = h('vscode-label', { id: 'strength-label', for: 'strength' }, ['Strength']);
-  const value = h('output', { class: 'strength-value', 'data-testid': 'strength-value', for: 'strength' });
+  const value = h('output', { class: 'slider-value', 'data-testid': 'strength-value', for: 'strength' });
   const hint = h('p', { class: 'hint', id: 'strength-hint', 'data-testid': 'strength-hint' });
   const slider = h('input', {
     type: 'range',
     id: 'strength',
-    class: 'strength',
+    class: 'slider',
     'data-testid': 'strength',
     min: STRENGTH_MIN,
     max: STRENGTH_MAX,

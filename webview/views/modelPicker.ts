@@ -1,18 +1,24 @@
 import type { ModelChoice } from '../../src/protocol/panelProtocol';
 import { h, setText } from '../dom';
+import { modelLabel } from '../modelLabel';
 import type { PanelState } from '../panelState';
 import type { FormView, ViewContext } from './view';
 
-/** The model select with its "Choose model folder…" action, or the empty state when there is no model. */
+/**
+ * The model select with its "Choose model folder…" action and the chosen model's family, or the
+ * empty state when there is no model.
+ */
 export function createModelPicker(context: ViewContext): FormView {
   const select = h('vscode-single-select', { id: 'model', 'data-testid': 'model-select' });
   const problem = h('p', { class: 'hint warning', 'data-testid': 'model-problem', hidden: true });
+  const family = h('p', { class: 'hint', 'data-testid': 'model-family', hidden: true });
   const picker = h('div', { class: 'field' }, [
     h('vscode-label', { for: 'model' }, ['Model']),
     h('div', { class: 'inline' }, [
       select,
       chooseFolderButton(context, 'pick-model-folder', true),
     ]),
+    family,
     problem,
   ]);
   const empty = h('div', { class: 'empty-state', 'data-testid': 'model-empty-state', hidden: true }, [
@@ -46,6 +52,8 @@ export function createModelPicker(context: ViewContext): FormView {
       }
       write(state);
       const chosen = state.models.find((m) => m.dir === state.settings.modelDir);
+      family.hidden = chosen?.familyLabel === undefined;
+      setText(family, chosen?.familyLabel ? `Family: ${chosen.familyLabel}` : '');
       problem.hidden = !chosen?.problem;
       setText(problem, chosen?.problem ? `This folder cannot be used: ${chosen.problem}` : '');
     },
@@ -54,7 +62,7 @@ export function createModelPicker(context: ViewContext): FormView {
 
 function modelOption(model: ModelChoice): HTMLElement {
   const description = model.problem ? `Cannot be used: ${model.problem}` : model.dir;
-  return h('vscode-option', { value: model.dir, description }, [model.label]);
+  return h('vscode-option', { value: model.dir, description }, [modelLabel(model)]);
 }
 
 function chooseFolderButton(context: ViewContext, testId: string, secondary: boolean): HTMLElement {

@@ -39,7 +39,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     const family: PreviewFamily = folder.family === 'sd' ? 'sd15' : 'sdxl';
     const rate = new StepRate();
     const image = await engine.generate(
-      { ...job.settings, modelDir: job.modelDir },
+      { ...job.settings, modelDir: job.modelDir, refinerDir: job.refinerDir },
       {
         signal,
         onPhase: (next) => {

@@ -42,7 +42,8 @@ export function prefillFromMetadata(metadata: ImageMetadata, models: readonly Mo
   }
   if (metadata.parameters === null) return {};
   const parsed = parseA1111Parameters(metadata.parameters);
-  const settings: Partial<PanelSettings> = {};
+  // AUTOMATIC1111 always reads its prompts with weights.
+  const settings: Partial<PanelSettings> = { promptWeighting: true };
   if (parsed.prompt !== undefined) settings.prompt = parsed.prompt;
   if (parsed.negativePrompt !== undefined) settings.negativePrompt = parsed.negativePrompt ?? '';
   if (parsed.steps !== undefined) settings.steps = parsed.steps;

@@ -1,7 +1,18 @@
 import type { JobRequest } from '../../protocol/engineProtocol';
 import type { PanelSettings } from '../../protocol/panelProtocol';
 
-/** What the engine gets for one image of the form; the strength only goes along with an input image. */
+/**
+ * Whether the form's job hands off to its refiner. The hand-off starts from noise, so image to
+ * image keeps the choice for later without using it, as text to image keeps the strength.
+ */
+export function usesRefiner(form: PanelSettings): boolean {
+  return form.refinerDir !== '' && form.initImage === undefined;
+}
+
+/**
+ * What the engine gets for one image of the form; the strength only goes along with an input
+ * image and the refiner start with a refiner (JobRequest.refinerDir, beside the settings).
+ */
 export function jobSettings(form: PanelSettings, seed: number): JobRequest['settings'] {
   return {
     prompt: form.prompt,
@@ -13,6 +24,8 @@ export function jobSettings(form: PanelSettings, seed: number): JobRequest['sett
     sampler: form.sampler,
     karras: form.karras,
     seed,
+    promptWeighting: form.promptWeighting,
+    ...(usesRefiner(form) ? { refinerStart: form.refinerStart } : {}),
     ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.strength } : {}),
   };
 }

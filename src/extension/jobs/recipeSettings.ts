@@ -4,9 +4,10 @@ import type { Recipe } from '../../engine/recipe';
 import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
 
 /**
- * The form values that reproduce a recipe: "Reuse settings", Vary, Regenerate. The model is
- * the configured folder of the recipe's model name when there is one that loads; the input
- * image is left to `locateInitImage`, since the recipe's path may no longer lead to it.
+ * The form values that reproduce a recipe: "Reuse settings", Vary, Regenerate. The model and
+ * the refiner are the configured folders of the recipe's names when there are ones that load
+ * (no refiner folder: refinerDir ''); the input image is left to `locateInitImage`, since the
+ * recipe's path may no longer lead to it.
  */
 export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[] = []): Partial<PanelSettings> {
   const modelDir = modelDirForRecipe(models, recipe.model);
@@ -23,6 +24,10 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     seedMode: 'fixed',
     seed: recipe.seed,
     ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
+    // Absent in a recipe means off, which the panel's own default is not.
+    promptWeighting: recipe.promptWeighting === true,
+    refinerDir: recipe.refiner !== undefined ? (modelDirForRecipe(models, recipe.refiner) ?? '') : '',
+    ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
   };
 }
 

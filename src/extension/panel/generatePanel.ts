@@ -105,7 +105,7 @@ export class GeneratePanel implements vscode.Disposable {
         this.backend.cancel();
         return;
       case 'countTokens':
-        void this.countTokens(message.requestId, message.modelDir, message.prompt, message.negativePrompt);
+        void this.countTokens(message);
         return;
       case 'pickModelFolder':
         void this.attempt(() => this.backend.pickModelFolder());
@@ -176,12 +176,13 @@ export class GeneratePanel implements vscode.Disposable {
     this.post({ type: 'models', models: await this.backend.models(), selected });
   }
 
-  private async countTokens(requestId: number, modelDir: string, prompt: string, negativePrompt: string): Promise<void> {
+  private async countTokens(request: Extract<PanelToHost, { type: 'countTokens' }>): Promise<void> {
+    const { requestId, modelDir, prompt, negativePrompt, weighting } = request;
     // An unusable model has no counts; empty ones clear the stale numbers, and the model picker says why.
     const [promptCounts = [], negativeCounts = []] = modelDir
-      ? await this.backend.countTokens(modelDir, [prompt, negativePrompt]).catch(() => [])
+      ? await this.backend.countTokens(modelDir, [prompt, negativePrompt], weighting).catch(() => [])
       : [];
-    this.post({ type: 'tokenCounts', requestId, prompt: promptCounts, negativePrompt: negativeCounts });
+    this.post({ type: 'tokenCounts', requestId, weighting, prompt: promptCounts, negativePrompt: negativeCounts });
   }
 
   private async galleryAction(action: GalleryAction, path: string): Promise<void> {

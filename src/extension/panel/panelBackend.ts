@@ -51,7 +51,7 @@ export interface PanelBackend {
   generate(settings: PanelSettings): Promise<void>;
   /** Cancels the running job and empties the queue. */
   cancel(): void;
-  countTokens(modelDir: string, texts: string[]): Promise<TokenCount[][]>;
+  countTokens(modelDir: string, texts: string[], weighting: boolean): Promise<TokenCount[][]>;
   /** Asks for a model folder, checks it, adds it to the settings; fires modelsChanged. */
   pickModelFolder(): Promise<void>;
   galleryAction(action: GalleryAction, path: string): Promise<void>;
