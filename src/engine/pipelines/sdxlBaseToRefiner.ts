@@ -3,13 +3,13 @@ import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../recipe';
 import type { Scheduler } from '../schedulers/scheduler';
 import { EngineError } from '../errors';
-import { TorchGenerator } from '../random/torchGenerator';
 import { roundHalfEven } from '../schedulers/timesteps';
 import { validateSettings } from './generationSettings';
 import {
   decodeLatents,
   denoiseLatents,
   encodeConditioning,
+  initialNoise,
   jobScheduler,
   type PipelineHooks,
   type PipelineResult,
@@ -62,13 +62,7 @@ export async function sdxlBaseToRefiner(
   const total = baseSteps + refinerSteps;
 
   const baseConditioning = await encodeConditioning(base.sessions, base.tokenizers, settings, hooks);
-  const vaeFactor = baseModel.vae.scaleFactor;
-  const latentShape = [1, baseModel.unet.inChannels, settings.height / vaeFactor, settings.width / vaeFactor];
-  const generator = new TorchGenerator(settings.seed);
-  const noise = generator.randn(latentShape);
-  const sigma = Math.fround(baseScheduler.initNoiseSigma);
-  const initial = new Float32Array(noise.length);
-  for (let i = 0; i < noise.length; i++) initial[i] = noise[i] * sigma;
+  const { latentShape, generator, initial } = initialNoise(baseModel, settings, baseScheduler);
   const handedOver = await denoiseLatents(
     base.sessions,
     initial,

@@ -4,7 +4,7 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../recipe';
-import type { TorchGenerator } from '../random/torchGenerator';
+import { TorchGenerator } from '../random/torchGenerator';
 import type { Phase } from './phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
@@ -44,6 +44,25 @@ export function jobScheduler(settings: GenerationSettings, schedulerConfig: Read
     // the user's to change, so it is reported as a refused request, not as a crash.
     throw new EngineError(`${(error as Error).message}.`, 'bad-request');
   }
+}
+
+/**
+ * Text-to-image's first latents, diffusers' prepare_latents: randn from the job's seed on the CPU
+ * generator, times the scheduler's init_noise_sigma. The generator goes on to feed the steps.
+ */
+export function initialNoise(
+  model: ModelFolder,
+  settings: GenerationSettings,
+  scheduler: Scheduler,
+): { latentShape: number[]; generator: TorchGenerator; initial: Float32Array } {
+  const vaeFactor = model.vae.scaleFactor;
+  const latentShape = [1, model.unet.inChannels, settings.height / vaeFactor, settings.width / vaeFactor];
+  const generator = new TorchGenerator(settings.seed);
+  const noise = generator.randn(latentShape);
+  const sigma = Math.fround(scheduler.initNoiseSigma);
+  const initial = new Float32Array(noise.length);
+  for (let i = 0; i < noise.length; i++) initial[i] = noise[i] * sigma;
+  return { latentShape, generator, initial };
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../recipe';
-import { TorchGenerator } from '../random/torchGenerator';
 import { validateSettings } from './generationSettings';
 import {
   decodeLatents,
   denoiseLatents,
   encodeConditioning,
+  initialNoise,
   jobScheduler,
   type PipelineHooks,
   type PipelineResult,
@@ -27,14 +27,7 @@ export async function sdxlTextToImage(
   const scheduler = jobScheduler(settings, model.schedulerConfig);
   const conditioning = await encodeConditioning(sessions, tokenizers, settings, hooks);
 
-  const vaeFactor = model.vae.scaleFactor;
-  const latentShape = [1, model.unet.inChannels, settings.height / vaeFactor, settings.width / vaeFactor];
-  const generator = new TorchGenerator(settings.seed);
-  const noise = generator.randn(latentShape);
-  const sigma = Math.fround(scheduler.initNoiseSigma);
-  const initial = new Float32Array(noise.length);
-  for (let i = 0; i < noise.length; i++) initial[i] = noise[i] * sigma;
-
+  const { latentShape, generator, initial } = initialNoise(model, settings, scheduler);
   const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex: 0 };
   const latents = await denoiseLatents(sessions, initial, job, hooks);
   hooks.onPhase?.('decode');
