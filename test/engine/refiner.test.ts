@@ -63,6 +63,19 @@ describe('refiner conditioning', () => {
     assert.deepEqual(model.tokenizerDirs, [join(dirs.refiner, 'tokenizer_2')]);
   });
 
+  test("a refiner whose model_index.json does not say requires_aesthetics_score is known by its UNet's config", () => {
+    const bare = join(work, 'bare-refiner');
+    buildTinySdxlRefiner(bare);
+    const indexPath = join(bare, 'model_index.json');
+    const { requires_aesthetics_score: _, ...index } = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(indexPath, JSON.stringify(index));
+    assert.equal(readModelFolder(bare).details.requiresAestheticsScore, true);
+    const baseIndexPath = join(dirs.baseCopy, 'model_index.json');
+    const { requires_aesthetics_score: __, ...baseIndex } = JSON.parse(readFileSync(baseIndexPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(baseIndexPath, JSON.stringify(baseIndex));
+    assert.equal(readModelFolder(dirs.baseCopy).details.requiresAestheticsScore, false);
+  });
+
   test('time ids: size, crop, then the target size (base) or the aesthetic score per side (refiner)', () => {
     const settings = resolveSettings({ prompt: 'x', width: 64, height: 32, seed: 1, initImage: 'in.png' }, readModelFolder(dirs.refiner));
     assert.deepEqual(sdxlTimeIds(readModelFolder(dirs.refiner), settings), {

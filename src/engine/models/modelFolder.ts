@@ -94,11 +94,12 @@ export function readModelFolder(dirArg: string): ModelFolder {
   const vaeConfig = readJson(join(dir, 'vae_decoder', 'config.json'));
   const schedulerConfig = readJson(join(dir, 'scheduler', 'scheduler_config.json'));
   const textEncoderConfig = readJsonIfPresent(join(dir, 'text_encoder', 'config.json'));
+  const textEncoder2Config = readJsonIfPresent(join(dir, 'text_encoder_2', 'config.json'));
   return {
     dir,
     name: modelName(dir),
     family,
-    details: familyDetails(family, { index, unetConfig, schedulerConfig, textEncoderConfig }),
+    details: familyDetails(family, { index, unetConfig, schedulerConfig, textEncoderConfig, textEncoder2Config }),
     onnx,
     tokenizerDirs: REQUIRED[family].tokenizers.map((sub) => join(dir, sub)),
     schedulerConfig,
@@ -129,6 +130,7 @@ interface FamilyEvidence {
   unetConfig: Record<string, unknown>;
   schedulerConfig: Record<string, unknown>;
   textEncoderConfig: Record<string, unknown> | undefined;
+  textEncoder2Config?: Record<string, unknown>;
 }
 
 /**
@@ -149,12 +151,32 @@ export function familyDetails(family: ModelFamily, evidence: FamilyEvidence): Fa
   const details: FamilyDetails = {
     family,
     predictionType: typeof schedulerConfig.prediction_type === 'string' ? schedulerConfig.prediction_type : 'epsilon',
-    requiresAestheticsScore: index.requires_aesthetics_score === true,
+    requiresAestheticsScore:
+      typeof index.requires_aesthetics_score === 'boolean'
+        ? index.requires_aesthetics_score
+        : addedTimeIdCount(unetConfig, evidence.textEncoder2Config) === 5,
     ...(distillation ? { distillation } : {}),
     ...(timeCondProjDim !== undefined ? { timeCondProjDim } : {}),
   };
   if (family === 'sd') details.sdVersion = sdVersion(unetConfig, textEncoderConfig);
   return details;
+}
+
+/**
+ * How many time ids the UNet's added embedding was trained with, from its config: the
+ * text_time embedding takes the pooled text (text_encoder_2's projection_dim) and one
+ * addition_time_embed_dim sinusoid per id (diffusers' UNet2DConditionModel). A refiner folder
+ * whose model_index.json leaves out requires_aesthetics_score is still known by its 5.
+ */
+function addedTimeIdCount(
+  unetConfig: Record<string, unknown>,
+  textEncoder2Config: Record<string, unknown> | undefined,
+): number | undefined {
+  const total = unetConfig.projection_class_embeddings_input_dim;
+  const perId = unetConfig.addition_time_embed_dim;
+  const pooled = textEncoder2Config?.projection_dim;
+  if (typeof total !== 'number' || typeof perId !== 'number' || typeof pooled !== 'number' || perId <= 0) return undefined;
+  return (total - pooled) / perId;
 }
 
 function sdVersion(unetConfig: Record<string, unknown>, textEncoderConfig: Record<string, unknown> | undefined): 1 | 2 {
