@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine';
 import type { StepInfo } from '../../src/engine/pipelines/denoiseLoop';
+import type { SamplerName } from '../../src/engine/recipe';
 import { buildTinySdxl } from '../support/tinyModels';
 
 const STEPS = 20;
@@ -15,7 +16,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function run(engine: Engine, modelDir: string, sampler: 'euler' | 'euler-a' | 'dpmpp-2m'): Promise<StepInfo[]> {
+async function run(engine: Engine, modelDir: string, sampler: SamplerName): Promise<StepInfo[]> {
   const steps: StepInfo[] = [];
   await engine.generate(
     { modelDir, prompt: 'a lighthouse on a cliff', negativePrompt: 'blurry', width: SIZE, height: SIZE, steps: STEPS, guidance: 5, seed: 1, sampler },
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
 
     await run(engine, dir, 'euler');
     const overheads: number[] = [];
-    for (const sampler of ['euler', 'euler-a', 'dpmpp-2m'] as const) {
+    for (const sampler of ['euler', 'euler-a', 'dpmpp-2m', 'pndm'] as const) {
       const jobStarted = performance.now();
       const steps = await run(engine, dir, sampler);
       const jobMs = performance.now() - jobStarted;

@@ -31,6 +31,11 @@ export class PNDMScheduler implements Scheduler {
   private curSample: Float32Array | null = null;
   /** The Runge–Kutta weighted sum of model outputs so far in the current step. */
   private curModelOutput: Float64Array | null = null;
+  /**
+   * The model output a step applies, reused across steps: always a Float64Array, so that the
+   * per-element loop in prevSample sees one array type and stays fast.
+   */
+  private applied = new Float64Array(0);
 
   constructor(readonly config: PndmConfig) {
     rejectUnsupported('pndm', 'prediction_type', config.prediction_type, ['epsilon', 'v_prediction']);
@@ -111,9 +116,12 @@ export class PNDMScheduler implements Scheduler {
     // The even stages reach the midpoint or the end, the odd ones stay at the timestep given.
     const prevTimestep = stage % 2 === 1 ? timestep : timestep - Math.floor(this.stride / 2);
     const from = this.timesteps[this.counter - stage];
-    let combined: ArrayLike<number> = output;
+    let combined = this.appliedBuffer(output.length);
+    combined.set(output);
     if (stage === 0) {
-      this.curModelOutput = Float64Array.from(output, (e) => e / 6);
+      const sum = new Float64Array(output.length);
+      for (let k = 0; k < sum.length; k++) sum[k] = output[k] / 6;
+      this.curModelOutput = sum;
       this.ets.push(output);
       this.curSample = sample.slice();
     } else if (stage < 3) {
@@ -138,7 +146,8 @@ export class PNDMScheduler implements Scheduler {
     if (this.counter === 1) {
       // Called at the second timestep: redo the first interval from the saved sample.
       const first = this.ets[0];
-      const mean = Float64Array.from(output, (e, k) => (e + first[k]) / 2);
+      const mean = this.appliedBuffer(output.length);
+      for (let k = 0; k < mean.length; k++) mean[k] = (output[k] + first[k]) / 2;
       const start = this.curSample as Float32Array;
       this.curSample = null;
       return this.prevSample(start, timestep + this.stride, timestep, mean);
@@ -147,14 +156,15 @@ export class PNDMScheduler implements Scheduler {
     if (ets.length === PNDM_ORDER) ets.shift();
     ets.push(output);
     const prevTimestep = timestep - this.stride;
+    const combined = this.appliedBuffer(output.length);
     if (ets.length === 1) {
       this.curSample = sample.slice();
-      return this.prevSample(sample, timestep, prevTimestep, output);
+      combined.set(output);
+      return this.prevSample(sample, timestep, prevTimestep, combined);
     }
     const n = ets.length;
     const e1 = ets[n - 1];
     const e2 = ets[n - 2];
-    const combined = new Float64Array(output.length);
     if (n === 2) {
       for (let k = 0; k < combined.length; k++) combined[k] = (3 * e1[k] - e2[k]) / 2;
     } else if (n === 3) {
@@ -174,7 +184,12 @@ export class PNDMScheduler implements Scheduler {
    * rearranged to √(ᾱ_{t−δ}/ᾱ_t)·x − (ᾱ_{t−δ} − ᾱ_t)·ε / (ᾱ_t·√(1 − ᾱ_{t−δ}) + √(ᾱ_t(1 − ᾱ_t)ᾱ_{t−δ})).
    * A v prediction becomes ε = √ᾱ_t·v + √(1 − ᾱ_t)·x first (Salimans & Ho 2022).
    */
-  private prevSample(sample: Float32Array, timestep: number, prevTimestep: number, output: ArrayLike<number>): Float32Array {
+  private appliedBuffer(length: number): Float64Array {
+    if (this.applied.length !== length) this.applied = new Float64Array(length);
+    return this.applied;
+  }
+
+  private prevSample(sample: Float32Array, timestep: number, prevTimestep: number, output: Float64Array): Float32Array {
     const alpha = alphaAt(this.alphasCumprod, timestep);
     const alphaPrev = prevTimestep >= 0 ? alphaAt(this.alphasCumprod, prevTimestep) : this.finalAlphaCumprod;
     const beta = f32(1 - alpha);
