@@ -12,28 +12,16 @@ import { readModelFolder, type ModelFolder } from '../../src/engine/models/model
 import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
 import { checkTimeIdWidth, sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
 import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/sdxlBaseToRefiner';
-import type { SamplerName } from '../../src/engine/recipe';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { repoRoot, skipWithoutFile } from '../support/shared';
-import { buildTinySdxl, buildTinySdxlRefiner, SDXL_SCHEDULER_CONFIG, TURBO_SCHEDULER_CONFIG } from '../support/tinyModels';
+import { CONFIGS, type InputSchedule } from '../fixtures/refiner/writeTimestepsInput';
+import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
 
 const DIR = join(repoRoot, 'test', 'fixtures', 'refiner');
 const FIXTURE = join(DIR, 'refiner_reference.json');
 const INPUT = join(DIR, 'timesteps_input.json');
-const CONFIGS: Record<string, Readonly<Record<string, unknown>>> = { sdxl: SDXL_SCHEDULER_CONFIG, turbo: TURBO_SCHEDULER_CONFIG };
-
-interface Schedule {
-  key: string;
-  sampler: SamplerName;
-  config: string;
-  karras: boolean;
-  steps: number;
-  order: number;
-  num_train_timesteps: number;
-  timesteps: number[];
-  /** Made-up second-order schedules (Heun's layout of this Euler schedule); no sampler of ours is one. */
-  order2_from?: string;
-}
+/** A schedule as timesteps_input.json and the reference record it. */
+type Schedule = Omit<InputSchedule, 'torch_dtype'>;
 
 interface Reference {
   source: { repository: string; commit: string; diffusers_version: string };
