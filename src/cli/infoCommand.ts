@@ -58,13 +58,14 @@ function familyDefaultsLine(model: ModelFolder): string {
 /** A refiner is used differently from every other family, so info says how. */
 function refinerLines(model: ModelFolder): string[] {
   const lines: string[] = [];
+  const imageToImage = resolveSettings({ prompt: '', seed: 0, initImage: 'image' }, model, { width: 1024, height: 1024 });
   if (model.details.requiresAestheticsScore) {
-    const scored = resolveSettings({ prompt: '', seed: 0, initImage: 'image' }, model, { width: 1024, height: 1024 });
-    lines.push(`time ids: size, crop, aesthetic score (default ${scored.aestheticScore}, negative ${scored.negativeAestheticScore})`);
+    lines.push(
+      `time ids: size, crop, aesthetic score (default ${imageToImage.aestheticScore}, negative ${imageToImage.negativeAestheticScore})`,
+    );
   }
   if (model.family === 'sdxl-refiner') {
-    const { strength } = resolveSettings({ prompt: '', seed: 0, initImage: 'image' }, model, { width: 1024, height: 1024 });
-    lines.push(`use: image-to-image (--init-image, default strength ${strength}), or --refiner after an SDXL base`);
+    lines.push(`use: image-to-image (--init-image, default strength ${imageToImage.strength}), or --refiner after an SDXL base`);
   }
   return lines;
 }

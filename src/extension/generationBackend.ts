@@ -83,11 +83,12 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
    * the default one, and a refiner folder to none.
    */
   async lastSettings(): Promise<PanelSettings> {
-    const defaults = await this.defaults();
+    // Listing the models reads every folder: once serves the defaults and the checks.
+    const models = await this.models();
+    const defaults = formDefaults(models, readSettings().defaultModel);
     const last = this.context.workspaceState.get<PanelSettings>(LAST_SETTINGS_KEY);
     if (!last) return defaults;
     const { initImage: _initImage, ...textToImage } = last;
-    const models = await this.models();
     const usable = (dir: string) => models.some((m) => m.dir === dir && !m.problem);
     return {
       ...defaults,
@@ -237,24 +238,19 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
    */
   async recipeForm(path: string, mode: 'regenerate' | 'vary'): Promise<PanelSettings> {
     const recipe = await this.recipeOf(path);
-    const settings = settingsFromRecipe(recipe, await this.models());
-    if (mode === 'regenerate' && settings.modelDir === undefined) {
-      throw new Error(
-        `${basename(path)} was made with the model "${recipe.model}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`,
-      );
-    }
-    if (mode === 'regenerate' && recipe.refiner !== undefined && !settings.refinerDir) {
-      throw new Error(
-        `${basename(path)} was refined with the model "${recipe.refiner}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`,
-      );
-    }
+    const models = await this.models();
+    const settings = settingsFromRecipe(recipe, models);
+    const missing = (how: string, name: string) =>
+      new Error(`${basename(path)} was ${how} the model "${name}", which is not among SDXL Assets: Model Folders. Add its folder to regenerate it.`);
+    if (mode === 'regenerate' && settings.modelDir === undefined) throw missing('made with', recipe.model);
+    if (mode === 'regenerate' && recipe.refiner !== undefined && !settings.refinerDir) throw missing('refined with', recipe.refiner);
     let initImage: string | undefined;
     if (recipe.initImage !== undefined) {
       initImage = locateInitImage(recipe.initImage, this.searchDirs(path));
       if (initImage === undefined) throw new Error(`The input image ${recipe.initImage} of ${basename(path)} is not there any more.`);
     }
     return {
-      ...(await this.defaults()),
+      ...formDefaults(models, readSettings().defaultModel),
       ...settings,
       ...(initImage !== undefined ? { initImage } : {}),
       ...(mode === 'vary' ? { seedMode: 'random' as const } : {}),

@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import type { TokenCount } from '../../protocol/engineProtocol';
 import { readModelFolder } from '../models/modelFolder';
 import { ClipTokenizer } from '../text/clipTokenizer';
-import { parsePromptAttention, weightedChunks } from '../text/promptWeighting';
+import { weightedChunks } from '../text/promptWeighting';
 
 interface NamedTokenizer {
   name: string;
@@ -57,18 +57,16 @@ function plainCount(tokenizer: ClipTokenizer, text: string): Omit<TokenCount, 't
 }
 
 /**
- * The text's own tokens as the weighting parser splits it (each piece tokenized apart, as
- * weightedChunks does), and the chunks it fills. A weight that is not a number would fail the
- * job; the count says why instead of failing, since the user is still typing.
+ * The text's own tokens as the weighting parser splits it, and the chunks it fills. Each chunk
+ * is BOS, its tokens, EOS, padding, and text never encodes to EOS, so the first EOS after BOS
+ * ends the chunk's own tokens. A weight that is not a number would fail the job; the count
+ * says why instead of failing, since the user is still typing.
  */
 function weightedCount(tokenizer: ClipTokenizer, text: string): Omit<TokenCount, 'tokenizer'> {
   try {
-    const chunks = weightedChunks(tokenizer, text).length;
-    const count = parsePromptAttention(text).reduce(
-      (sum, piece) => sum + ('break' in piece ? 0 : tokenizer.encode(piece.text).length - 2),
-      0,
-    );
-    return { count, limit: tokenizer.maxLength - 2, chunks };
+    const chunks = weightedChunks(tokenizer, text);
+    const count = chunks.reduce((sum, chunk) => sum + chunk.ids.indexOf(tokenizer.eosId, 1) - 1, 0);
+    return { count, limit: tokenizer.maxLength - 2, chunks: chunks.length };
   } catch (error) {
     return { ...plainCount(tokenizer, text), problem: error instanceof Error ? error.message : String(error) };
   }
