@@ -1,6 +1,5 @@
 import type { ModelChoice, PanelSettings } from '../src/protocol/panelProtocol';
 import { fittedSize } from './imageToImage';
-import { withUsableRefiner } from './refiner';
 import type { Size } from './sizePresets';
 
 /**
@@ -12,10 +11,10 @@ import type { Size } from './sizePresets';
 export function withModel(settings: PanelSettings, modelDir: string, models: readonly ModelChoice[], initImage?: Size): PanelSettings {
   const model = models.find((m) => m.dir === modelDir);
   const values = model?.defaults;
-  if (!values) return withUsableRefiner({ ...settings, modelDir }, models);
+  if (!values) return { ...settings, modelDir };
   const size = initImage ? fittedSize(initImage, model.sizeMultiple) : { width: values.width, height: values.height };
   const mode = initImage ? values.imageToImage : values;
-  const switched: PanelSettings = {
+  return {
     ...settings,
     modelDir,
     ...size,
@@ -24,7 +23,6 @@ export function withModel(settings: PanelSettings, modelDir: string, models: rea
     sampler: values.sampler,
     strength: values.imageToImage.strength,
   };
-  return withUsableRefiner(switched, models);
 }
 
 /**

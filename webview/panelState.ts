@@ -119,16 +119,24 @@ export function changesPersistedState(action: PanelAction): boolean {
   return !['progress', 'preview', 'queue', 'tokenCountRequested'].includes(action.type);
 }
 
+/**
+ * The next state. Whatever changed the form or the model list, a refiner the chosen model
+ * cannot have, or one no longer offered, is dropped here once for every action.
+ */
 export function reducePanelState(state: PanelState, action: PanelAction): PanelState {
+  const next = nextPanelState(state, action);
+  if (next.settings === state.settings && next.models === state.models) return next;
+  const settings = withUsableRefiner(next.settings, next.models);
+  return settings === next.settings ? next : { ...next, settings };
+}
+
+function nextPanelState(state: PanelState, action: PanelAction): PanelState {
   switch (action.type) {
     case 'init': {
       // A restored form wins over the defaults, so a reload keeps what was typed.
       const base = state.settingsKnown ? { ...action.defaults, ...state.settings } : action.defaults;
       const modelDir = chooseModel(action.models, base.modelDir, action.defaults.modelDir);
-      const settings =
-        modelDir === base.modelDir
-          ? withUsableRefiner(base, action.models)
-          : withModel(base, modelDir, action.models, state.initImage);
+      const settings = modelDir === base.modelDir ? base : withModel(base, modelDir, action.models, state.initImage);
       return {
         ...state,
         settingsKnown: true,
@@ -147,7 +155,7 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
     case 'models': {
       const modelDir = action.selected ?? chooseModel(action.models, state.settings.modelDir, '');
       if (modelDir === state.settings.modelDir) {
-        return { ...state, models: action.models, settings: withUsableRefiner(state.settings, action.models) };
+        return { ...state, models: action.models };
       }
       const settings = withModel(state.settings, modelDir, action.models, state.initImage);
       return { ...state, models: action.models, settings, customSize: isCustomSize(settings), invalidFields: [] };
@@ -195,7 +203,7 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       const start =
         switchedModel(state, action.settings.modelDir) ??
         (state.initImage ? withModeDefaults(state.settings, state.models, false) : state.settings);
-      const settings = withUsableRefiner(withoutInitImage({ ...start, ...action.settings }), state.models);
+      const settings = withoutInitImage({ ...start, ...action.settings });
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'imageToImage': {
@@ -206,7 +214,7 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
       const hasSize = action.settings.width !== undefined && action.settings.height !== undefined;
       const multiple = state.models.find((m) => m.dir === merged.modelDir)?.sizeMultiple;
       const size = hasSize ? {} : fittedSize(action.image, multiple);
-      const settings = withUsableRefiner({ ...merged, ...size, initImage: action.image.path }, state.models);
+      const settings = { ...merged, ...size, initImage: action.image.path };
       return { ...state, settings, initImage: action.image, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'leaveImageToImage': {
@@ -219,7 +227,7 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
         const settings = { ...switched, ...action.settings };
         return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
       }
-      return { ...state, settings: withUsableRefiner({ ...state.settings, ...action.settings }, state.models) };
+      return { ...state, settings: { ...state.settings, ...action.settings } };
     }
     case 'customSize':
       return { ...state, customSize: action.custom };
