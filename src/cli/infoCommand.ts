@@ -1,9 +1,11 @@
+import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ComponentName, ModelFolder } from '../engine/models/modelFolder';
 import { familyLabel, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
 import { defaultSampler, resolveSettings } from '../engine/pipelines/generationSettings';
+import { autoProviderOrder, bundledProviders } from '../engine/runtime/autoProviders';
 import type { ProviderName } from '../engine/runtime/providerChoice';
-import { autoProviderOrder, bundledProviders, createSession } from '../engine/runtime/providers';
+import { createSession, providerCandidates } from '../engine/runtime/providers';
 import { SessionSignature } from '../engine/runtime/sessionSignature';
 import { createScheduler } from '../engine/schedulers/scheduler';
 import { localModel } from './modelArgument';
@@ -32,19 +34,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
       [...values.values()].map((v) => `${v.name} ${v.type}[${v.shape.join(',')}]`).join(', ');
     out.push(`${component}:`, `  inputs:  ${describe(signature.inputs)}`, `  outputs: ${describe(signature.outputs)}`);
   }
-  out.push(`providers (tried on ${model.onnx.text_encoder ? 'text_encoder' : 'unet'}):`);
-  const probe = model.onnx.text_encoder ?? model.onnx.unet!;
-  const bundled = bundledProviders();
-  const candidates = new Set<ProviderName>([...autoProviderOrder(), ...(bundled as Set<ProviderName>)]);
-  for (const provider of candidates) {
-    try {
-      const { session } = await createSession(probe, [provider], { keepArena: false });
-      await session.release();
-      out.push(`  ${provider}: loads`);
-    } catch (error) {
-      out.push(`  ${provider}: does not load (${(error as Error).message})`);
-    }
-  }
+  out.push(...(await providerLines(model.onnx.text_encoder ?? model.onnx.unet!)));
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -67,5 +57,26 @@ function refinerLines(model: ModelFolder): string[] {
   if (model.family === 'sdxl-refiner') {
     lines.push(`use: image-to-image (--init-image, default strength ${imageToImage.strength}), or --refiner after an SDXL base`);
   }
+  return lines;
+}
+
+/** What `auto` picks here and why, then whether each provider loads a real component. */
+async function providerLines(probe: string): Promise<string[]> {
+  const auto = providerCandidates('auto');
+  const lines = [`providers (auto tries ${auto.candidates.join(', then ')}; loading tried on ${basename(dirname(probe))}):`];
+  for (const skip of auto.skipped) lines.push(`  ${skip.provider}: left out by auto: ${skip.reason}`);
+  let chosen: ProviderName | undefined;
+  const tried = new Set<ProviderName>([...autoProviderOrder(), ...(bundledProviders() as Set<ProviderName>)]);
+  for (const provider of tried) {
+    try {
+      const { session } = await createSession(probe, [provider], { keepArena: false });
+      await session.release();
+      if (chosen === undefined && auto.candidates.includes(provider)) chosen = provider;
+      lines.push(`  ${provider}: loads`);
+    } catch (error) {
+      lines.push(`  ${provider}: does not load (${(error as Error).message})`);
+    }
+  }
+  lines.push(`auto: ${chosen ?? 'nothing loads'}`);
   return lines;
 }

@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
-import type { ProviderChoice, ProviderName } from './providerChoice';
+import type { ProviderChoice, ProviderName, ProviderReport, ProviderSkip } from './providerChoice';
 import { createSession, providerCandidates } from './providers';
 import { SessionSignature } from './sessionSignature';
 
@@ -27,16 +27,27 @@ export class ModelSessions {
   private readonly loaded = new Map<ComponentName, Promise<LoadedComponent>>();
   /** Narrowed as providers fail, so each failure is paid for and reported once. */
   private candidates: ProviderName[];
+  private readonly skipped: ProviderSkip[];
+  /** Where each component last loaded, kept after a low-memory release so the report still holds. */
+  private readonly loadedOn = new Map<ComponentName, ProviderName>();
 
   constructor(
     readonly model: ModelFolder,
-    provider: ProviderChoice,
+    private readonly choice: ProviderChoice,
     readonly lowMemory: boolean,
     private readonly events: SessionEvents = {},
   ) {
-    const { candidates, skipped } = providerCandidates(provider);
+    const { candidates, skipped } = providerCandidates(choice);
     this.candidates = candidates;
+    this.skipped = [...skipped];
     for (const failure of skipped) events.onFallback?.(failure.provider, failure.reason);
+  }
+
+  /** The provider the UNet (else the first component) runs on, and every provider passed over; undefined before any load. */
+  report(): ProviderReport | undefined {
+    const provider = this.loadedOn.get('unet') ?? this.loadedOn.values().next().value;
+    if (provider === undefined) return undefined;
+    return { choice: this.choice, provider, skipped: [...this.skipped] };
   }
 
   get(component: ComponentName): Promise<LoadedComponent> {
@@ -73,8 +84,12 @@ export class ModelSessions {
     const created = await createSession(path, this.candidates, { keepArena: component === 'unet' });
     if (created.failures.length > 0) {
       this.candidates = this.candidates.filter((p) => !created.failures.some((f) => f.provider === p));
-      for (const failure of created.failures) this.events.onFallback?.(failure.provider, failure.reason);
+      for (const failure of created.failures) {
+        this.skipped.push(failure);
+        this.events.onFallback?.(failure.provider, failure.reason);
+      }
     }
+    this.loadedOn.set(component, created.provider);
     this.events.onLoad?.(component, created.provider, performance.now() - started);
     return {
       session: created.session,

@@ -1,14 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { env, InferenceSession, listSupportedBackends } from 'onnxruntime-node';
+import { env, InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../errors';
-import type { ProviderChoice, ProviderName } from './providerChoice';
-
-
-export interface ProviderFailure {
-  provider: ProviderName;
-  reason: string;
-}
+import { decideProviders, thisMachine, type ProviderCandidates } from './autoProviders';
+import type { ProviderChoice, ProviderName, ProviderSkip } from './providerChoice';
 
 export interface SessionPlan {
   /** Whether the session keeps its CPU memory arena between runs; see ModelSessions. */
@@ -19,61 +12,33 @@ export interface CreatedSession {
   session: InferenceSession;
   provider: ProviderName;
   /** Providers tried before the one that loaded, each with the reason it did not. */
-  failures: ProviderFailure[];
+  failures: ProviderSkip[];
 }
 
 // Native provider-loading errors would otherwise go straight to stderr; we report them
 // ourselves, once, with the provider they belong to.
 env.logLevel = 'fatal';
 
-/**
- * The providers `auto` tries on this platform, best first. WebGPU stays out of `auto`:
- * onnxruntime-node's WebGPU provider is still experimental and needs a GPU adapter that
- * headless machines lack; users can still ask for it.
- */
-export function autoProviderOrder(platform: NodeJS.Platform = process.platform): ProviderName[] {
-  switch (platform) {
-    case 'win32':
-      return ['cuda', 'dml', 'cpu'];
-    case 'darwin':
-      return ['coreml', 'cpu'];
-    default:
-      return ['cuda', 'cpu'];
-  }
-}
+const decisions = new Map<ProviderChoice, ProviderCandidates>();
 
 /**
- * Candidates for a choice, best first, and the `auto` candidates left out because this
- * install lacks their native library (onnxruntime-node ships CUDA's only through its
- * install script, which offline installs skip).
+ * Candidates for a choice, best first, decided once per process: the machine does not change
+ * under a running engine, and the Vulkan loader reads its driver list only once.
  */
-export function providerCandidates(choice: ProviderChoice): { candidates: ProviderName[]; skipped: ProviderFailure[] } {
-  if (choice !== 'auto') return { candidates: [choice], skipped: [] };
-  const candidates: ProviderName[] = [];
-  const skipped: ProviderFailure[] = [];
-  for (const provider of autoProviderOrder()) {
-    if (providerInstalled(provider)) candidates.push(provider);
-    else skipped.push({ provider, reason: 'not installed with onnxruntime-node' });
+export function providerCandidates(choice: ProviderChoice): ProviderCandidates {
+  let decided = decisions.get(choice);
+  if (!decided) {
+    const { vulkanDriverFiles, ...candidates } = decideProviders(choice, thisMachine());
+    if (vulkanDriverFiles) {
+      // The loader reads these when Dawn creates its instance, at the first WebGPU session.
+      // VK_ICD_FILENAMES is the older loaders' name for the same list.
+      process.env.VK_DRIVER_FILES = vulkanDriverFiles.join(':');
+      process.env.VK_ICD_FILENAMES = process.env.VK_DRIVER_FILES;
+    }
+    decided = candidates;
+    decisions.set(choice, decided);
   }
-  return { candidates, skipped };
-}
-
-/** Providers whose native library onnxruntime-node has in this install. */
-export function bundledProviders(): Set<string> {
-  return new Set(
-    listSupportedBackends()
-      .filter((backend) => backend.bundled)
-      .map((backend) => backend.name),
-  );
-}
-
-function providerInstalled(provider: ProviderName): boolean {
-  if (provider === 'cpu' || bundledProviders().has(provider)) return true;
-  if (provider !== 'cuda') return false;
-  const binding = dirname(require.resolve('onnxruntime-node'));
-  const binDir = join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
-  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  return existsSync(join(binDir, library));
+  return decided;
 }
 
 /** Creates the session with the first candidate that loads. */
@@ -82,7 +47,7 @@ export async function createSession(
   candidates: readonly ProviderName[],
   plan: SessionPlan,
 ): Promise<CreatedSession> {
-  const failures: ProviderFailure[] = [];
+  const failures: ProviderSkip[] = [];
   for (const provider of candidates) {
     try {
       const session = await InferenceSession.create(modelPath, sessionOptions(provider, plan));
