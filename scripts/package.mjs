@@ -29,8 +29,9 @@ import { gunzipSync } from 'node:zlib';
 // gets no VSIX and says why (missingBinaries); a version that ships one needs no change here.
 const TARGETS = ['win32-x64', 'win32-arm64', 'darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'];
 const CACHE = '.package-cache';
-// onnxruntime-node's install script adds its CUDA and TensorRT providers (hundreds of MB) next to
-// the bundled runtime; users who want CUDA install them themselves, so they never ship.
+// onnxruntime-node's install script, or the extension's CUDA install, adds the CUDA and TensorRT
+// providers (hundreds of MB) next to the bundled runtime; users who want CUDA install them on
+// their machine, so they never ship.
 const INSTALLED_PROVIDER = /(^|\/)(lib)?onnxruntime_providers_[^/]*$/;
 const NATIVE = /\.(node|dll|dylib)$|\.so(\.\d+)*$/;
 
@@ -116,8 +117,9 @@ async function packageVsix(target, packagePath, commonFiles, lock) {
   try {
     for (const file of commonFiles) stageFile(file, join(stage, file));
     const onnxDir = onnxBinaries(target);
+    // Libraries only: a CUDA install's download left there is neither.
     for (const name of readdirSync(onnxDir)) {
-      if (!INSTALLED_PROVIDER.test(name)) stageFile(join(onnxDir, name), join(stage, onnxDir, name));
+      if (NATIVE.test(name) && !INSTALLED_PROVIDER.test(name)) stageFile(join(onnxDir, name), join(stage, onnxDir, name));
     }
     for (const [name, dir] of sharpPackages(target, lock)) stageTree(dir, join(stage, 'node_modules', name));
 
