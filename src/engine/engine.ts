@@ -80,7 +80,7 @@ export class Engine {
         );
     return {
       ...result,
-      recipe: { version: 1, model: loaded.folder.name, ...(refiner ? { refiner: refiner.folder.name } : {}), ...settings },
+      recipe: { version: 1, model: loaded.folder.name, ...(refiner ? { refiner: refiner.folder.name } : {}), ...settings, ...providerField(loaded.sessions) },
       rgb: decodedToRgb(result.decoded, settings.width, settings.height),
       width: settings.width,
       height: settings.height,
@@ -122,6 +122,11 @@ export class Engine {
     const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
     return { folder, sessions, tokenizers };
   }
+}
+
+function providerField(sessions: ModelSessions): Pick<Recipe, 'provider'> {
+  const report = sessions.report();
+  return report ? { provider: report } : {};
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { ProviderReport } from './runtime/providerChoice';
+
 /** Sampler names as users type them on the CLI and as they are stored in recipes. */
 export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm', 'pndm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -55,7 +57,13 @@ export interface Recipe {
    */
   aestheticScore?: number;
   negativeAestheticScore?: number;
+  /**
+   * Where the image was computed: the ONNX Runtime provider, what was asked for, and the
+   * providers passed over with their reasons. A record, not a setting: regenerating uses the
+   * provider chosen then, and GPU kernels may round differently from the CPU's.
+   */
+  provider?: ProviderReport;
 }
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */
-export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner'>;
+export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider'>;

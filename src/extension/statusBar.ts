@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ProviderReport } from '../engine/runtime/providerChoice';
 import type { EngineState } from '../protocol/engineProtocol';
 
 const PHASE_TEXT: Record<string, string> = {
@@ -8,10 +9,18 @@ const PHASE_TEXT: Record<string, string> = {
   decode: 'decoding',
 };
 
+const PROVIDER_LABELS: Record<ProviderReport['provider'], string> = {
+  cpu: 'the CPU',
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'CoreML',
+  webgpu: 'WebGPU',
+};
+
 /** One status bar item with the engine's state; clicking it opens the panel. */
 export class EngineStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sdxlAssets.engine', vscode.StatusBarAlignment.Left, 10);
-  private provider: string | undefined;
+  private provider: ProviderReport | undefined;
 
   constructor(command: string) {
     this.item.name = 'SDXL Assets engine';
@@ -22,12 +31,12 @@ export class EngineStatusBar implements vscode.Disposable {
 
   update(state: EngineState, queued = 0): void {
     if ('provider' in state && state.provider) this.provider = state.provider;
-    const provider = this.provider ? ` (${this.provider})` : '';
+    const provider = this.provider ? ` (${this.provider.provider})` : '';
     const more = queued > 1 ? `, ${queued - 1} queued` : '';
     switch (state.kind) {
       case 'idle':
         this.item.text = `$(file-media) SDXL: idle${provider}`;
-        this.item.tooltip = state.modelLoaded ? 'SDXL Assets: model loaded, ready' : 'SDXL Assets: ready';
+        this.item.tooltip = this.tooltip(state.modelLoaded ? 'SDXL Assets: model loaded, ready' : 'SDXL Assets: ready');
         break;
       case 'loading':
         this.item.text = `$(sync~spin) SDXL: loading model${more}`;
@@ -36,10 +45,19 @@ export class EngineStatusBar implements vscode.Disposable {
       case 'running': {
         const step = state.step !== undefined && state.total ? `step ${state.step}/${state.total}` : PHASE_TEXT[state.phase];
         this.item.text = `$(sync~spin) SDXL: ${step}${provider}${more}`;
-        this.item.tooltip = 'SDXL Assets: generating — click to open the panel';
+        this.item.tooltip = this.tooltip('SDXL Assets: generating — click to open the panel');
         break;
       }
     }
+  }
+
+  /** The state, then where the models run and why not on the providers passed over. */
+  private tooltip(first: string): string {
+    const report = this.provider;
+    if (!report) return first;
+    const lines = [first, `Runs on ${PROVIDER_LABELS[report.provider]} (setting: ${report.choice})`];
+    for (const skip of report.skipped) lines.push(`Not ${PROVIDER_LABELS[skip.provider]}: ${skip.reason}`);
+    return lines.join('\n');
   }
 
   /** The process died: say so until the next job starts a fresh one. */

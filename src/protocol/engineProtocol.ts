@@ -2,7 +2,7 @@
 // serialization 'advanced', so typed arrays cross as structured clones).
 import type { GenerationSettings, Recipe } from '../engine/recipe';
 import type { Phase } from '../engine/pipelines/phase';
-import type { ProviderChoice } from '../engine/runtime/providerChoice';
+import type { ProviderChoice, ProviderReport } from '../engine/runtime/providerChoice';
 
 export type OutputFormat = 'png' | 'webp' | 'jpeg';
 
@@ -54,9 +54,9 @@ export interface TokenCount {
 }
 
 export type EngineState =
-  | { kind: 'idle'; modelLoaded: boolean; provider?: string }
+  | { kind: 'idle'; modelLoaded: boolean; provider?: ProviderReport }
   | { kind: 'loading'; jobId: string }
-  | { kind: 'running'; jobId: string; phase: Phase; step?: number; total?: number; provider?: string };
+  | { kind: 'running'; jobId: string; phase: Phase; step?: number; total?: number; provider?: ProviderReport };
 
 export type EngineToHost =
   | { type: 'ready'; pid: number }

@@ -46,7 +46,7 @@ describe('sdxl-assets generate --init-image', () => {
     assert.ok(recipe);
     assert.equal(recipe.initImage, input);
     assert.equal(recipe.strength, 0.75);
-    assert.match(parameters ?? '', /, Denoising strength: 0\.75$/);
+    assert.match(parameters ?? '', /, Denoising strength: 0\.75, ONNX provider: cpu$/);
     assert.deepEqual(readFileSync(input), inputBytes);
 
     const again = join(work, 'fox-again.png');

@@ -34,6 +34,15 @@ describe('serializeRecipe / parseRecipe', () => {
     assert.ok(serializeRecipe(refined).endsWith('"refiner":"sdxl-refiner","refinerStart":0.8,"aestheticScore":6,"negativeAestheticScore":2.5}'));
   });
 
+  test('round-trip of where the image was computed', () => {
+    const made: Recipe = {
+      ...recipe,
+      provider: { choice: 'auto', provider: 'webgpu', skipped: [{ provider: 'cuda', reason: 'not installed' }] },
+    };
+    assert.deepEqual(parseRecipe(serializeRecipe(made)), made);
+    assert.ok(serializeRecipe(made).endsWith('"provider":{"choice":"auto","provider":"webgpu","skipped":[{"provider":"cuda","reason":"not installed"}]}}'));
+  });
+
   test('writes the fields in a fixed order whatever the object', () => {
     const shuffled = Object.fromEntries(Object.entries(recipe).reverse()) as unknown as Recipe;
     assert.equal(serializeRecipe(shuffled), serializeRecipe(recipe));
@@ -66,6 +75,9 @@ describe('serializeRecipe / parseRecipe', () => {
       [bad({ refiner: 'r', refinerStart: 1 }), /"refinerStart" must be a number between 0 and 1/],
       [bad({ aestheticScore: 11 }), /"aestheticScore"/],
       [bad({ negativeAestheticScore: '2.5' }), /"negativeAestheticScore"/],
+      [bad({ provider: 'cpu' }), /"provider" must be \{ choice, provider, skipped/],
+      [bad({ provider: { choice: 'auto', provider: 'auto', skipped: [] } }), /"provider"/],
+      [bad({ provider: { choice: 'auto', provider: 'cpu', skipped: [{ provider: 'tpu', reason: '' }] } }), /"provider"/],
       ['{"version":1,', /not valid JSON/],
       ['[1]', /JSON object/],
       ['null', /JSON object/],

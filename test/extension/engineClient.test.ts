@@ -148,7 +148,11 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
       const states = recorder.events.flatMap((event) => (event.type === 'state' ? [event.state] : []));
       assert.deepEqual(states[0], { kind: 'loading', jobId: job.jobId });
       assert.ok(states.some((state) => state.kind === 'running' && state.phase === 'denoise' && state.step === 4 && state.total === 4));
-      assert.deepEqual((await idle).state, { kind: 'idle', modelLoaded: true, provider: 'cpu' });
+      assert.deepEqual((await idle).state, {
+        kind: 'idle',
+        modelLoaded: true,
+        provider: { choice: 'cpu', provider: 'cpu', skipped: [] },
+      });
     } finally {
       await client.dispose();
     }

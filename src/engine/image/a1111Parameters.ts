@@ -30,6 +30,7 @@ export function formatA1111Parameters(recipe: Recipe): string {
   // A1111 1.6's refiner keys (modules/processing_scripts/refiner.py).
   if (recipe.refiner !== undefined) params.push(['Refiner', recipe.refiner]);
   if (recipe.refinerStart !== undefined) params.push(['Refiner switch at', recipe.refinerStart]);
+  if (recipe.provider !== undefined) params.push(['ONNX provider', recipe.provider.provider]);
   const line = params.map(([key, value]) => `${key}: ${quote(String(value))}`).join(', ');
   const negative = recipe.negativePrompt ? `\nNegative prompt: ${recipe.negativePrompt}` : '';
   return `${recipe.prompt}${negative}\n${line}`.trim();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../recipe';
+import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../runtime/providerChoice';
 import { readExifUserComment } from './exif';
 import { isPng, readPngTextChunks } from './pngText';
 import { readRecipeJsonFromXmp } from './xmp';
@@ -39,6 +40,15 @@ function knownFields(recipe: Recipe): Recipe {
     ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
     ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
     ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
+    ...(recipe.provider !== undefined
+      ? {
+          provider: {
+            choice: recipe.provider.choice,
+            provider: recipe.provider.provider,
+            skipped: recipe.provider.skipped.map(({ provider, reason }) => ({ provider, reason })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -97,7 +107,28 @@ export function parseRecipe(json: string): Recipe {
     const score = r[field];
     if (score !== undefined && !(typeof score === 'number' && score >= 0 && score <= 10)) fail(field, 'a number from 0 to 10 when present');
   }
+  if (r.provider !== undefined && !isProviderReport(r.provider)) {
+    fail('provider', `{ choice, provider, skipped: [{ provider, reason }] } with providers among ${PROVIDER_CHOICES.join(', ')}`);
+  }
   return knownFields(r as unknown as Recipe);
+}
+
+function isProviderReport(value: unknown): value is ProviderReport {
+  if (typeof value !== 'object' || value === null) return false;
+  const report = value as Record<string, unknown>;
+  const isName = (name: unknown) => name !== 'auto' && PROVIDER_CHOICES.includes(name as ProviderChoice);
+  return (
+    PROVIDER_CHOICES.includes(report.choice as ProviderChoice) &&
+    isName(report.provider) &&
+    Array.isArray(report.skipped) &&
+    report.skipped.every(
+      (skip: unknown) =>
+        typeof skip === 'object' &&
+        skip !== null &&
+        isName((skip as Record<string, unknown>).provider) &&
+        typeof (skip as Record<string, unknown>).reason === 'string',
+    )
+  );
 }
 
 export interface ImageMetadata {

@@ -1,5 +1,5 @@
 import type { EngineConfig, EngineToHost, JobRequest } from '../../protocol/engineProtocol';
-import type { ProviderName } from '../runtime/providerChoice';
+import { describeProviderReport, type ProviderReport, type ProviderSkip } from '../runtime/providerChoice';
 import { Engine } from '../engine';
 import { runJob } from './runJob';
 import { TokenCounter } from './tokenCounter';
@@ -31,7 +31,9 @@ export class JobQueue {
   private draining: Promise<void> | undefined;
   private current: ConfiguredEngine | undefined;
   private modelLoaded = false;
-  private provider: ProviderName | undefined;
+  private provider: ProviderReport | undefined;
+  /** Providers the current engine passed over, each once, whichever model's load reported it. */
+  private skipped: ProviderSkip[] = [];
   private unloading: Promise<void> | undefined;
   private unloadWhenIdle = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -136,6 +138,8 @@ export class JobQueue {
       await this.current.engine.unload();
       this.current = undefined;
       this.modelLoaded = false;
+      this.provider = undefined;
+      this.skipped = [];
     }
     this.current ??= {
       config: { provider, lowMemory },
@@ -144,10 +148,16 @@ export class JobQueue {
         lowMemory,
         events: {
           onLoad: (component, loadedWith, ms) => {
-            this.provider = loadedWith;
             this.log('info', `${component} loaded on ${loadedWith} in ${Math.round(ms)} ms`);
+            if (component !== 'unet' && this.provider) return;
+            this.provider = { choice: provider, provider: loadedWith, skipped: [...this.skipped] };
+            if (component === 'unet') this.log('info', `execution provider: ${describeProviderReport(this.provider)}`);
           },
-          onFallback: (skipped, reason) => this.log('warn', `${skipped} not used: ${reason}`),
+          onFallback: (skipped, reason) => {
+            if (this.skipped.some((s) => s.provider === skipped)) return;
+            this.skipped.push({ provider: skipped, reason });
+            this.log('warn', `${skipped} not used: ${reason}`);
+          },
         },
       }),
     };

@@ -1,6 +1,7 @@
 import type { EngineToHost, JobRequest } from '../../protocol/engineProtocol';
 import type { Engine } from '../engine';
 import type { Phase } from '../pipelines/phase';
+import type { ProviderReport } from '../runtime/providerChoice';
 import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
@@ -13,7 +14,7 @@ export interface JobContext {
   signal: AbortSignal;
   send: (message: EngineToHost) => void;
   /** The provider the model's sessions run on, once known. */
-  provider: () => string | undefined;
+  provider: () => ProviderReport | undefined;
 }
 
 /**
