@@ -1,6 +1,8 @@
 import { EngineError } from '../engine/errors';
+import { rerunWithCudaLibraryPath } from './cudaLibraryPath';
 import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
 import { GENERATE_USAGE, generateCommand } from './generateCommand';
+import { GPU_USAGE, gpuCommand } from './gpuCommand';
 import { INFO_USAGE, infoCommand } from './infoCommand';
 import { MODELS_USAGE, modelsCommand } from './modelsCommand';
 import { TOKENS_USAGE, tokensCommand } from './tokensCommand';
@@ -14,9 +16,13 @@ ${DOWNLOAD_USAGE}
 
 ${MODELS_USAGE}
 ${TOKENS_USAGE}
-${INFO_USAGE}`;
+${INFO_USAGE}
+
+${GPU_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
+  const rerun = await rerunWithCudaLibraryPath(argv);
+  if (rerun !== undefined) return rerun;
   const [command, ...rest] = argv;
   const controller = new AbortController();
   // The first Ctrl+C stops between steps and leaves no partial image (a download keeps what it
@@ -43,6 +49,9 @@ async function main(argv: string[]): Promise<number> {
       case 'info':
         await infoCommand(rest);
         return 0;
+      case 'gpu':
+        await gpuCommand(rest, controller.signal);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -50,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}"; use generate, download, models, tokens or info.`);
+        throw new UsageError(`Unknown command "${command}"; use generate, download, models, tokens, info or gpu.`);
     }
   } catch (error) {
     return report(error);
