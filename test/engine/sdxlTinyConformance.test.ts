@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { assertMatchesCase, fixtureDir as fixture, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
+import { conformanceProviders } from '../support/webgpu';
 
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
 
@@ -36,13 +37,15 @@ async function check(engine: Engine, modelDir: string, c: FixtureCase): Promise<
   await assertMatchesCase(image, c.id);
 }
 
-describe('SDXL text-to-image matches diffusers on sdxl-tiny', { skip }, () => {
-  const engine = new Engine({ provider: 'cpu', lowMemory: false });
-  after(() => engine.unload());
-  for (const c of cases()) {
-    test(c.id, () => check(engine, join(fixture, 'model'), c));
-  }
-});
+for (const provider of conformanceProviders()) {
+  describe(`SDXL text-to-image matches diffusers on sdxl-tiny (${provider})`, { skip }, () => {
+    const engine = new Engine({ provider, lowMemory: false });
+    after(() => engine.unload());
+    for (const c of cases()) {
+      test(c.id, () => check(engine, join(fixture, 'model'), c));
+    }
+  });
+}
 
 describe('an int64-timestep UNet export gives the same images', { skip }, () => {
   const engine = new Engine({ provider: 'cpu', lowMemory: true });

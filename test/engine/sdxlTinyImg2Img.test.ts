@@ -18,6 +18,7 @@ import { ModelSessions } from '../../src/engine/runtime/modelSessions';
 import { maxAbsDiff, readNpy } from '../support/npy';
 import { assertMatchesCase, fixtureDir, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
+import { conformanceProviders } from '../support/webgpu';
 import { buildTinySdxl } from '../support/tinyModels';
 
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
@@ -80,25 +81,27 @@ async function checkCase(t: TestContext, engine: Engine, modelDir: string, id: s
   );
 }
 
-describe('SDXL image-to-image matches diffusers on sdxl-tiny', { skip }, () => {
-  const engine = new Engine({ provider: 'cpu', lowMemory: false });
-  let variantDir = '';
-  after(async () => {
-    await engine.unload();
-    if (variantDir) rmSync(variantDir, { recursive: true, force: true });
-  });
+for (const provider of conformanceProviders()) {
+  describe(`SDXL image-to-image matches diffusers on sdxl-tiny (${provider})`, { skip }, () => {
+    const engine = new Engine({ provider, lowMemory: false });
+    let variantDir = '';
+    after(async () => {
+      await engine.unload();
+      if (variantDir) rmSync(variantDir, { recursive: true, force: true });
+    });
 
-  test('img2img_euler: the encoder returns the posterior mean', (t) =>
-    checkCase(t, engine, join(fixtureDir, 'model'), 'img2img_euler'));
+    test('img2img_euler: the encoder returns the posterior mean', (t) =>
+      checkCase(t, engine, join(fixtureDir, 'model'), 'img2img_euler'));
 
-  test('img2img_latent_parameters: the posterior is sampled before the add_noise draw', async (t) => {
-    variantDir = mkdtempSync(join(tmpdir(), 'sdxl-latent-parameters-'));
-    cpSync(join(fixtureDir, 'model'), variantDir, { recursive: true });
-    const variant = join(fixtureDir, 'variants', 'vae_encoder_latent_parameters', 'vae_encoder');
-    cpSync(variant, join(variantDir, 'vae_encoder'), { recursive: true });
-    await checkCase(t, engine, variantDir, 'img2img_latent_parameters');
+    test('img2img_latent_parameters: the posterior is sampled before the add_noise draw', async (t) => {
+      variantDir = mkdtempSync(join(tmpdir(), 'sdxl-latent-parameters-'));
+      cpSync(join(fixtureDir, 'model'), variantDir, { recursive: true });
+      const variant = join(fixtureDir, 'variants', 'vae_encoder_latent_parameters', 'vae_encoder');
+      cpSync(variant, join(variantDir, 'vae_encoder'), { recursive: true });
+      await checkCase(t, engine, variantDir, 'img2img_latent_parameters');
+    });
   });
-});
+}
 
 describe('image-to-image on tiny models', () => {
   const engine = new Engine({ provider: 'cpu', lowMemory: false });

@@ -1,0 +1,49 @@
+// The base→refiner hand-off on WebGPU (SwiftShader standing in for a GPU) against the same
+// job on the CPU, whose hand-off test/engine/refiner.test.ts ties to diffusers: the fixture's
+// tolerances (latents and float image 1e-3 max abs, uint8 within 1). Also `auto` on such a
+// machine: SwiftShader is a CPU renderer, so auto must run on the CPU and say why.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Engine, type GenerateRequest } from '../../src/engine/engine';
+import { maxAbsDiff } from '../support/npy';
+import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
+import { conformanceProviders } from '../support/webgpu';
+
+const skip = conformanceProviders().includes('webgpu') ? false : 'WebGPU (SwiftShader) is not installed here';
+
+describe('WebGPU on SwiftShader', { skip }, () => {
+  let work = '';
+  const request: GenerateRequest = { modelDir: '', prompt: 'a lighthouse', width: 32, height: 32, seed: 2, steps: 6, refinerStart: 0.7 };
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'sdxl-webgpu-refiner-'));
+    request.modelDir = join(work, 'base');
+    request.refinerDir = join(work, 'refiner');
+    buildTinySdxl(request.modelDir);
+    buildTinySdxlRefiner(request.refinerDir);
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test('the base→refiner hand-off gives the CPU\'s image within the fixture\'s tolerances', async (t) => {
+    const onCpu = new Engine({ provider: 'cpu', lowMemory: false });
+    const onGpu = new Engine({ provider: 'webgpu', lowMemory: false });
+    try {
+      const expected = await onCpu.generate(request);
+      const image = await onGpu.generate(request);
+      assert.equal(image.recipe.provider?.provider, 'webgpu');
+      const latents = maxAbsDiff(image.latents, expected.latents);
+      const decoded = maxAbsDiff(image.decoded, expected.decoded);
+      const uint8 = maxAbsDiff(image.rgb, expected.rgb);
+      t.diagnostic(`max abs error: latents ${latents.toExponential(2)}, float image ${decoded.toExponential(2)}, uint8 ${uint8}`);
+      assert.ok(latents < 1e-3, `latents differ by ${latents}`);
+      assert.ok(decoded < 1e-3, `float image differs by ${decoded}`);
+      assert.ok(uint8 <= 1, `uint8 image differs by ${uint8}`);
+    } finally {
+      await onCpu.unload();
+      await onGpu.unload();
+    }
+  });
+});
