@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Recipe } from '../engine/recipe';
+import { withCudaLibraryPath } from '../engine/runtime/cuda/cudaSupport';
 import type { EngineConfig, EngineToHost, HostToEngine, JobRequest, TokenCount } from '../protocol/engineProtocol';
 
 export interface EngineClientOptions {
@@ -66,6 +67,7 @@ export class EngineClient {
   private stderrTail: string[] = [];
   private stopping = false;
   private disposed = false;
+  private restartPending = false;
 
   constructor(private readonly options: EngineClientOptions) {}
 
@@ -114,6 +116,15 @@ export class EngineClient {
     if (this.child) this.post({ type: 'unload' });
   }
 
+  /**
+   * Lets the running engine finish its jobs, then stops it; the next request starts a fresh one,
+   * which loads what changed on disk (an installed CUDA provider) with the library path of now.
+   */
+  restart(): void {
+    this.restartPending = true;
+    this.retireIfIdle();
+  }
+
   onMessage(listener: (event: EngineEvent) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -147,7 +158,8 @@ export class EngineClient {
       execPath: process.execPath,
       // The host's own flags (an inspector port, a loader) must not leak into the engine.
       execArgv: ['--enable-source-maps'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      // The loader reads the library path once, at start: the CUDA folders must be on it already.
+      env: withCudaLibraryPath({ ...process.env, ELECTRON_RUN_AS_NODE: '1' }),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -198,6 +210,8 @@ export class EngineClient {
   private async closed(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, how: string): Promise<void> {
     if (this.child !== child) return;
     this.child = undefined;
+    // The next request starts a fresh engine anyway.
+    this.restartPending = false;
     // Taken now: a submit during the cleanup below already belongs to the next engine.
     const jobs = [...this.jobs.values()];
     const counts = [...this.counts.values()];
@@ -221,13 +235,27 @@ export class EngineClient {
   private takeJob(jobId: string): PendingJob | undefined {
     const pending = this.jobs.get(jobId);
     this.jobs.delete(jobId);
+    this.retireIfIdle();
     return pending;
   }
 
   private takeCount(requestId: number): PendingCount | undefined {
     const pending = this.counts.get(requestId);
     this.counts.delete(requestId);
+    this.retireIfIdle();
     return pending;
+  }
+
+  private retireIfIdle(): void {
+    const child = this.child;
+    if (!this.restartPending || (child && (this.jobs.size > 0 || this.counts.size > 0))) return;
+    this.restartPending = false;
+    if (!child) return;
+    // Let go of it first: a request from now on starts the fresh engine instead of reaching this one.
+    this.child = undefined;
+    child.send({ type: 'shutdown' } satisfies HostToEngine, () => undefined);
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    child.once('close', () => clearTimeout(timer));
   }
 
   private emit(event: EngineEvent): void {
