@@ -5,6 +5,8 @@ export const IMAGE_TO_IMAGE_COMMAND = 'sdxlAssets.imageToImage';
 export const GENERATE_HERE_COMMAND = 'sdxlAssets.generateImageHere';
 export const DOWNLOAD_MODEL_COMMAND = 'sdxlAssets.downloadModel';
 export const SET_HF_TOKEN_COMMAND = 'sdxlAssets.setHuggingFaceToken';
+export const INSTALL_CUDA_COMMAND = 'sdxlAssets.installCudaSupport';
+export const UNINSTALL_CUDA_COMMAND = 'sdxlAssets.uninstallCudaSupport';
 
 // Run from the links of the Markdown hover; not in the palette, since they need the image's path.
 export const REGENERATE_COMMAND = 'sdxlAssets.regenerateImage';

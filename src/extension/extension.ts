@@ -7,6 +7,7 @@ import {
   SET_HF_TOKEN_COMMAND,
 } from './commandIds';
 import { EngineClient } from './engineClient';
+import { registerCudaCommands } from './gpu/installCuda';
 import { GenerationBackend } from './generationBackend';
 import { imageToImageCommand } from './imageToImageCommand';
 import { generateImageHere } from './markdown/generateImageHere';
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
     vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),
     ...registerRecipeCommands(context, backend),
+    ...registerCudaCommands(engine, output),
     vscode.languages.registerHoverProvider({ language: 'markdown' }, new RecipeHoverProvider()),
     registerGeneratePanelSerializer(context, backend),
     vscode.workspace.onDidChangeConfiguration((event) => {
