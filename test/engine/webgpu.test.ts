@@ -1,13 +1,14 @@
-// The base→refiner hand-off on WebGPU (SwiftShader standing in for a GPU) against the same
-// job on the CPU, whose hand-off test/engine/refiner.test.ts ties to diffusers: the fixture's
-// tolerances (latents and float image 1e-3 max abs, uint8 within 1). Also `auto` on such a
-// machine: SwiftShader is a CPU renderer, so auto must run on the CPU and say why.
+// WebGPU with SwiftShader standing in for a GPU. The base→refiner hand-off against the same job
+// on the CPU, whose hand-off test/engine/refiner.test.ts ties to diffusers: the fixture's
+// tolerances (latents and float image 1e-3 max abs, uint8 within 1). And what crosses between
+// host and device at each step once the conditioning stays on the device.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
+import type { StepInfo } from '../../src/engine/pipelines/denoiseLoop';
 import { maxAbsDiff } from '../support/npy';
 import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
 import { conformanceProviders } from '../support/webgpu';
@@ -44,6 +45,28 @@ describe('WebGPU on SwiftShader', { skip }, () => {
     } finally {
       await onCpu.unload();
       await onGpu.unload();
+    }
+  });
+
+  test('the conditioning goes to the device once; each step moves only the latents and the timestep', async () => {
+    const engine = new Engine({ provider: 'webgpu', lowMemory: false });
+    const cpu = new Engine({ provider: 'cpu', lowMemory: false });
+    try {
+      const job = { modelDir: request.modelDir, prompt: 'a fox', negativePrompt: 'blur', width: 32, height: 32, seed: 1, steps: 4 };
+      const steps: StepInfo[] = [];
+      await engine.generate(job, { onStep: (info) => steps.push(info) });
+      // Guidance: one UNet call of batch 2 on float32 latents of 4×4×4, plus a float32 timestep.
+      const latentBytes = 2 * 4 * 4 * 4 * 4;
+      for (const step of steps.slice(1)) {
+        assert.deepEqual([step.hostToDeviceBytes, step.deviceToHostBytes], [latentBytes + 4, latentBytes], `step ${step.step}`);
+      }
+      assert.ok((steps[0].hostToDeviceBytes ?? 0) > latentBytes + 4, 'the first step carries the conditioning up');
+      const onCpu: StepInfo[] = [];
+      await cpu.generate(job, { onStep: (info) => onCpu.push(info) });
+      assert.ok(onCpu.every((step) => step.hostToDeviceBytes === undefined), 'the CPU has no device to copy to');
+    } finally {
+      await engine.unload();
+      await cpu.unload();
     }
   });
 });

@@ -18,6 +18,9 @@ export interface StepInfo {
   stepMs: number;
   /** Time inside ONNX Runtime for this step. */
   modelMs: number;
+  /** On a GPU provider: bytes this step's UNet calls copied from the host to the device, and back. */
+  hostToDeviceBytes?: number;
+  deviceToHostBytes?: number;
 }
 
 export interface DenoiseOptions {
@@ -73,6 +76,7 @@ export async function denoise(initial: Float32Array, options: DenoiseOptions): P
         denoised: () => (estimate ??= new DenoisedEstimate(scheduler)).estimate(scaled, noise, t),
         stepMs: performance.now() - started,
         modelMs,
+        ...unet.lastCopies,
       });
     }
   } finally {

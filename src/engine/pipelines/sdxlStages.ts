@@ -141,9 +141,10 @@ export async function denoiseLatents(
   if (timeIds) checkTimeIdWidth(model, unet.signature.input('time_ids').shape[1], timeIds);
   const condDim = model.details.timeCondProjDim;
   const timestepCond = condDim === undefined ? undefined : guidanceScaleEmbedding(settings.guidance - 1, condDim);
+  const runner = new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond);
   const latents = await denoise(initial, {
     scheduler: job.scheduler,
-    unet: new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond),
+    unet: runner,
     generator: job.generator,
     latentShape,
     guidance: settings.guidance,
@@ -152,7 +153,7 @@ export async function denoiseLatents(
     endIndex: job.endIndex,
     signal: hooks.signal,
     onStep: hooks.onStep,
-  });
+  }).finally(() => runner.dispose());
   await sessions.done('unet');
   if (findNonFinite(latents) >= 0) {
     throw new EngineError(

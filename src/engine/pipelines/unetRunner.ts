@@ -4,6 +4,7 @@ import type { Conditioning, PromptEmbeddings } from './promptEncoding';
 import type { TimeIds } from './microConditioning';
 import { EngineError } from '../errors';
 import { isDynamic, type ValueSignature } from '../runtime/sessionSignature';
+import { hostBytes, keepsTensorsOnDevice, toDevice } from '../runtime/deviceTensors';
 import { concatFloat32, floatTensor, integerTensor, tensorToFloat32 } from '../runtime/tensors';
 
 /** The UNet's noise prediction for one step: the conditional half and, under guidance, the unconditional one. */
@@ -24,6 +25,11 @@ export class UnetRunner {
   private readonly sample: ValueSignature;
   private readonly timestep: ValueSignature;
   private batchBuffer: Float32Array | undefined;
+  /** Set once the constant feeds live on the device (WebGPU); until then they go up with each run. */
+  private onDevice: Promise<void> | undefined;
+  private uploadedBytes = 0;
+  /** The last predict's host↔device traffic; undefined on the CPU, where there is no device. */
+  lastCopies: { hostToDeviceBytes: number; deviceToHostBytes: number } | undefined;
 
   constructor(
     private readonly unet: LoadedComponent,
@@ -75,7 +81,11 @@ export class UnetRunner {
   }
 
   async predict(scaledLatents: Float32Array, timestep: number): Promise<NoisePrediction> {
+    if (keepsTensorsOnDevice(this.unet.provider)) await (this.onDevice ??= this.moveConditioningToDevice());
     const outputs: Float32Array[] = [];
+    let up = this.uploadedBytes;
+    let down = 0;
+    this.uploadedBytes = 0;
     for (const { batch, feeds: conditioning } of this.conditioning) {
       const sample = batch === 1 ? scaledLatents : this.repeated(scaledLatents, batch);
       const feeds: Feeds = {
@@ -84,12 +94,38 @@ export class UnetRunner {
         timestep: this.timestepTensor(timestep),
       };
       const result = await this.unet.session.run(feeds, ['out_sample']);
+      up += hostBytes(Object.values(feeds));
+      down += hostBytes([result.out_sample as Tensor]);
       outputs.push(tensorToFloat32(result.out_sample, 'unet out_sample'));
     }
+    this.lastCopies = this.unet.provider === 'cpu' ? undefined : { hostToDeviceBytes: up, deviceToHostBytes: down };
     const all = concatFloat32(outputs);
     const size = scaledLatents.length;
     if (all.length === size) return { cond: all };
     return { uncond: all.subarray(0, size), cond: all.subarray(size, 2 * size) };
+  }
+
+  /** Frees the device copies of the conditioning; the runner is done. */
+  dispose(): void {
+    for (const { feeds } of this.conditioning) {
+      for (const tensor of Object.values(feeds)) if (tensor.location === 'gpu-buffer') tensor.dispose();
+    }
+  }
+
+  /**
+   * The text conditioning, time ids and guidance embedding are the same at every step: on a
+   * provider that can keep them, they go to the device once per job instead of once per step.
+   * The latents still cross each step, since the samplers run on the host.
+   */
+  private async moveConditioningToDevice(): Promise<void> {
+    for (const group of this.conditioning) {
+      const bytes = hostBytes(Object.values(group.feeds));
+      // A saving, not a requirement: feeds that cannot be moved keep going up with each run.
+      const moved = await toDevice(group.feeds).catch(() => undefined);
+      if (!moved) return;
+      group.feeds = moved;
+      this.uploadedBytes += bytes;
+    }
   }
 
   /** Guidance feeds the same latents twice; one buffer serves every step because a run is done with its inputs when it resolves. */
