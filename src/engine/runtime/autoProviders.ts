@@ -2,8 +2,9 @@
 // provider passed over is kept with the reason, because "why is this slow" is the first thing
 // a user asks, and the answer is in one of these lines.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { listSupportedBackends } from 'onnxruntime-node';
+import { cudaProviderInstalled, cudaSupport } from './cuda/cudaSupport';
 import type { ProviderChoice, ProviderName, ProviderSkip } from './providerChoice';
 import { vulkanDrivers, vulkanLoaderInstalled, type VulkanDriver } from './vulkanDrivers';
 import { isHardwareAdapter, windowsDisplayAdapters, type DisplayAdapter } from './windowsAdapters';
@@ -158,9 +159,8 @@ function names(drivers: VulkanDriver[]): string {
   return [...new Set(drivers.map((d) => d.name))].join(', ');
 }
 
+/** Two file checks first: the library search behind cudaSupport starts a python, which only an installed provider is worth. */
 function cudaProviderProblem(): string | undefined {
-  const binding = dirname(require.resolve('onnxruntime-node'));
-  const binDir = join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
-  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  return existsSync(join(binDir, library)) ? undefined : 'not installed with onnxruntime-node';
+  if (!cudaProviderInstalled()) return cudaSupport({ system: false }).reason;
+  return cudaSupport().reason;
 }
