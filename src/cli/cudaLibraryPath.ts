@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { cudaProviderInstalled, withCudaLibraryPath } from '../engine/runtime/cuda/cudaSupport';
+import { cudaProviderInstalled, withCudaLibraryPath } from '../engine/cuda/cudaSupport';
 
 /** Set in the re-run process, so it never re-runs itself again. */
 const RERUN_GUARD = 'SDXL_ASSETS_CUDA_LIBRARY_PATH_SET';

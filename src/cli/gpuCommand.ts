@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { formatBytes } from '../engine/models/download/downloadProgress';
-import { installCudaProvider, uninstallCudaProvider } from '../engine/runtime/cuda/cudaInstall';
-import { cudaSupport, type CudaSupport } from '../engine/runtime/cuda/cudaSupport';
-import { nugetIndexUrl } from '../engine/runtime/cuda/nugetFeed';
+import { installCudaProvider, uninstallCudaProvider } from '../engine/cuda/cudaInstall';
+import { cudaSupport, type CudaSupport } from '../engine/cuda/cudaSupport';
+import { nugetIndexUrl } from '../engine/cuda/nugetFeed';
 import { DownloadReporter } from './downloadProgress';
 import { UsageError } from './usageError';
 

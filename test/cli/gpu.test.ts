@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cudaSupport, withCudaLibraryPath } from '../../src/engine/runtime/cuda/cudaSupport';
-import { ortVersion } from '../../src/engine/runtime/cuda/cudaPackage';
+import { cudaSupport, withCudaLibraryPath } from '../../src/engine/cuda/cudaSupport';
+import { ortVersion } from '../../src/engine/cuda/cudaPackage';
 import { runCli } from '../support/cli';
 import { repoRoot } from '../support/shared';
 import { buildGpuPackage, FakeNuget, LINUX_PROVIDER_FILES } from '../engine/cuda/fakeNuget';

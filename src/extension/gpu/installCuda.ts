@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { EngineError } from '../../engine/errors';
 import { progressText } from '../../engine/models/download/downloadProgress';
-import { installCudaProvider, uninstallCudaProvider } from '../../engine/runtime/cuda/cudaInstall';
-import { ortVersion } from '../../engine/runtime/cuda/cudaPackage';
-import { cudaSupport, type CudaSupport } from '../../engine/runtime/cuda/cudaSupport';
+import { installCudaProvider, uninstallCudaProvider } from '../../engine/cuda/cudaInstall';
+import { ortVersion } from '../../engine/cuda/cudaPackage';
+import { cudaSupport, type CudaSupport } from '../../engine/cuda/cudaSupport';
 import { INSTALL_CUDA_COMMAND, UNINSTALL_CUDA_COMMAND } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { DownloadProgress } from '../../../src/engine/models/download/downloadProgress';
-import { installCudaProvider, uninstallCudaProvider } from '../../../src/engine/runtime/cuda/cudaInstall';
-import { cudaProviderInstalled } from '../../../src/engine/runtime/cuda/cudaSupport';
-import { ortVersion } from '../../../src/engine/runtime/cuda/cudaPackage';
+import { installCudaProvider, uninstallCudaProvider } from '../../../src/engine/cuda/cudaInstall';
+import { cudaProviderInstalled } from '../../../src/engine/cuda/cudaSupport';
+import { ortVersion } from '../../../src/engine/cuda/cudaPackage';
 import { buildGpuPackage, FakeNuget, LINUX_PROVIDER_FILES, sha512Base64 } from './fakeNuget';
 
 const PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';

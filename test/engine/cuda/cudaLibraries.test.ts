@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cudaSearchRoots, findCudaLibraries } from '../../../src/engine/runtime/cuda/cudaLibraries';
-import { cudaSupport, withCudaLibraryPath } from '../../../src/engine/runtime/cuda/cudaSupport';
+import { cudaSearchRoots, findCudaLibraries } from '../../../src/engine/cuda/cudaLibraries';
+import { cudaSupport, withCudaLibraryPath } from '../../../src/engine/cuda/cudaSupport';
 import { LINUX_PROVIDER_FILES } from './fakeNuget';
 
 let work = '';

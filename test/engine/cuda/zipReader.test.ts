@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { extractZipEntry, readZipEntries } from '../../../src/engine/runtime/cuda/zipReader';
+import { extractZipEntry, readZipEntries } from '../../../src/engine/cuda/zipReader';
 import { buildZip, type ZipInput } from './zipWriter';
 
 let work = '';

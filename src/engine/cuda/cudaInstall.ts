@@ -1,7 +1,7 @@
 import { stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EngineError } from '../../errors';
-import type { DownloadProgress } from '../../models/download/downloadProgress';
+import { EngineError } from '../errors';
+import type { DownloadProgress } from '../models/download/downloadProgress';
 import { cudaPackage, ortBinDir, ortVersion, type CudaPackage } from './cudaPackage';
 import { forgetCudaSupport } from './cudaSupport';
 import { nugetIndexUrl, type NugetPackage, resolveNugetPackage } from './nugetFeed';

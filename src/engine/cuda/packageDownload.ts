@@ -3,9 +3,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { EngineError } from '../../errors';
-import { type DownloadProgress, formatBytes, ProgressTracker } from '../../models/download/downloadProgress';
-import { causeText, NetworkError } from '../../models/download/hubRequest';
+import { EngineError } from '../errors';
+import { type DownloadProgress, formatBytes, ProgressTracker } from '../models/download/downloadProgress';
+import { causeText, NetworkError } from '../models/download/hubRequest';
 
 export interface PackageDownloadOptions {
   signal?: AbortSignal;

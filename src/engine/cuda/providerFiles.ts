@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, statfs, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { EngineError } from '../../errors';
-import { formatBytes } from '../../models/download/downloadProgress';
+import { EngineError } from '../errors';
+import { formatBytes } from '../models/download/downloadProgress';
 import type { CudaPackage } from './cudaPackage';
 import { extractZipEntry, readZipEntries, type ZipEntry } from './zipReader';
 

@@ -1,5 +1,5 @@
-import { EngineError } from '../../errors';
-import { causeText, NetworkError } from '../../models/download/hubRequest';
+import { EngineError } from '../errors';
+import { causeText, NetworkError } from '../models/download/hubRequest';
 
 export const DEFAULT_NUGET_INDEX = 'https://api.nuget.org/v3/index.json';
 
