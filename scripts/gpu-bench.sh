@@ -23,7 +23,7 @@ pack() {
   cd "$ROOT"
   local stage app
   stage="$(mktemp -d)"
-  trap 'rm -rf "$stage"' EXIT
+  trap "rm -rf '$stage'" EXIT
   app="$stage/app"
   mkdir -p "$app/node_modules/@img"
   # The native packages stay outside the bundles: their binaries load from node_modules.
@@ -95,13 +95,13 @@ run() {
   export LD_LIBRARY_PATH="$work/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   [[ -d /usr/local/nvidia/lib64 ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:/usr/local/nvidia/lib64"
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-  if [[ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ]] &&
-    ! ls /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  local icd="${GPU_BENCH_ICD:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
+  if [[ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" && -f "$icd" ]] &&
+    ! grep -qil nvidia /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null; then
     # The loader's search path misses where the NVIDIA container toolkit puts its driver's manifest.
-    local icd="${GPU_BENCH_ICD:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
     export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"
   fi
-  echo "Vulkan driver manifest: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader's default search}}"
+  echo "Vulkan driver manifest: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-default search path}}"
   local gpu="no nvidia-smi"
   command -v nvidia-smi >/dev/null && gpu="$(timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
   echo "GPU: $gpu"
@@ -112,7 +112,7 @@ run() {
   stage probe-build 60 "$node" "$app/build-unet.js" --scale tiny --dtype float32 --out "$work/probe"
   VK_LOADER_DEBUG=driver stage probe-webgpu 60 "$node" "$app/bench.js" --provider webgpu --unet "$work/probe" \
     --shapes 64x64x1 --runs 1 >"$out/probe.log" 2>&1
-  grep -iE 'driver|icd|error' "$out/probe.log" | grep -iv 'XDG_RUNTIME' | sort -u | head -20 | tee "$out/adapter.txt"
+  grep -E 'Using "|Found ICD manifest|ERROR' "$out/probe.log" | sed 's/^.*DRIVER: *//' | sort -u | head -10 | tee "$out/adapter.txt"
   grep -E 'webgpu:' "$out/probe.log"
 
   for dtype in float16 float32; do

@@ -21,11 +21,14 @@ def seconds(ms) -> str:
     return f"{ms / 1000:.3f}" if isinstance(ms, (int, float)) else "-"
 
 
+failures = []
 rows = [("runtime", "weights", "size", "batch", "s/step", "in ORT", "first run", "session s", "finite")]
 for dtype in ("float16", "float32"):
     bench = read_json(f"webgpu-{dtype}.json")
-    if bench is None:
-        rows.append(("onnxruntime webgpu", dtype, "-", "-", "failed or skipped", "", "", "", ""))
+    if bench is None or "unet" not in bench:
+        why = (bench or {}).get("error", "timed out or skipped")
+        rows.append(("onnxruntime webgpu", dtype, "-", "-", "failed", "", "", "", ""))
+        failures.append(f"webgpu {dtype}: {why}")
         continue
     unet = bench["unet"]
     for t in unet["timings"]:
@@ -35,7 +38,8 @@ for dtype in ("float16", "float32"):
         )
 peer = read_json("torch-float16.json")
 if peer is None:
-    rows.append(("pytorch cuda", "float16", "-", "-", "failed or skipped", "", "", "", ""))
+    rows.append(("pytorch cuda", "float16", "-", "-", "failed", "", "", "", ""))
+    failures.append("pytorch: failed, timed out or skipped (see gpu-bench.log)")
 else:
     for t in peer["timings"]:
         rows.append(
@@ -50,6 +54,8 @@ for name in ("build-float16.txt", "build-float32.txt"):
     print(read_text(name))
 for row in rows:
     print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+for failure in failures:
+    print(failure)
 
 pipeline = read_json("webgpu-pipeline.json")
 if pipeline is not None:

@@ -140,5 +140,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error);
+  // The GPU script's table says why a stage has no numbers.
+  results.error = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`);
   process.exitCode = 1;
 });
