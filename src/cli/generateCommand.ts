@@ -20,6 +20,8 @@ import {
   numberedFile,
 } from './outputPaths';
 import { modelForGenerate, type CliModel } from './modelArgument';
+import type { Phase } from '../engine/pipelines/phase';
+import type { StepInfo } from '../engine/pipelines/denoiseLoop';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';
 
@@ -156,13 +158,17 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   });
   const written = new Set<string>();
   try {
-    for (let i = 0; i < batch; i++) {
-      const progress = new ProgressReporter(batch > 1 ? `[${i + 1}/${batch}] ` : '');
-      const image = await engine.generate(
-        { ...request, seed: firstSeed + i },
-        { signal, onPhase: (phase) => progress.phase(phase), onStep: (info) => progress.step(info) },
-      );
-      progress.done();
+    const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
+    let progress: ProgressReporter | undefined;
+    const hooksFor = (first: number, count: number) => {
+      progress = new ProgressReporter(batch === 1 ? '' : count === 1 ? `[${first + 1}/${batch}] ` : `[${first + 1}-${first + count}/${batch}] `);
+      const reporter = progress;
+      return { signal, onPhase: (phase: Phase) => reporter.phase(phase), onStep: (info: StepInfo) => reporter.step(info) };
+    };
+    let i = 0;
+    for await (const image of engine.generateMany(request, seeds, hooksFor)) {
+      progress?.done();
+      progress = undefined;
       let path: string;
       if (toFolder) {
         mkdirSync(out, { recursive: true });
@@ -173,6 +179,7 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       await writeImage(path, image.rgb, image.width, image.height, { format, recipe: image.recipe });
       written.add(path);
       process.stdout.write(`${path}\n`);
+      i++;
     }
   } finally {
     await engine.unload();

@@ -9,7 +9,8 @@ import { resolveSettings } from './pipelines/generationSettings';
 import { sdxlImageToImage } from './pipelines/sdxlImageToImage';
 import type { PipelineHooks, PipelineResult } from './pipelines/sdxlStages';
 import { sdxlBaseToRefiner } from './pipelines/sdxlBaseToRefiner';
-import { sdxlTextToImage } from './pipelines/sdxlTextToImage';
+import { sdxlTextToImage, sdxlTextToImageBatch } from './pipelines/sdxlTextToImage';
+import { unetTakesBatches } from './pipelines/unetRunner';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
 
@@ -78,13 +79,47 @@ export class Engine {
           settings,
           hooks,
         );
-    return {
-      ...result,
-      recipe: { version: 1, model: loaded.folder.name, ...(refiner ? { refiner: refiner.folder.name } : {}), ...settings, ...providerField(loaded.sessions) },
-      rgb: decodedToRgb(result.decoded, settings.width, settings.height),
-      width: settings.width,
-      height: settings.height,
-    };
+    return finished(result, settings, loaded, refiner);
+  }
+
+  /**
+   * The request once per seed, each image yielded as soon as it is written into memory. On a GPU
+   * provider, text-to-image shares each UNet step among up to MAX_IMAGES_PER_CALL seeds (one call
+   * of 2N under guidance). On the CPU, which gains little from it, and for image-to-image and
+   * refiner jobs, the seeds run one job after another, exactly as `generate` would run each.
+   */
+  async *generateMany(
+    request: GenerateRequest,
+    seeds: readonly number[],
+    hooksFor: (first: number, count: number) => PipelineHooks = () => ({}),
+  ): AsyncGenerator<GeneratedImage> {
+    let next = 0;
+    while (next < seeds.length) {
+      const batched = await this.batchable(request, seeds.length - next);
+      const count = batched ? Math.min(MAX_IMAGES_PER_CALL, seeds.length - next) : 1;
+      const hooks = hooksFor(next, count);
+      const chunk = seeds.slice(next, next + count);
+      if (count === 1) {
+        yield await this.generate({ ...request, seed: chunk[0] }, hooks);
+      } else {
+        const { modelDir, ...partial } = request;
+        hooks.onPhase?.('load');
+        const loaded = await this.model(modelDir);
+        const settings = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
+        const results = await sdxlTextToImageBatch(loaded.sessions, loaded.tokenizers, settings, hooks);
+        for (const [k, result] of results.entries()) yield finished(result, settings[k], loaded, undefined);
+      }
+      next += count;
+    }
+  }
+
+  /** Whether the next images of a request can share UNet calls: text-to-image, a free batch axis, a GPU. */
+  private async batchable(request: GenerateRequest, remaining: number): Promise<boolean> {
+    if (remaining < 2 || request.refinerDir !== undefined || request.initImage !== undefined) return false;
+    await this.unloadSlot('refiner');
+    const loaded = await this.model(request.modelDir);
+    const unet = await loaded.sessions.get('unet');
+    return unet.provider !== 'cpu' && unetTakesBatches(unet);
   }
 
   /** Frees every session; the next job loads the models again. */
@@ -122,6 +157,25 @@ export class Engine {
     const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
     return { folder, sessions, tokenizers };
   }
+}
+
+/** Images per UNet call: each adds its rows of activations (two under guidance), so a long batch goes in chunks to keep GPU memory bounded. */
+const MAX_IMAGES_PER_CALL = 4;
+
+function finished(result: PipelineResult, settings: GenerationSettings, loaded: LoadedModel, refiner: LoadedModel | undefined): GeneratedImage {
+  return {
+    ...result,
+    recipe: {
+      version: 1,
+      model: loaded.folder.name,
+      ...(refiner ? { refiner: refiner.folder.name } : {}),
+      ...settings,
+      ...providerField(loaded.sessions),
+    },
+    rgb: decodedToRgb(result.decoded, settings.width, settings.height),
+    width: settings.width,
+    height: settings.height,
+  };
 }
 
 function providerField(sessions: ModelSessions): Pick<Recipe, 'provider'> {

@@ -69,4 +69,45 @@ describe('WebGPU on SwiftShader', { skip }, () => {
       await cpu.unload();
     }
   });
+
+  test('seeds of one prompt share each UNet step, and each image is its own single job\'s', async (t) => {
+    const engine = new Engine({ provider: 'webgpu', lowMemory: false });
+    try {
+      const job = { modelDir: request.modelDir, prompt: 'a fox', negativePrompt: 'blur', width: 32, height: 32, steps: 3, sampler: 'euler-a' as const };
+      const seeds = [5, 6, 7];
+      const steps: StepInfo[] = [];
+      const batched = [];
+      for await (const image of engine.generateMany(job, seeds, () => ({ onStep: (info) => steps.push(info) }))) batched.push(image);
+      assert.equal(steps.length, 3, 'one progress run for the three images');
+      const latentBytes = 4 * 4 * 4 * 4;
+      assert.equal(steps[1].deviceToHostBytes, 2 * seeds.length * latentBytes, 'one call of 2×3 rows per step');
+      for (const [k, seed] of seeds.entries()) {
+        const alone = await engine.generate({ ...job, seed });
+        assert.equal(batched[k].recipe.seed, seed);
+        const latents = maxAbsDiff(batched[k].latents, alone.latents);
+        const uint8 = maxAbsDiff(batched[k].rgb, alone.rgb);
+        t.diagnostic(`seed ${seed}: latents ${latents.toExponential(2)}, uint8 ${uint8}`);
+        assert.ok(latents < 1e-3 && uint8 <= 1, `seed ${seed}: latents ${latents}, uint8 ${uint8}`);
+      }
+    } finally {
+      await engine.unload();
+    }
+  });
+});
+
+test('on the CPU a batch runs job after job, each byte for byte its own single job', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sdxl-cpu-batch-'));
+  const engine = new Engine({ provider: 'cpu', lowMemory: false });
+  try {
+    buildTinySdxl(work);
+    const job = { modelDir: work, prompt: 'a fox', width: 32, height: 32, steps: 2 };
+    const runs: number[] = [];
+    const images = [];
+    for await (const image of engine.generateMany(job, [1, 2], (first, count) => (runs.push(count), {}))) images.push(image);
+    assert.deepEqual(runs, [1, 1]);
+    for (const [k, seed] of [1, 2].entries()) assert.deepEqual(images[k].rgb, (await engine.generate({ ...job, seed })).rgb);
+  } finally {
+    await engine.unload();
+    rmSync(work, { recursive: true, force: true });
+  }
 });

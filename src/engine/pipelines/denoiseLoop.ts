@@ -36,7 +36,15 @@ export interface DenoiseOptions {
   /** Index of the timestep to stop before; absent: run to the end. */
   endIndex?: number;
   signal?: AbortSignal;
+  /** For a batch, the first image's latents and the batch's timing. */
   onStep?: (info: StepInfo) => void;
+}
+
+/** One image of a batch: its own latents, sampler state and noise stream, so it matches its own job. */
+export interface DenoiseTrack {
+  initial: Float32Array;
+  scheduler: Scheduler;
+  generator: TorchGenerator;
 }
 
 /**
@@ -45,43 +53,59 @@ export interface DenoiseOptions {
  * A stochastic sampler's noise is drawn in a worker during the UNet runs, from the same stream.
  */
 export async function denoise(initial: Float32Array, options: DenoiseOptions): Promise<Float32Array> {
-  const { scheduler, unet, generator, latentShape, guidance, signal, beginIndex } = options;
-  const timesteps = scheduler.timesteps.subarray(beginIndex, options.endIndex);
-  const drawsAt = (i: number) => i < timesteps.length && scheduler.drawsNoiseAt(beginIndex + i);
-  const prefetched = timesteps.some((_, i) => drawsAt(i)) ? new PrefetchedNoise(generator, latentShape) : undefined;
-  if (drawsAt(0)) prefetched?.request();
-  let latents = initial;
+  const { scheduler, generator, ...shared } = options;
+  return (await denoiseTracks([{ initial, scheduler, generator }], shared))[0];
+}
+
+/** The loop for several images of one prompt, whose UNet calls the runner batches. */
+export async function denoiseTracks(
+  tracks: readonly DenoiseTrack[],
+  options: Omit<DenoiseOptions, 'scheduler' | 'generator'>,
+): Promise<Float32Array[]> {
+  const { unet, latentShape, guidance, signal, beginIndex } = options;
+  const lead = tracks[0].scheduler;
+  const timesteps = lead.timesteps.subarray(beginIndex, options.endIndex);
+  const drawsAt = (i: number) => i < timesteps.length && lead.drawsNoiseAt(beginIndex + i);
+  const stochastic = timesteps.some((_, i) => drawsAt(i));
+  const prefetched = tracks.map((track) => (stochastic ? new PrefetchedNoise(track.generator, latentShape) : undefined));
+  if (drawsAt(0)) prefetched.forEach((p) => p?.request());
+  const latents = tracks.map((track) => track.initial);
   let estimate: DenoisedEstimate | undefined;
   try {
     for (let i = 0; i < timesteps.length; i++) {
       throwIfAborted(signal);
       const started = performance.now();
       const t = timesteps[i];
-      const scaled = scheduler.scaleModelInput(latents, t);
+      const scaled = tracks.map((track, k) => track.scheduler.scaleModelInput(latents[k], t));
       // The next step's noise, drawn while this step's UNet blocks the main thread.
-      if (drawsAt(i + 1)) prefetched?.request();
+      if (drawsAt(i + 1)) prefetched.forEach((p) => p?.request());
       const modelStarted = performance.now();
-      const prediction = await unet.predict(scaled, t);
+      const predictions = await unet.predictMany(scaled, t);
       const modelMs = performance.now() - modelStarted;
-      let noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
-      if (prediction.uncond && options.guidanceRescale) noise = rescaleNoiseCfg(noise, prediction.cond, options.guidanceRescale);
-      if (drawsAt(i)) await prefetched?.ready();
-      latents = scheduler.step(noise, t, latents, prefetched ?? generator, latentShape);
+      const noises: Float32Array[] = [];
+      for (const [k, track] of tracks.entries()) {
+        const prediction = predictions[k];
+        let noise = prediction.uncond ? applyGuidance(prediction.uncond, prediction.cond, guidance) : prediction.cond;
+        if (prediction.uncond && options.guidanceRescale) noise = rescaleNoiseCfg(noise, prediction.cond, options.guidanceRescale);
+        if (drawsAt(i)) await prefetched[k]?.ready();
+        latents[k] = track.scheduler.step(noise, t, latents[k], prefetched[k] ?? track.generator, latentShape);
+        noises.push(noise);
+      }
       options.onStep?.({
         step: i + 1,
         total: timesteps.length,
         timestep: t,
-        latents,
+        latents: latents[0],
         latentShape,
-        denoised: () => (estimate ??= new DenoisedEstimate(scheduler)).estimate(scaled, noise, t),
+        denoised: () => (estimate ??= new DenoisedEstimate(lead)).estimate(scaled[0], noises[0], t),
         stepMs: performance.now() - started,
         modelMs,
         ...unet.lastCopies,
       });
     }
   } finally {
-    // Leaves the generator after the noise the steps took, as if it had drawn it.
-    await prefetched?.close();
+    // Leaves each generator after the noise the steps took, as if it had drawn it.
+    await Promise.all(prefetched.map((p) => p?.close()));
   }
   return latents;
 }

@@ -11,7 +11,7 @@ import { findNonFinite } from '../image/postprocess';
 import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import { createScheduler, type Scheduler } from '../schedulers/scheduler';
 import type { ModelFolder } from '../models/modelFolder';
-import { denoise, type StepInfo } from './denoiseLoop';
+import { denoiseTracks, type DenoiseTrack, type StepInfo } from './denoiseLoop';
 import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
 import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
 import { UnetRunner } from './unetRunner';
@@ -133,6 +133,17 @@ export async function denoiseLatents(
   job: DenoiseJob,
   hooks: PipelineHooks,
 ): Promise<Float32Array> {
+  const { scheduler, generator, ...shared } = job;
+  return (await denoiseBatch(sessions, [{ initial, scheduler, generator }], shared, hooks))[0];
+}
+
+/** The loop for several images of one prompt and settings, each with its own track, in shared UNet calls. */
+export async function denoiseBatch(
+  sessions: ModelSessions,
+  tracks: readonly DenoiseTrack[],
+  job: Omit<DenoiseJob, 'scheduler' | 'generator'>,
+  hooks: PipelineHooks,
+): Promise<Float32Array[]> {
   const { settings, latentShape } = job;
   const model = sessions.model;
   hooks.onPhase?.('denoise');
@@ -141,11 +152,9 @@ export async function denoiseLatents(
   if (timeIds) checkTimeIdWidth(model, unet.signature.input('time_ids').shape[1], timeIds);
   const condDim = model.details.timeCondProjDim;
   const timestepCond = condDim === undefined ? undefined : guidanceScaleEmbedding(settings.guidance - 1, condDim);
-  const runner = new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond);
-  const latents = await denoise(initial, {
-    scheduler: job.scheduler,
+  const runner = new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond, tracks.length);
+  const results = await denoiseTracks(tracks, {
     unet: runner,
-    generator: job.generator,
     latentShape,
     guidance: settings.guidance,
     guidanceRescale: settings.guidanceRescale,
@@ -155,14 +164,14 @@ export async function denoiseLatents(
     onStep: hooks.onStep,
   }).finally(() => runner.dispose());
   await sessions.done('unet');
-  if (findNonFinite(latents) >= 0) {
+  if (results.some((latents) => findNonFinite(latents) >= 0)) {
     throw new EngineError(
       'The UNet produced NaN or infinite latents. With a float16 model this is an overflow: try a float32 UNet or fewer guidance.',
       'non-finite',
     );
   }
   throwIfAborted(hooks.signal);
-  return latents;
+  return results;
 }
 
 /**

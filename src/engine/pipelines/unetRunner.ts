@@ -15,13 +15,21 @@ export interface NoisePrediction {
 
 type Feeds = Record<string, Tensor>;
 
+/** Whether the export's batch axis is free, so that several images can share one UNet call. */
+export function unetTakesBatches(unet: LoadedComponent): boolean {
+  return isDynamic(unet.signature.input('sample').shape[0]);
+}
+
 /**
  * Feeds the UNet in whatever form its export declares: conditioning tensors are built once
  * per job, and classifier-free guidance is one batch-2 call when the batch axis allows it,
- * two batch-1 calls when the export fixed it at 1.
+ * two batch-1 calls when the export fixed it at 1. Several images of one prompt (seeds of a
+ * batch) go in one call of 2N, laid out as diffusers does: every unconditional row, then
+ * every conditional one.
  */
 export class UnetRunner {
-  private readonly conditioning: { batch: number; feeds: Feeds }[];
+  /** halves: how many of the guidance halves (1 or 2) a call carries; each holds every image. */
+  private readonly conditioning: { halves: number; feeds: Feeds }[];
   private readonly sample: ValueSignature;
   private readonly timestep: ValueSignature;
   private batchBuffer: Float32Array | undefined;
@@ -39,6 +47,7 @@ export class UnetRunner {
     timeIds?: TimeIds,
     /** [time_cond_proj_dim] guidance embedding, for a UNet with a timestep_cond input (LCM). */
     timestepCond?: Float32Array,
+    private readonly images = 1,
   ) {
     const signature = unet.signature;
     this.sample = signature.input('sample');
@@ -49,8 +58,12 @@ export class UnetRunner {
     ];
     const batchDim = this.sample.shape[0];
     const batched = halves.length === 1 || isDynamic(batchDim) || batchDim === halves.length;
+    if (images > 1 && !isDynamic(batchDim)) {
+      throw new Error(`a UNet export with a fixed batch of ${batchDim} cannot take ${images} images in one call`);
+    }
     const groups = batched ? [halves] : halves.map((half) => [half]);
-    this.conditioning = groups.map((group) => {
+    this.conditioning = groups.map((halvesOfCall) => {
+      const group = halvesOfCall.flatMap((half) => new Array<typeof half>(images).fill(half));
       const n = group.length;
       const feeds: Feeds = {
         encoder_hidden_states: floatTensor(
@@ -75,22 +88,27 @@ export class UnetRunner {
           'model-folder',
         );
       }
-      return { batch: n, feeds };
+      return { halves: halvesOfCall.length, feeds };
     });
     signature.output('out_sample');
   }
 
   async predict(scaledLatents: Float32Array, timestep: number): Promise<NoisePrediction> {
+    return (await this.predictMany([scaledLatents], timestep))[0];
+  }
+
+  /** One prediction per image, in the order given, from one call per guidance group. */
+  async predictMany(scaled: readonly Float32Array[], timestep: number): Promise<NoisePrediction[]> {
+    if (scaled.length !== this.images) throw new Error(`the runner was built for ${this.images} images, got ${scaled.length}`);
     if (keepsTensorsOnDevice(this.unet.provider)) await (this.onDevice ??= this.moveConditioningToDevice());
     const outputs: Float32Array[] = [];
     let up = this.uploadedBytes;
     let down = 0;
     this.uploadedBytes = 0;
-    for (const { batch, feeds: conditioning } of this.conditioning) {
-      const sample = batch === 1 ? scaledLatents : this.repeated(scaledLatents, batch);
+    for (const { halves, feeds: conditioning } of this.conditioning) {
       const feeds: Feeds = {
         ...conditioning,
-        sample: floatTensor(this.sample, sample, [batch, ...this.latentShape.slice(1)]),
+        sample: floatTensor(this.sample, this.stacked(scaled, halves), [halves * this.images, ...this.latentShape.slice(1)]),
         timestep: this.timestepTensor(timestep),
       };
       const result = await this.unet.session.run(feeds, ['out_sample']);
@@ -100,9 +118,10 @@ export class UnetRunner {
     }
     this.lastCopies = this.unet.provider === 'cpu' ? undefined : { hostToDeviceBytes: up, deviceToHostBytes: down };
     const all = concatFloat32(outputs);
-    const size = scaledLatents.length;
-    if (all.length === size) return { cond: all };
-    return { uncond: all.subarray(0, size), cond: all.subarray(size, 2 * size) };
+    const size = scaled[0].length;
+    const row = (index: number) => all.subarray(index * size, (index + 1) * size);
+    const guided = all.length === 2 * size * this.images;
+    return scaled.map((_, k) => (guided ? { uncond: row(k), cond: row(this.images + k) } : { cond: row(k) }));
   }
 
   /** Frees the device copies of the conditioning; the runner is done. */
@@ -128,11 +147,17 @@ export class UnetRunner {
     }
   }
 
-  /** Guidance feeds the same latents twice; one buffer serves every step because a run is done with its inputs when it resolves. */
-  private repeated(data: Float32Array, times: number): Float32Array {
-    if (this.batchBuffer?.length !== data.length * times) this.batchBuffer = new Float32Array(data.length * times);
-    for (let i = 0; i < times; i++) this.batchBuffer.set(data, i * data.length);
-    return this.batchBuffer;
+  /**
+   * The call's sample: every image once per guidance half. One buffer serves every step because
+   * a run is done with its inputs when it resolves.
+   */
+  private stacked(scaled: readonly Float32Array[], halves: number): Float32Array {
+    if (halves * scaled.length === 1) return scaled[0];
+    const size = scaled[0].length;
+    const buffer = this.batchBuffer?.length === size * halves * scaled.length ? this.batchBuffer : new Float32Array(size * halves * scaled.length);
+    this.batchBuffer = buffer;
+    for (let h = 0; h < halves; h++) scaled.forEach((data, k) => buffer.set(data, (h * scaled.length + k) * size));
+    return buffer;
   }
 
   /**
