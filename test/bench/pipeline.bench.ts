@@ -109,6 +109,8 @@ async function benchPipeline(): Promise<void> {
     await engine.unload();
     console.log(`latent 1x4x${size / 8}x${size / 8}, ${steps} steps, guidance 5 (UNet batch 2)`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    const overheads = Object.values(samplers).map((s) => (s as { overheadMs: number }).overheadMs);
+    console.log(`overhead per step: ${Math.max(...overheads).toFixed(2)} ms`);
     results.pipeline = { size, steps, sessionMs: loads, samplers };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -103,7 +103,10 @@ test('on the CPU a batch runs job after job, each byte for byte its own single j
     const job = { modelDir: work, prompt: 'a fox', width: 32, height: 32, steps: 2 };
     const runs: number[] = [];
     const images = [];
-    for await (const image of engine.generateMany(job, [1, 2], (first, count) => (runs.push(count), {}))) images.push(image);
+    for await (const image of engine.generateMany(job, [1, 2], (_first, count) => {
+      runs.push(count);
+      return {};
+    })) images.push(image);
     assert.deepEqual(runs, [1, 1]);
     for (const [k, seed] of [1, 2].entries()) assert.deepEqual(images[k].rgb, (await engine.generate({ ...job, seed })).rgb);
   } finally {
