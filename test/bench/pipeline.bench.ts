@@ -22,6 +22,15 @@ import { createUnetSession, median, parseShape, timeOptimizedCache, timeUnet } f
 /** The copies the engine may count per step; optional so the bench compiles whether or not it does. */
 type CountedStep = StepInfo & { hostToDeviceBytes?: number; deviceToHostBytes?: number };
 
+interface SamplerTiming {
+  stepMs: number;
+  modelMs: number;
+  overheadMs: number;
+  jobMs: number;
+  hostToDeviceBytes: number | undefined;
+  deviceToHostBytes: number | undefined;
+}
+
 const { values: args } = parseArgs({
   options: {
     provider: { type: 'string', default: 'cpu' },
@@ -82,7 +91,7 @@ async function benchPipeline(): Promise<void> {
       return infos;
     };
     await run('euler');
-    const samplers: Record<string, unknown> = {};
+    const samplers: Record<string, SamplerTiming> = {};
     for (const sampler of ['euler', 'euler-a', 'dpmpp-2m', 'pndm'] as const) {
       const jobStarted = performance.now();
       const infos = await run(sampler);
@@ -109,7 +118,7 @@ async function benchPipeline(): Promise<void> {
     await engine.unload();
     console.log(`latent 1x4x${size / 8}x${size / 8}, ${steps} steps, guidance 5 (UNet batch 2)`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-    const overheads = Object.values(samplers).map((s) => (s as { overheadMs: number }).overheadMs);
+    const overheads = Object.values(samplers).map((s) => s.overheadMs);
     console.log(`overhead per step: ${Math.max(...overheads).toFixed(2)} ms`);
     results.pipeline = { size, steps, sessionMs: loads, samplers };
   } finally {
