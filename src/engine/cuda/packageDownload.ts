@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { stat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { EngineError } from '../errors';
 import { type DownloadProgress, formatBytes, ProgressTracker } from '../models/download/downloadProgress';
+import { delay, sizeOf } from '../models/download/fileDownload';
 import { causeText, NetworkError } from '../models/download/hubRequest';
 
 export interface PackageDownloadOptions {
@@ -149,26 +150,4 @@ async function verify(expected: ExpectedPackage, partial: string): Promise<void>
 
 function cancelled(kept: number): EngineError {
   return new EngineError(`Download cancelled; the ${formatBytes(kept)} downloaded are kept and the next install resumes from there.`, 'cancelled');
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

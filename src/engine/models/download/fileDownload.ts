@@ -140,7 +140,8 @@ async function verify(job: FileJob, partial: string): Promise<void> {
   if (actual !== expected) await fail(`checksum mismatch (${file.sha256 ? 'sha256' : 'git sha1'} ${actual}, expected ${expected})`);
 }
 
-async function sizeOf(path: string): Promise<number> {
+/** Bytes on disk at `path`; 0 when there is no file yet. */
+export async function sizeOf(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch {
@@ -148,7 +149,8 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms` before a retry; rejects with the signal's reason when it aborts first. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
