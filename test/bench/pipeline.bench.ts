@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1024' },
     steps: { type: 'string', default: '20' },
     'optimized-cache': { type: 'boolean', default: false },
+    batches: { type: 'string', default: '1,2,4' },
     json: { type: 'string' },
   },
 });
@@ -114,6 +115,7 @@ async function benchPipeline(): Promise<void> {
       }
       samplers[sampler] = { stepMs: wall, modelMs: inside, overheadMs: overhead, jobMs, hostToDeviceBytes: up, deviceToHostBytes: down };
     }
+    results.batches = await benchBatches(engine, dir, size, steps);
     if (args['optimized-cache']) await benchOptimizedCache(join(dir, 'unet', 'model.onnx'));
     await engine.unload();
     console.log(`latent 1x4x${size / 8}x${size / 8}, ${steps} steps, guidance 5 (UNet batch 2)`);
@@ -124,6 +126,30 @@ async function benchPipeline(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Images per second for batches of seeds of one prompt: shared UNet calls on a GPU, one job per image on the CPU. */
+async function benchBatches(engine: Engine, dir: string, size: number, steps: number): Promise<Record<string, unknown>[]> {
+  const rows = [];
+  for (const images of args.batches.split(',').map(Number)) {
+    const seeds = Array.from({ length: images }, (_, i) => i + 1);
+    const request = { modelDir: dir, prompt: 'a lighthouse on a cliff', negativePrompt: 'blurry', width: size, height: size, steps, guidance: 5 };
+    let calls = 0;
+    const countCall = () => {
+      calls++;
+      return {};
+    };
+    const started = performance.now();
+    const made = [];
+    for await (const image of engine.generateMany(request, seeds, countCall)) made.push(image.recipe.seed);
+    const seconds = (performance.now() - started) / 1000;
+    const shared = calls < images;
+    console.log(
+      `batch ${images}: ${(images / seconds).toFixed(3)} images/s (${seconds.toFixed(1)} s; ${shared ? `UNet calls of ${2 * images / calls} rows` : 'one job per image'})`,
+    );
+    rows.push({ images: made.length, seconds, imagesPerSecond: made.length / seconds, shared });
+  }
+  return rows;
 }
 
 async function benchOptimizedCache(modelPath: string): Promise<void> {
