@@ -64,8 +64,11 @@ run() {
   mkdir -p "$out"
   work="$(mktemp -d /tmp/gpu-bench.XXXXXX)"
   exec > >(tee "$out/gpu-bench.log") 2>&1
+  # Batch 2 at 1024×1024 is one image with guidance; 4 and 8 are two and four images sharing each
+  # step (the engine's --batch on a GPU), so images per second against batch size can be read off.
   if [[ "$scale" == full ]]; then
-    shapes=1024x1024x2,512x512x1 runs=3 torch_shapes=1024x1024x2,512x512x1 pipeline_size=1024
+    shapes=1024x1024x2,1024x1024x4,1024x1024x8,512x512x1 runs=3
+    torch_shapes=1024x1024x2,1024x1024x4,1024x1024x8,512x512x1 pipeline_size=1024
   else
     shapes=128x128x2,64x64x1 runs=1 torch_shapes=128x128x2,64x64x1 pipeline_size=128
   fi

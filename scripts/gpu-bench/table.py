@@ -22,29 +22,37 @@ def seconds(ms) -> str:
 
 
 failures = []
-rows = [("runtime", "weights", "size", "batch", "s/step", "in ORT", "first run", "session s", "finite")]
+rows = [("runtime", "weights", "size", "batch", "s/step", "image-steps/s", "in ORT", "first run", "session s", "finite")]
+
+
+def images_per_second(batch: int, ms) -> str:
+    """Image-steps per second (divide by the steps for images per second): an even batch is rows of guidance, two per image; batch 1 is one image without guidance."""
+    images = batch // 2 if batch % 2 == 0 else batch
+    return f"{images / (ms / 1000):.3f}" if isinstance(ms, (int, float)) and ms > 0 else "-"
+
 for dtype in ("float16", "float32"):
     bench = read_json(f"webgpu-{dtype}.json")
     if bench is None or "unet" not in bench:
         why = (bench or {}).get("error", "timed out or skipped")
-        rows.append(("onnxruntime webgpu", dtype, "-", "-", "failed", "", "", "", ""))
+        rows.append(("onnxruntime webgpu", dtype, "-", "-", "failed", "", "", "", "", ""))
         failures.append(f"webgpu {dtype}: {why}")
         continue
     unet = bench["unet"]
     for t in unet["timings"]:
         rows.append(
             ("onnxruntime webgpu", dtype, f"{t['width']}x{t['height']}", str(t["batch"]), seconds(t["stepMs"]),
-             seconds(t["runMs"]), seconds(t["firstMs"]), seconds(unet["sessionMs"]), str(t["finite"]).lower())
+             images_per_second(t["batch"], t["stepMs"]), seconds(t["runMs"]), seconds(t["firstMs"]),
+             seconds(unet["sessionMs"]), str(t["finite"]).lower())
         )
 peer = read_json("torch-float16.json")
 if peer is None:
-    rows.append(("pytorch cuda", "float16", "-", "-", "failed", "", "", "", ""))
+    rows.append(("pytorch cuda", "float16", "-", "-", "failed", "", "", "", "", ""))
     failures.append("pytorch: failed, timed out or skipped (see gpu-bench.log)")
 else:
     for t in peer["timings"]:
         rows.append(
             (f"pytorch {peer['torch']} cuda", "float16", f"{t['width']}x{t['height']}", str(t["batch"]),
-             seconds(t["stepMs"]), "", "", "", str(t["finite"]).lower())
+             seconds(t["stepMs"]), images_per_second(t["batch"], t["stepMs"]), "", "", "", str(t["finite"]).lower())
         )
 
 widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
