@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Recipe } from '../../src/engine/recipe';
-import { commandUri, escapeMarkdownText, recipeHoverMarkdown } from '../../src/extension/markdown/recipeHoverText';
+import { commandUri, escapeMarkdownText, previewSize, recipeHoverMarkdown } from '../../src/extension/markdown/recipeHoverText';
 
 const recipe: Recipe = {
   version: 1, model: 'sdxl-base-1.0', prompt: 'a *red* fox [v2]', negativePrompt: 'blurry_text', width: 1024,
@@ -14,7 +14,7 @@ test('the hover shows the picture, the recipe and the three actions', () => {
   assert.equal(
     text,
     [
-      '![a \\*red\\* fox \\[v2\\]](file:///ws/assets/fox%20%281%29.png|width=256)',
+      '![a \\*red\\* fox \\[v2\\]](file:///ws/assets/fox%20%281%29.png|width=112,height=84)',
       '',
       '**Prompt:** a \\*red\\* fox \\[v2\\]  ',
       '**Negative:** blurry\\_text  ',
@@ -25,6 +25,12 @@ test('the hover shows the picture, the recipe and the three actions', () => {
         '[Open in panel](command:o "Put these settings into the Generate Image panel")',
     ].join('\n'),
   );
+});
+
+test('the preview fits a 112 px square whatever the picture\'s shape', () => {
+  assert.equal(previewSize(1024, 1024), 'width=112,height=112');
+  assert.equal(previewSize(832, 1216), 'width=77,height=112');
+  assert.equal(previewSize(1536, 640), 'width=112,height=47');
 });
 
 test('image-to-image recipes name their input and strength; no negative prompt, no line', () => {

@@ -8,8 +8,11 @@ export interface HoverCommands {
   open: string;
 }
 
-/** Hover previews stay small: the hover is a glance, the file opens with a click. */
-const PREVIEW_WIDTH = 256;
+/**
+ * The preview's longer side. VS Code's hover is about 250 px high by default: the picture
+ * must leave room for the recipe and the links under it, or they need scrolling.
+ */
+const PREVIEW_SIDE = 112;
 
 /**
  * The hover over a link to a generated image: the picture, its recipe, and links that
@@ -18,7 +21,7 @@ const PREVIEW_WIDTH = 256;
  */
 export function recipeHoverMarkdown(recipe: Recipe, imageUri: string, commands: HoverCommands): string {
   const lines = [
-    `![${escapeMarkdownText(recipe.prompt)}](${uriForMarkdown(imageUri)}|width=${PREVIEW_WIDTH})`,
+    `![${escapeMarkdownText(recipe.prompt)}](${uriForMarkdown(imageUri)}|${previewSize(recipe.width, recipe.height)})`,
     '',
     `**Prompt:** ${escapeMarkdownText(recipe.prompt) || '*(none)*'}  `,
   ];
@@ -36,6 +39,12 @@ export function recipeHoverMarkdown(recipe: Recipe, imageUri: string, commands: 
     ].join(' · '),
   );
   return lines.join('\n');
+}
+
+/** `width=…,height=…` fitting the picture into the preview's square, so a tall one is no taller than a wide one. */
+export function previewSize(width: number, height: number): string {
+  const scale = PREVIEW_SIDE / Math.max(width, height, 1);
+  return `width=${Math.max(1, Math.round(width * scale))},height=${Math.max(1, Math.round(height * scale))}`;
 }
 
 /** "seed 42 · 30 steps · euler-a · guidance 5 · 1024×1024 · model sdxl-base" */
