@@ -4,6 +4,7 @@ import { GENERATE_COMMAND } from '../commandIds';
 import type { GenerationBackend } from '../generationBackend';
 import { settingsSummary } from '../jobs/settingsSummary';
 import { generateWithProgress } from '../progressNotification';
+import { type CursorLines, placedImageLink } from './linkPlacement';
 import type { MarkdownImageInserter } from './markdownImageInserter';
 import { offsetAfterChanges } from './trackedOffset';
 
@@ -59,16 +60,41 @@ export async function generateImageHere(backend: GenerationBackend, inserter: Ma
       return;
     }
     const link = await inserter.linkFor(document, file.path, prompt);
+    const position = document.positionAt(offset);
+    const text = placedImageLink(link, cursorLines(document, position), document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
+    // An edit like the user's own: the document stays unsaved until they save it.
     const edit = new vscode.WorkspaceEdit();
-    edit.insert(document.uri, document.positionAt(offset), link);
+    edit.insert(document.uri, position, text);
     if (!(await vscode.workspace.applyEdit(edit))) {
       throw new Error(`Could not insert the link to ${file.relativePath} into ${basename(document.uri.fsPath)}.`);
     }
+    await focusIfStillActive(document);
   } catch (error) {
     void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
   } finally {
     tracking.dispose();
   }
+}
+
+function cursorLines(document: vscode.TextDocument, position: vscode.Position): CursorLines {
+  const { line } = position;
+  return {
+    line: document.lineAt(line).text,
+    column: position.character,
+    ...(line > 0 ? { previous: document.lineAt(line - 1).text } : {}),
+    ...(line + 1 < document.lineCount ? { next: document.lineAt(line + 1).text } : {}),
+  };
+}
+
+/**
+ * The input box and the progress notification held the focus; the editor the command started
+ * in gets it back, so that the new link's hover shows without a click. An editor the user has
+ * moved to meanwhile keeps it.
+ */
+async function focusIfStillActive(document: vscode.TextDocument): Promise<void> {
+  const active = vscode.window.activeTextEditor;
+  if (active?.document !== document) return;
+  await vscode.window.showTextDocument(document, { viewColumn: active.viewColumn, preserveFocus: false });
 }
 
 function shortened(text: string): string {
