@@ -1,4 +1,5 @@
 import type { GalleryAction, GalleryItem } from '../src/protocol/panelProtocol';
+import { denoisingSteps } from './imageToImage';
 
 export interface GalleryActionInfo {
   action: GalleryAction;
@@ -32,11 +33,23 @@ export function galleryActionLabel(info: GalleryActionInfo, item: GalleryItem): 
   return `${info.label}: ${item.relativePath}`;
 }
 
-/** The line under a thumbnail: what makes this image different from its neighbours. */
+/**
+ * The line under a thumbnail: what makes this image different from its neighbours. An
+ * image-to-image result counts the steps that ran, which the strength decides, and names
+ * its source picture.
+ */
 export function galleryItemDetails(item: GalleryItem): string {
   const recipe = item.recipe;
   if (!recipe) return 'No recipe in the file';
-  return `seed ${recipe.seed} · ${recipe.width} × ${recipe.height} · ${recipe.steps} steps`;
+  const size = `seed ${recipe.seed} · ${recipe.width} × ${recipe.height}`;
+  if (recipe.initImage === undefined || recipe.strength === undefined) return `${size} · ${recipe.steps} steps`;
+  const ran = denoisingSteps(recipe.steps, recipe.strength);
+  return `${size} · ${ran} of ${recipe.steps} steps at strength ${recipe.strength} · from ${fileName(recipe.initImage)}`;
+}
+
+/** The last part of a path written on any system: recipes travel between machines. */
+function fileName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
 }
 
 /** Alt text: the prompt describes the picture better than its file name. */

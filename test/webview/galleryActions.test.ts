@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import type { GalleryItem } from '../../src/protocol/panelProtocol';
+import type { Recipe } from '../../src/engine/recipe';
 import { debounce } from '../../webview/debounce';
 import {
   GALLERY_ACTIONS,
@@ -30,6 +31,19 @@ describe('gallery actions', () => {
     assert.equal(isGalleryAction('delete'), true);
     assert.equal(isGalleryAction('toString'), false);
     assert.equal(isGalleryAction(undefined), false);
+  });
+
+  test('an image-to-image caption says the steps that ran, the strength and the source', () => {
+    const recipe: Recipe = {
+      version: 1, model: 'tiny', prompt: 'a knight', negativePrompt: null, width: 48, height: 64, steps: 30,
+      guidance: 5, sampler: 'euler', karras: false, timestepSpacing: null, seed: 7,
+    };
+    assert.equal(galleryItemDetails({ ...item, recipe }), 'seed 7 · 48 × 64 · 30 steps');
+    assert.equal(
+      galleryItemDetails({ ...item, recipe: { ...recipe, initImage: 'art/hero-sketch.png', strength: 0.6 } }),
+      'seed 7 · 48 × 64 · 18 of 30 steps at strength 0.6 · from hero-sketch.png',
+    );
+    assert.match(galleryItemDetails({ ...item, recipe: { ...recipe, initImage: 'C:\\art\\sketch.png', strength: 0.5 } }), /from sketch\.png$/);
   });
 
   test('a file without a recipe still gets a caption and alt text', () => {
