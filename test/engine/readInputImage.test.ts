@@ -129,7 +129,8 @@ describe('readInputImage', () => {
     });
     const text = join(work, 'notes.png');
     writeFileSync(text, 'not an image\n');
-    for (const attempt of [readImageSize(text), readInputImage(text, 16, 16)]) {
+    // Each read starts only when awaited: a rejection nobody awaits yet fails the run as unhandled.
+    for (const attempt of [() => readImageSize(text), () => readInputImage(text, 16, 16)]) {
       await assert.rejects(attempt, (error: unknown) => {
         assert.ok(error instanceof EngineError);
         assert.equal(error.code, 'image-input');
