@@ -178,6 +178,22 @@ describe('downloadModel against a local fake Hub', () => {
     assert.equal(readDownloadRecord(dir)?.complete, true);
   });
 
+  test('a server that streams past the listed size is cut off at once and the file deleted', async () => {
+    hub.overflow.add('unet/model.onnx');
+    const dir = target();
+    await rejectsWith(
+      downloadModel(tinyEntry(), dir, options()),
+      'download',
+      /tiny-sdxl\/unet\/model\.onnx: the server sent more than the \d+ bytes its listing gives; stopped and deleted the file/,
+    );
+    assert.ok(hub.overflowSent < 64 * 1024 * 1024, `read on for ${hub.overflowSent} bytes of junk`);
+    assert.equal(existsSync(join(dir, 'unet/model.onnx')), false);
+    assert.equal(existsSync(join(dir, 'unet/model.onnx.partial')), false);
+    hub.overflow.clear();
+    await downloadModel(tinyEntry(), dir, options());
+    assert.equal(readDownloadRecord(dir)?.complete, true);
+  });
+
   test('a plain git file is checked against its git blob id', async () => {
     hub.corrupt.add('tokenizer_2/merges.txt');
     await rejectsWith(downloadModel(tinyEntry(), target(), options()), 'download', /tokenizer_2\/merges\.txt: checksum mismatch \(git sha1/);

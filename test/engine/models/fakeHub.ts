@@ -63,6 +63,10 @@ export class FakeHub {
   readonly corrupt = new Set<string>();
   /** Paths whose signed storage link is refused once, as an expired one is. */
   readonly expireOnce = new Set<string>();
+  /** Paths served without a length and followed by junk that only ends when the client hangs up (or at 256 MiB). */
+  readonly overflow = new Set<string>();
+  /** Bytes of junk sent past the end of an overflowing file. */
+  overflowSent = 0;
   /** Paths whose storage ignores Range and sends the whole file with 200. */
   readonly ignoreRange = new Set<string>();
   private readonly repos = new Map<string, RepoState>();
@@ -208,13 +212,20 @@ export class FakeHub {
     }
     const headers: Record<string, string | number> = { 'content-length': content.length - start, 'accept-ranges': 'bytes' };
     if (start > 0) headers['content-range'] = `bytes ${start}-${content.length - 1}/${content.length}`;
-    res.writeHead(start > 0 ? 206 : 200, headers);
     const body = content.subarray(start);
+    if (!this.overflow.has(path)) res.writeHead(start > 0 ? 206 : 200, headers);
     const drop = this.dropOnce.get(path);
     if (drop !== undefined) {
       this.dropOnce.delete(path);
       // Only what was flushed before the socket closes reaches the client.
       res.write(body.subarray(0, drop), () => setTimeout(() => res.socket?.destroy(), 30));
+      return;
+    }
+    if (this.overflow.has(path)) {
+      delete headers['content-length'];
+      res.writeHead(start > 0 ? 206 : 200, headers);
+      res.write(body);
+      this.streamJunk(res);
       return;
     }
     const stall = this.stall.get(path);
@@ -225,6 +236,18 @@ export class FakeHub {
       return;
     }
     res.end(body);
+  }
+
+  private streamJunk(res: ServerResponse): void {
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const more = () => {
+      if (res.destroyed || res.writableEnded) return;
+      if (this.overflowSent >= 256 * 1024 * 1024) return void res.end();
+      this.overflowSent += chunk.length;
+      if (res.write(chunk)) setImmediate(more);
+      else res.once('drain', more);
+    };
+    more();
   }
 }
 

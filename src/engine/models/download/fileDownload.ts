@@ -62,7 +62,7 @@ async function fetchIntoPartial(job: FileJob, partial: string, options: FileDown
     headers: start > 0 ? { range: `bytes=${start}-` } : {},
   });
   if (response.status === 206 && contentRangeStart(response, file.size) === start) {
-    await appendBody(response, partial, 'a', options);
+    await appendBody(response, partial, 'a', file.size - start, job, options);
     return;
   }
   if (response.status === 200 || response.status === 206 || response.status === 416) {
@@ -73,7 +73,7 @@ async function fetchIntoPartial(job: FileJob, partial: string, options: FileDown
       await unlink(partial).catch(() => undefined);
       throw new NetworkError(`${file.path}: the server did not resume at byte ${start}; starting the file over.`);
     }
-    await appendBody(response, partial, 'w', options);
+    await appendBody(response, partial, 'w', file.size, job, options);
     return;
   }
   throw await hubResponseError(options.hub, response, job.repo, `${job.repo}/${file.path}`);
@@ -88,7 +88,18 @@ function contentRangeStart(response: Response, size: number): number | undefined
   return Number(first);
 }
 
-async function appendBody(response: Response, partial: string, flags: 'a' | 'w', options: FileDownloadOptions): Promise<void> {
+/**
+ * Streams the body into the partial file, at most `room` bytes: a server that sends more than the
+ * listing says is cut off at once, rather than filling the disk before the size check.
+ */
+async function appendBody(
+  response: Response,
+  partial: string,
+  flags: 'a' | 'w',
+  room: number,
+  job: FileJob,
+  options: FileDownloadOptions,
+): Promise<void> {
   if (!response.body) throw new NetworkError(`${partial}: the response has no body.`);
   const reader = response.body.getReader();
   // fetch's own abort can leave a read pending when the body had fully arrived, so the read
@@ -103,10 +114,17 @@ async function appendBody(response: Response, partial: string, flags: 'a' | 'w',
   const out = createWriteStream(partial, { flags });
   // Write failures surface through once() and finished() below; this keeps them from being unhandled.
   out.on('error', () => undefined);
+  let received = 0;
+  let oversized = false;
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), aborted]);
       if (done || out.errored) break;
+      received += value.byteLength;
+      if (received > room) {
+        oversized = true;
+        break;
+      }
       if (!out.write(value)) await Promise.race([once(out, 'drain'), aborted]);
       options.onBytes(value.byteLength);
     }
@@ -120,6 +138,15 @@ async function appendBody(response: Response, partial: string, flags: 'a' | 'w',
     // end() rather than destroy(): what is still queued reaches the disk, so the resume offset is exact.
     out.end();
     await finished(out);
+  }
+  if (oversized) {
+    // Bytes past the listed size cannot be part of the file, so nothing of this copy can be trusted.
+    options.onBytes(-(await sizeOf(partial)));
+    await unlink(partial).catch(() => undefined);
+    throw new EngineError(
+      `${job.repo}/${job.file.path}: the server sent more than the ${job.file.size} bytes its listing gives; stopped and deleted the file. Run the download again, or report the mirror if it keeps happening.`,
+      'download',
+    );
   }
 }
 
