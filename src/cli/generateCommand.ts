@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
@@ -9,17 +9,17 @@ import { promptSlug } from '../engine/image/fileNames';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
-import { randomSeed } from '../engine/pipelines/generationSettings';
+import { checkSettings, randomSeed } from '../engine/pipelines/generationSettings';
+import { MAX_BATCH } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES } from '../engine/runtime/providerChoice';
 import {
   extensionOf,
   formatFromPath,
   IMAGE_FORMATS,
   isFolderTarget,
-  nextFreePath,
-  numberedFile,
+  sameFile,
 } from './outputPaths';
-import { modelForGenerate, type CliModel } from './modelArgument';
+import { localModel, modelForGenerate, type CliModel } from './modelArgument';
 import type { Phase } from '../engine/pipelines/phase';
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
 import { ProgressReporter } from './progress';
@@ -93,7 +93,7 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   if (prompt === undefined) throw new UsageError('--prompt TEXT is required.');
   if (!values.out) throw new UsageError('--out FILE_OR_DIR is required.');
   const batch = parseNumber('batch', values.batch, true) ?? 1;
-  if (batch < 1 || batch > 1000) throw new UsageError(`--batch must be from 1 to 1000, got ${batch}.`);
+  if (batch < 1 || batch > MAX_BATCH) throw new UsageError(`--batch must be from 1 to ${MAX_BATCH}, got ${batch}.`);
   const out = values.out;
   const toFolder = isFolderTarget(out);
   const format: ImageFormat = parseChoice('format', values.format, IMAGE_FORMATS) ?? (toFolder ? undefined : formatFromPath(out)) ?? 'png';
@@ -103,14 +103,7 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   if (values.strength !== undefined && initImage === undefined) {
     throw new UsageError('--strength needs --init-image FILE.');
   }
-  if (initImage !== undefined && !toFolder) {
-    for (let i = 0; i < batch; i++) {
-      if (resolve(numberedFile(out, i)) === resolve(initImage)) {
-        throw new UsageError(`--out would overwrite the input image ${initImage}; write elsewhere.`);
-      }
-    }
-  }
-
+  if (!toFolder) refuseExistingOut(out, initImage);
   const refinerArg = values.refiner ?? base?.refiner;
   const refinerStart = parseNumber('refiner-start', values['refiner-start'], false) ?? base?.refinerStart;
   if (values['refiner-start'] !== undefined && refinerArg === undefined) {
@@ -120,43 +113,54 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
   }
 
-  // After the arguments are checked, so that a typo does not cost a download first.
-  const model = await modelForGenerate(values.model, signal);
-  const refiner = refinerArg === undefined ? undefined : await refinerFor(refinerArg, values.refiner !== undefined, signal);
-  const recommended = model.entry?.recommended;
-  const request = {
-    modelDir: model.dir,
+  const given = {
     prompt,
     negativePrompt: values.negative ?? base?.negativePrompt ?? null,
-    width: parseNumber('width', values.width, true) ?? base?.width ?? recommended?.width,
-    height: parseNumber('height', values.height, true) ?? base?.height ?? recommended?.height,
-    steps: parseNumber('steps', values.steps, true) ?? base?.steps ?? recommended?.steps,
-    guidance: parseNumber('guidance', values.guidance, false) ?? base?.guidance ?? recommended?.guidance,
-    sampler: parseChoice('sampler', values.sampler, SAMPLERS) ?? base?.sampler ?? recommended?.sampler,
+    width: parseNumber('width', values.width, true) ?? base?.width,
+    height: parseNumber('height', values.height, true) ?? base?.height,
+    steps: parseNumber('steps', values.steps, true) ?? base?.steps,
+    guidance: parseNumber('guidance', values.guidance, false) ?? base?.guidance,
+    sampler: parseChoice('sampler', values.sampler, SAMPLERS) ?? base?.sampler,
     karras: values.karras ?? base?.karras,
-    timestepSpacing:
-      parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ??
-      base?.timestepSpacing ??
-      recommended?.timestepSpacing ??
-      null,
+    timestepSpacing: parseChoice('timestep-spacing', values['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing,
     initImage,
     strength,
     guidanceRescale: parseNumber('guidance-rescale', values['guidance-rescale'], false) ?? base?.guidanceRescale,
     promptWeighting: values['prompt-weighting'] ?? base?.promptWeighting,
-    refinerDir: refiner?.dir,
-    refinerStart: refiner ? refinerStart : undefined,
+    refinerStart,
     aestheticScore: parseNumber('aesthetic-score', values['aesthetic-score'], false) ?? base?.aestheticScore,
     negativeAestheticScore:
       parseNumber('negative-aesthetic-score', values['negative-aesthetic-score'], false) ?? base?.negativeAestheticScore,
   };
+  // Before any download or model load: a bad number must not cost gigabytes first. The first and
+  // last seeds stand for the batch, since seeds only grow.
+  for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
+  const provider = parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto';
+
+  // A refiner named only by the recipe is used where it already is, never downloaded unasked.
+  const recipeRefiner = refinerArg !== undefined && values.refiner === undefined ? recipeRefinerFor(refinerArg) : undefined;
+  const model = await modelForGenerate(values.model, signal);
+  const refiner = recipeRefiner ?? (values.refiner === undefined ? undefined : await modelForGenerate(values.refiner, signal));
+  const recommended = model.entry?.recommended;
+  const request = {
+    ...given,
+    modelDir: model.dir,
+    width: given.width ?? recommended?.width,
+    height: given.height ?? recommended?.height,
+    steps: given.steps ?? recommended?.steps,
+    guidance: given.guidance ?? recommended?.guidance,
+    sampler: given.sampler ?? recommended?.sampler,
+    timestepSpacing: given.timestepSpacing ?? recommended?.timestepSpacing ?? null,
+    refinerDir: refiner?.dir,
+    refinerStart: refiner ? refinerStart : undefined,
+  };
   const engine = new Engine({
-    provider: parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto',
+    provider,
     lowMemory: values['low-memory'] === true,
     events: {
       onFallback: (provider, reason) => process.stderr.write(`provider ${provider} not used: ${reason}\n`),
     },
   });
-  const written = new Set<string>();
   try {
     const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
     let progress: ProgressReporter | undefined;
@@ -169,15 +173,18 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     for await (const image of engine.generateMany(request, seeds, hooksFor)) {
       progress?.done();
       progress = undefined;
-      let path: string;
-      if (toFolder) {
-        mkdirSync(out, { recursive: true });
-        path = nextFreePath(out, `${promptSlug(image.recipe.prompt)}-${image.recipe.seed}`, extensionOf(format), written);
-      } else {
-        path = numberedFile(out, i);
-      }
-      await writeImage(path, image.rgb, image.width, image.height, { format, recipe: image.recipe });
-      written.add(path);
+      // Exclusive creation: a name another process took meanwhile moves on to the next free one.
+      const path = toFolder
+        ? await writeImage(join(out, `${promptSlug(image.recipe.prompt)}-${image.recipe.seed}.${extensionOf(format)}`), image.rgb, image.width, image.height, {
+            format,
+            recipe: image.recipe,
+            ifExists: 'next-free',
+          })
+        : await writeImage(out, image.rgb, image.width, image.height, {
+            format,
+            recipe: image.recipe,
+            ...(i === 0 ? { ifExists: 'fail' } : { ifExists: 'next-free', firstNumber: i + 1 }),
+          });
       process.stdout.write(`${path}\n`);
       i++;
     }
@@ -187,16 +194,34 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
 }
 
 /**
- * The refiner a recipe names is its folder name or catalog id; where that is not found from here,
- * the user is told to give the folder rather than left with a bare "no such folder".
+ * The refiner a recipe names is its folder name or catalog id; where that is not here, the user
+ * is told to give the folder (or the id, to download it) rather than left with a bare "no such
+ * folder" or a download they did not ask for.
  */
-async function refinerFor(arg: string, given: boolean, signal: AbortSignal): Promise<CliModel> {
+function recipeRefinerFor(arg: string): CliModel {
   try {
-    return await modelForGenerate(arg, signal);
+    return localModel(arg);
   } catch (error) {
-    if (given || !(error instanceof EngineError) || error.code !== 'model-folder') throw error;
-    throw new UsageError(`The recipe's image was refined with "${arg}", which is not found here; give its folder with --refiner DIR.`);
+    if (!(error instanceof EngineError) || error.code !== 'model-folder') throw error;
+    throw new UsageError(`The recipe's image was refined with "${arg}", which is not found here; give its folder with --refiner DIR (or --refiner ${arg} to download a catalog model).`);
   }
+}
+
+/** Optional fields left out rather than present as undefined, which the limits would read as given. */
+function withoutUndefined<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * `--out FILE` names a new file: an existing one is refused before any work, the input image
+ * above all, which is recognised as the same file whatever path spells it.
+ */
+function refuseExistingOut(out: string, initImage: string | undefined): void {
+  if (!existsSync(out)) return;
+  if (initImage !== undefined && sameFile(out, initImage)) {
+    throw new UsageError(`--out would overwrite the input image ${initImage}; write elsewhere.`);
+  }
+  throw new UsageError(`--out ${out} already exists and is never overwritten; choose another name or give a folder.`);
 }
 
 async function recipeFrom(path: string): Promise<Recipe> {

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { extname, join, parse } from 'node:path';
+import { extname } from 'node:path';
 
 export const IMAGE_FORMATS = ['png', 'webp', 'jpeg'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -17,19 +17,14 @@ export function formatFromPath(path: string): ImageFormat | undefined {
   return EXTENSIONS[extname(path).toLowerCase()];
 }
 
-/** The first of `name.ext`, `name-2.ext`, … that does not exist yet: outputs never overwrite. */
-export function nextFreePath(folder: string, stem: string, extension: string, taken: ReadonlySet<string> = new Set()): string {
-  for (let n = 1; ; n++) {
-    const path = join(folder, `${n === 1 ? stem : `${stem}-${n}`}.${extension}`);
-    if (!existsSync(path) && !taken.has(path)) return path;
+/** Whether two paths are one file (same device and inode), however each is spelled or linked. */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
-}
-
-/** For `--out FILE` with several images: FILE, then FILE's stem with -2, -3, … */
-export function numberedFile(file: string, index: number): string {
-  if (index === 0) return file;
-  const { dir, name, ext } = parse(file);
-  return join(dir, `${name}-${index + 1}${ext}`);
 }
 
 export function extensionOf(format: ImageFormat): string {

@@ -5,7 +5,7 @@ import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
 import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFolder';
-import { resolveSettings } from './pipelines/generationSettings';
+import { checkSettings, resolveSettings } from './pipelines/generationSettings';
 import { sdxlImageToImage } from './pipelines/sdxlImageToImage';
 import type { PipelineHooks, PipelineResult } from './pipelines/sdxlStages';
 import { sdxlBaseToRefiner } from './pipelines/sdxlBaseToRefiner';
@@ -63,6 +63,8 @@ export class Engine {
 
   async generate(request: GenerateRequest, hooks: PipelineHooks = {}): Promise<GeneratedImage> {
     const { modelDir, refinerDir, ...partial } = request;
+    // The limits first: a request that can only fail must not load gigabytes of weights.
+    checkSettings(partial);
     hooks.onPhase?.('load');
     const loaded = await this.model(modelDir);
     if (refinerDir === undefined) await this.unloadSlot('refiner');
@@ -93,6 +95,7 @@ export class Engine {
     seeds: readonly number[],
     hooksFor: (first: number, count: number) => PipelineHooks = () => ({}),
   ): AsyncGenerator<GeneratedImage> {
+    for (const seed of [seeds[0], seeds[seeds.length - 1]]) checkSettings({ ...request, seed });
     let next = 0;
     while (next < seeds.length) {
       const batched = await this.batchable(request, seeds.length - next);

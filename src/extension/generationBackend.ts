@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_BATCH, settingsProblem } from '../protocol/generationLimits';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from './engineClient';
@@ -15,6 +16,7 @@ import { scanGallery } from './gallery/galleryScan';
 import { formDefaults } from './jobs/formDefaults';
 import { HostQueue } from './jobs/hostQueue';
 import { imageToImageRequest } from './jobs/imageToImageRequest';
+import { ProgressPacer } from './jobs/progressPacer';
 import { jobSettings, usesRefiner } from './jobs/jobSettings';
 import { locateInitImage, settingsFromRecipe } from './jobs/recipeSettings';
 import { batchSeeds } from './jobs/seeds';
@@ -44,6 +46,8 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   /** Paths handed to queued jobs, so two jobs never get the same free name. */
   private readonly reserved = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The one place that decides which steps the panel, the notification and the status bar show. */
+  private readonly pacer = new ProgressPacer();
   private saveFolder: string | undefined;
 
   constructor(
@@ -119,6 +123,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const root = this.workspaceRoot() ?? (await this.askSaveFolder());
     if (!root) return;
     const seeds = batchSeeds(form.seedMode, form.seed, this.lastSeed(), Math.max(1, form.batch), randomSeed);
+    seeds.forEach((seed) => checkForm(form, seed));
     for (const seed of seeds) {
       // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
       this.submit(root, form, seed, modelName).done.catch(() => undefined);
@@ -136,6 +141,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const folder = root ?? this.workspaceRoot() ?? (await this.askSaveFolder());
     if (!folder) return undefined;
     const [seed] = batchSeeds(form.seedMode, form.seed, this.lastSeed(), 1, randomSeed);
+    checkForm(form, seed!);
     const job = this.submit(folder, form, seed!, modelName);
     this.emitQueue();
     return job;
@@ -319,6 +325,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   }
 
   private finish(jobId: string, outputPath: string): void {
+    this.pacer.forget(jobId);
     this.reserved.delete(outputPath);
     this.jobs.finish(jobId);
     this.emitQueue();
@@ -337,6 +344,8 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
         this.emitter.fire({ type: 'phase', jobId: message.jobId, phase: message.phase });
         return;
       case 'progress':
+        if (!this.pacer.admit(message.jobId, message.step, message.total, performance.now())) return;
+        this.status.progress(message.jobId, message.step, message.total);
         this.emitter.fire({ ...message, type: 'progress' });
         return;
       case 'preview':
@@ -384,4 +393,11 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     this.saveFolder = picked?.[0]?.fsPath;
     return this.saveFolder;
   }
+}
+
+/** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */
+function checkForm(form: PanelSettings, seed: number): void {
+  if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
+  const problem = settingsProblem(jobSettings(form, seed));
+  if (problem !== undefined) throw new Error(problem);
 }

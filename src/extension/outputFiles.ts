@@ -27,8 +27,9 @@ export class OutputLocationError extends Error {
 
 /**
  * The file a new image goes to: `outputDirectory` (relative to the workspace folder) and
- * `fileNameTemplate` expanded, with -2, -3, … appended until the name is free, so nothing is
- * ever overwritten. Variables: ${prompt} (slug), ${seed}, ${model}, ${date}, ${time},
+ * `fileNameTemplate` expanded, with -2, -3, … appended until the name is free. This is only the
+ * name proposed: the engine creates the file exclusively and, when another window or process
+ * took the name meanwhile, moves on to the next free one and reports the name it wrote. Variables: ${prompt} (slug), ${seed}, ${model}, ${date}, ${time},
  * ${counter} (the free-name counter itself, when the template wants it somewhere else), and
  * for image-to-image ${source} (the input's file name without its extension).
  * Values are slugs without separators; the template itself may contain `/` for

@@ -4,7 +4,9 @@ import type { GenerationSettings, Recipe } from '../engine/recipe';
 import type { Phase } from '../engine/pipelines/phase';
 import type { ProviderChoice, ProviderReport } from '../engine/runtime/providerChoice';
 
-export type OutputFormat = 'png' | 'webp' | 'jpeg';
+import type { OutputFormat } from './generationLimits';
+
+export type { OutputFormat };
 
 export interface EngineConfig {
   provider: ProviderChoice;

@@ -204,15 +204,42 @@ test('a recipe too large for JPEG metadata is an error, not a silent loss', asyn
 });
 
 describe('atomic write', () => {
-  test('leaves only the target, creating missing folders and replacing an old file', async () => {
+  test('leaves only the target, creating missing folders, and refuses to replace an old file', async () => {
     const dir = freshFolder();
     const path = join(dir, 'nested', 'deeper', 'icon.png');
-    await writeImage(path, rgb, width, height, { format: 'png', recipe });
-    await writeImage(path, new Uint8Array(rgb.length), width, height, { format: 'png' });
+    assert.equal(await writeImage(path, rgb, width, height, { format: 'png', recipe }), path);
+    const before = readFileSync(path);
+    await assert.rejects(
+      writeImage(path, new Uint8Array(rgb.length), width, height, { format: 'png' }),
+      (error: Error & { code?: string }) => error.code === 'EEXIST' && /icon\.png already exists and was not overwritten/.test(error.message),
+    );
     assert.deepEqual(readdirSync(join(dir, 'nested', 'deeper')), ['icon.png']);
-    const { data } = await rawPixels(path);
-    assert.ok(data.every((value) => value === 0));
-    assert.equal((await readImageMetadata(path)).recipe, null);
+    assert.deepEqual(readFileSync(path), before);
+  });
+
+  test('next-free moves on to stem-2, stem-3 and can start further on', async () => {
+    const dir = freshFolder();
+    const path = join(dir, 'fox.png');
+    writeFileSync(path, 'precious');
+    assert.equal(await writeImage(path, rgb, width, height, { format: 'png', ifExists: 'next-free' }), join(dir, 'fox-2.png'));
+    assert.equal(await writeImage(path, rgb, width, height, { format: 'png', ifExists: 'next-free' }), join(dir, 'fox-3.png'));
+    assert.equal(
+      await writeImage(path, rgb, width, height, { format: 'png', ifExists: 'next-free', firstNumber: 5 }),
+      join(dir, 'fox-5.png'),
+    );
+    assert.equal(readFileSync(path, 'utf8'), 'precious');
+    assert.deepEqual(readdirSync(dir).sort(), ['fox-2.png', 'fox-3.png', 'fox-5.png', 'fox.png']);
+  });
+
+  test('many writers racing for one name each get their own file', async () => {
+    const dir = freshFolder();
+    const path = join(dir, 'race.png');
+    const images = Array.from({ length: 12 }, (_, k) => new Uint8Array(rgb.length).fill(k * 20));
+    const paths = await Promise.all(images.map((pixels) => writeImage(path, pixels, width, height, { format: 'png', ifExists: 'next-free' })));
+    assert.equal(new Set(paths).size, images.length);
+    assert.equal(readdirSync(dir).length, images.length);
+    const firstBytes = await Promise.all(paths.map(async (p) => (await rawPixels(p)).data[0]));
+    assert.deepEqual(firstBytes.sort((a, b) => a - b), images.map((pixels) => pixels[0]).sort((a, b) => a - b));
   });
 
   test('invalid dimensions leave neither target nor temporary file', async () => {
@@ -223,21 +250,7 @@ describe('atomic write', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
-  test('exclusive writes a new file but never replaces one, and leaves no temporary file', async () => {
-    const dir = freshFolder();
-    const path = join(dir, 'only-once.png');
-    await writeImage(path, rgb, width, height, { format: 'png', recipe, exclusive: true });
-    assert.deepEqual(new Uint8Array((await rawPixels(path)).data), rgb);
-    const before = readFileSync(path);
-    await assert.rejects(
-      writeImage(path, new Uint8Array(rgb.length), width, height, { format: 'png', exclusive: true }),
-      (error: Error & { code?: string }) => error.code === 'EEXIST' && /only-once\.png already exists and was not overwritten/.test(error.message),
-    );
-    assert.deepEqual(readFileSync(path), before);
-    assert.deepEqual(readdirSync(dir), ['only-once.png']);
-  });
-
-  test('a failed rename removes the temporary file and keeps what was there', async () => {
+  test('a failed link removes the temporary file and keeps what was there', async () => {
     const dir = freshFolder();
     const target = join(dir, 'taken.png');
     mkdirSync(target);

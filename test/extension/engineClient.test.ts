@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, parse } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { EngineConfig, JobRequest } from '../../src/protocol/engineProtocol';
@@ -284,16 +284,16 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
     }
   });
 
-  test('an existing file is never overwritten', async () => {
+  test('an existing file is never overwritten: the image takes the next free name', async () => {
     const { client } = withClient();
     try {
       const job = jobIn(freshFolder());
       writeFileSync(job.outputPath, 'precious');
-      const error = await rejection(client.submit(job).done);
-      assert.equal(error.code, 'EEXIST');
-      assert.match(error.message, /already exists and was not overwritten/);
+      const result = await client.submit(job).done;
+      const { dir, name, ext } = parse(job.outputPath);
+      assert.equal(result.path, join(dir, `${name}-2${ext}`));
       assert.equal(readFileSync(job.outputPath, 'utf8'), 'precious');
-      assert.deepEqual(readdirSync(dirname(job.outputPath)), [basename(job.outputPath)]);
+      assert.deepEqual(readdirSync(dir).sort(), [basename(job.outputPath), basename(result.path)].sort());
     } finally {
       await client.dispose();
     }

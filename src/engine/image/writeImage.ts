@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, unlink } from 'node:fs/promises';
+import { basename, dirname, join, parse } from 'node:path';
 import sharp from 'sharp';
+import { isOutputFormat, type OutputFormat } from '../../protocol/generationLimits';
+import { EngineError } from '../errors';
 import type { Recipe } from '../recipe';
 import { formatA1111Parameters } from './a1111Parameters';
 import { insertPngTextChunks } from './pngText';
 import { PARAMETERS_KEYWORD, readEmbeddedMetadata, RECIPE_KEYWORD, serializeRecipe } from './recipeMetadata';
 import { recipeXmp } from './xmp';
 
-export type OutputFormat = 'png' | 'webp' | 'jpeg';
 
 export interface WriteImageOptions {
   format: OutputFormat;
@@ -16,8 +18,10 @@ export interface WriteImageOptions {
   recipe?: Recipe;
   /** WebP and JPEG only, 1–100; defaults 90 and 92 keep generated detail visually intact. */
   quality?: number;
-  /** Fail instead of replacing a file already at the path, even one created while encoding. */
-  exclusive?: boolean;
+  /** A taken name is refused (the default) or moves on to the next free `stem-N.ext`. */
+  ifExists?: 'fail' | 'next-free';
+  /** With next-free: the number to start from (2 tries `stem-2.ext` first). */
+  firstNumber?: number;
 }
 
 const DEFAULT_QUALITY = { webp: 90, jpeg: 92 } as const;
@@ -41,6 +45,8 @@ export async function encodeImage(
     throw new Error(`expected ${width * height * 3} bytes of RGB for ${width}x${height}, got ${rgb.length}`);
   }
   const { format, recipe } = options;
+  // Anything else would fall through to JPEG and land in a file named for another format.
+  if (!isOutputFormat(format)) throw new EngineError(`Unknown image format "${String(format)}"; use png, webp or jpeg.`, 'bad-request');
   const image = sharp(rgb, { raw: { width, height, channels: 3 } });
   if (format === 'png') {
     const png = await image.png().toBuffer();
@@ -73,9 +79,11 @@ function guardAgainstTailTrim(text: string): string {
 }
 
 /**
- * Encodes and writes the image atomically: readers never see a partial file and an existing
- * file is replaced only by a complete one (or, with `exclusive`, never). The folder is created
- * when missing.
+ * Encodes and writes the image as a new file, never replacing one: the bytes go to a temporary
+ * file first and are hard-linked to the final name, which fails when the name exists, so two
+ * writers racing for one name cannot both get it and readers never see a partial file. With
+ * `ifExists: 'next-free'` a taken name moves on to `stem-N.ext`; otherwise it is refused. The
+ * folder is created when missing. Resolves to the path written.
  */
 export async function writeImage(
   path: string,
@@ -83,11 +91,11 @@ export async function writeImage(
   width: number,
   height: number,
   options: WriteImageOptions,
-): Promise<void> {
+): Promise<string> {
   const data = await encodeImage(rgb, width, height, options);
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  // Same folder, so that rename stays on one file system and is atomic.
+  // Same folder, so that the link stays on one file system.
   const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let created = false;
   try {
@@ -95,29 +103,57 @@ export async function writeImage(
     created = true;
     try {
       await handle.writeFile(data);
-      // Flushed before the rename, so a crash cannot leave an empty file under the final name.
+      // Flushed before the link, so a crash cannot leave an empty file under the final name.
       await handle.sync();
     } finally {
       await handle.close();
     }
-    if (options.exclusive) {
-      await linkExclusive(temp, path);
-      await unlink(temp);
-    } else {
-      await rename(temp, path);
+    for (let n = options.firstNumber ?? 1; n < MAX_NUMBER; n++) {
+      const candidate = numberedPath(path, n);
+      if (await claim(temp, candidate)) return candidate;
+      if (options.ifExists !== 'next-free') {
+        throw Object.assign(new Error(`${candidate} already exists and was not overwritten; choose another name.`), {
+          code: 'EEXIST',
+        });
+      }
     }
-  } catch (error) {
+    throw Object.assign(new Error(`No free file name left beside ${path}.`), { code: 'EEXIST' });
+  } finally {
     if (created) await unlink(temp).catch(() => undefined);
-    throw error;
   }
 }
 
-/** A hard link is created whole or not at all and, unlike rename, refuses an existing target. */
-async function linkExclusive(temp: string, path: string): Promise<void> {
+/** Far beyond any real folder; only stops a loop over a folder that refuses every name. */
+const MAX_NUMBER = 100_000;
+
+/** `path` itself for 1, then its stem with -2, -3, … before the extension. */
+export function numberedPath(path: string, n: number): string {
+  if (n <= 1) return path;
+  const { dir, name, ext } = parse(path);
+  return join(dir, `${name}-${n}${ext}`);
+}
+
+/**
+ * Gives the temporary file the final name unless that name exists. A hard link is created whole
+ * or not at all and, unlike rename, refuses an existing target. File systems without hard links
+ * (FAT, exFAT, some network shares) get an exclusive copy instead: still never a replacement.
+ */
+async function claim(temp: string, path: string): Promise<boolean> {
   try {
     await link(temp, path);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw Object.assign(new Error(`${path} already exists and was not overwritten.`), { code: 'EEXIST' });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+  }
+  try {
+    await copyFile(temp, path, constants.COPYFILE_EXCL);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // Not EEXIST, so the name was free and what is there is this copy's partial output.
+    await unlink(path).catch(() => undefined);
+    throw error;
   }
 }

@@ -1,10 +1,10 @@
 import type { GenerationSettings } from '../recipe';
-import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName } from '../recipe';
+import type { SamplerName } from '../recipe';
+import { fittedInputSize, settingsProblem, type SettingsToCheck } from '../../protocol/generationLimits';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
 import { DEFAULT_AESTHETIC_SCORE, DEFAULT_NEGATIVE_AESTHETIC_SCORE } from './microConditioning';
 
-const MAX_SEED = 2 ** 53 - 1;
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
 const DEFAULT_STEPS = 30;
 const DEFAULT_GUIDANCE = 5;
@@ -37,72 +37,14 @@ export function defaultSampler(model: ModelFolder): SamplerName {
 }
 
 /** Rejects settings that would otherwise fail deep inside ONNX Runtime or silently misbehave. */
-export function validateSettings(settings: GenerationSettings, model: ModelFolder): void {
-  const multiple = sizeMultiple(model);
-  for (const [name, value] of [
-    ['width', settings.width],
-    ['height', settings.height],
-  ] as const) {
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new EngineError(`${name} must be a positive whole number of pixels, got ${value}.`, 'bad-request');
-    }
-    if (value % multiple !== 0) {
-      const lower = Math.max(multiple, Math.floor(value / multiple) * multiple);
-      throw new EngineError(
-        `${name} ${value} is not a multiple of ${multiple}, which this model's UNet needs; try ${lower} or ${lower + multiple}.`,
-        'bad-request',
-      );
-    }
-  }
-  if (!Number.isInteger(settings.steps) || settings.steps < 1 || settings.steps > 1000) {
-    throw new EngineError(`steps must be a whole number from 1 to 1000, got ${settings.steps}.`, 'bad-request');
-  }
-  if (!Number.isFinite(settings.guidance) || settings.guidance < 0 || settings.guidance > 100) {
-    throw new EngineError(`guidance must be a number from 0 to 100, got ${settings.guidance}.`, 'bad-request');
-  }
-  if (!Number.isInteger(settings.seed) || settings.seed < 0 || settings.seed > MAX_SEED) {
-    throw new EngineError(`seed must be a whole number from 0 to ${MAX_SEED}, got ${settings.seed}.`, 'bad-request');
-  }
-  if (!SAMPLERS.includes(settings.sampler)) {
-    throw new EngineError(`Unknown sampler "${settings.sampler}"; use one of ${SAMPLERS.join(', ')}.`, 'bad-request');
-  }
-  if (settings.timestepSpacing !== null && !TIMESTEP_SPACINGS.includes(settings.timestepSpacing)) {
-    throw new EngineError(
-      `Unknown timestep spacing "${settings.timestepSpacing}"; use one of ${TIMESTEP_SPACINGS.join(', ')}.`,
-      'bad-request',
-    );
-  }
-  if (settings.guidanceRescale !== undefined) {
-    const rescale = settings.guidanceRescale;
-    if (!Number.isFinite(rescale) || rescale < 0 || rescale > 1) {
-      throw new EngineError(`guidance rescale must be a number from 0 to 1, got ${rescale}.`, 'bad-request');
-    }
-  }
-  if (settings.refinerStart !== undefined) {
-    const start = settings.refinerStart;
-    if (!Number.isFinite(start) || start <= 0 || start >= 1) {
-      throw new EngineError(`refiner start must be a number between 0 and 1 (exclusive), got ${start}.`, 'bad-request');
-    }
-  }
-  for (const [name, score] of [
-    ['aesthetic score', settings.aestheticScore],
-    ['negative aesthetic score', settings.negativeAestheticScore],
-  ] as const) {
-    if (score !== undefined && (!Number.isFinite(score) || score < 0 || score > 10)) {
-      throw new EngineError(`${name} must be a number from 0 to 10 (LAION's aesthetic scale), got ${score}.`, 'bad-request');
-    }
-  }
-  if (settings.strength !== undefined) {
-    if (settings.initImage === undefined) {
-      throw new EngineError('strength applies only to image-to-image; give an input image too.', 'bad-request');
-    }
-    if (!Number.isFinite(settings.strength) || settings.strength <= 0 || settings.strength > 1) {
-      throw new EngineError(
-        `strength must be a number above 0 and at most 1, got ${settings.strength}.`,
-        'bad-request',
-      );
-    }
-  }
+export function validateSettings(settings: Partial<GenerationSettings>, model: ModelFolder): void {
+  checkSettings(settings, sizeMultiple(model));
+}
+
+/** The shared limits (src/protocol/generationLimits.ts) as an EngineError; the multiple once the model is known. */
+export function checkSettings(settings: SettingsToCheck, multiple?: number): void {
+  const problem = settingsProblem(settings, multiple);
+  if (problem !== undefined) throw new EngineError(problem, 'bad-request');
 }
 
 /**
@@ -124,8 +66,8 @@ function familyDefaults(model: ModelFolder, strength: number | undefined): { ste
 
 /**
  * The settings a request leaves out, from the model: its trained size, its own sampler and its
- * family's steps and guidance. With an input image the size defaults to the image's own, rounded
- * down to the UNet's multiple. With a refiner, its start and, when its UNet takes them, the
+ * family's steps and guidance. With an input image the size defaults to the image's own, scaled
+ * to the size limit and rounded down to the UNet's multiple. With a refiner, its start and, when its UNet takes them, the
  * aesthetic scores, so that the recipe states every number the image depends on.
  */
 export function resolveSettings(
@@ -135,9 +77,8 @@ export function resolveSettings(
   refiner?: ModelFolder,
 ): GenerationSettings {
   const trainedSize = (model.unet.sampleSize ?? 128) * model.vae.scaleFactor;
-  const multiple = sizeMultiple(model);
   // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
-  const fit = (pixels: number) => Math.max(multiple, Math.floor(pixels / multiple) * multiple);
+  const fitted = inputImageSize ? fittedInputSize(inputImageSize, sizeMultiple(model)) : undefined;
   const defaultStrength = model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
   const strength = request.initImage !== undefined ? (request.strength ?? defaultStrength) : undefined;
   const scored = [model, refiner].some((m) => m?.details.requiresAestheticsScore === true);
@@ -154,8 +95,8 @@ export function resolveSettings(
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? null,
-    width: request.width ?? (inputImageSize ? fit(inputImageSize.width) : trainedSize),
-    height: request.height ?? (inputImageSize ? fit(inputImageSize.height) : trainedSize),
+    width: request.width ?? fitted?.width ?? trainedSize,
+    height: request.height ?? fitted?.height ?? trainedSize,
     steps: request.steps ?? defaults.steps,
     guidance: request.guidance ?? defaults.guidance,
     sampler: request.sampler ?? defaultSampler(model),

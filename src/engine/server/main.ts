@@ -1,7 +1,8 @@
 // The engine's child-process entry: the extension host forks it (serialization 'advanced') so
 // that a native crash or an out-of-memory in ONNX Runtime cannot take the host down. Everything
 // goes over the IPC channel; stdout stays unused.
-import type { EngineToHost, HostToEngine } from '../../protocol/engineProtocol';
+import type { EngineToHost } from '../../protocol/engineProtocol';
+import { checkHostMessage } from './hostMessage';
 import { JobQueue } from './jobQueue';
 
 /** Long enough to flush the last messages over a healthy channel, short enough not to hang. */
@@ -29,7 +30,10 @@ function sendThenExit(messages: EngineToHost[], code: number): void {
 
 const queue = new JobQueue((message) => send(message));
 
-process.on('message', (message: HostToEngine) => {
+process.on('message', (received: unknown) => {
+  const checked = checkHostMessage(received);
+  if (!checked.ok) return refuse(checked.problem, checked.reply);
+  const message = checked.message;
   switch (message.type) {
     case 'configure':
       return queue.configure(message.config);
@@ -46,10 +50,15 @@ process.on('message', (message: HostToEngine) => {
         sendThenExit([{ type: 'state', state: { kind: 'idle', modelLoaded: false } }], 0),
       );
       return;
-    default:
-      send({ type: 'log', level: 'warn', message: `ignored an unknown message: ${JSON.stringify(message)}` });
   }
 });
+
+/** A job or token request with a usable id fails on its own; anything else is only logged. */
+function refuse(problem: string, reply: { jobId: string } | { requestId: number } | undefined): void {
+  if (reply && 'jobId' in reply) return send({ type: 'failed', jobId: reply.jobId, message: problem, code: 'bad-request' });
+  if (reply) return send({ type: 'tokenCountsFailed', requestId: reply.requestId, message: problem });
+  send({ type: 'log', level: 'warn', message: `ignored a message the protocol does not allow: ${problem}` });
+}
 
 // Without a host there is nobody to report to; staying alive would only hold memory.
 process.on('disconnect', () => process.exit(0));

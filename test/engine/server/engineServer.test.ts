@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { EngineToHost, HostToEngine } from '../../../src/protocol/engineProtocol';
+import type { EngineToHost } from '../../../src/protocol/engineProtocol';
 import { repoRoot } from '../../support/shared';
 import { buildTinySdxl } from '../../support/tinyModels';
 
@@ -48,33 +48,56 @@ function until(child: ChildProcess, match: (message: EngineToHost) => boolean): 
 }
 
 describe('engine server process', { timeout: 60_000 }, () => {
-  test('an unexpected error fails the running job, then the process exits non-zero', async () => {
+  test('messages the protocol does not allow are answered, never a crash, and the running job finishes', async () => {
     const { child, messages, closed } = startEngine();
-    const output = join(work, 'crashed.png');
-    const generate: HostToEngine = {
-      type: 'generate',
-      job: {
-        jobId: 'long',
-        modelDir: model,
-        settings: { prompt: 'a storm', width: 256, height: 256, steps: 1000, seed: 1 },
-        outputPath: output,
-        format: 'png',
-        embedRecipe: true,
-      },
-    };
-    child.send(generate);
+    const folder = mkdtempSync(join(work, 'bad-messages-'));
+    const job = (jobId: string, extra: Record<string, unknown> = {}) => ({
+      jobId,
+      modelDir: model,
+      settings: { prompt: 'a storm', width: 64, height: 64, steps: 30, seed: 1 },
+      outputPath: join(folder, `${jobId}.png`),
+      format: 'png',
+      embedRecipe: true,
+      ...extra,
+    });
+    await until(child, (message) => message.type === 'ready');
+    child.send({ type: 'cancel' });
+    child.send({ type: 'generate', job: job('long') });
     await until(child, (message) => message.type === 'progress' && message.step === 2);
-    // A host bug: the job is missing, so reading its id throws inside the engine.
-    child.send({ type: 'generate', job: null });
+    for (const bad of [
+      null,
+      42,
+      { type: 'generate' },
+      { type: 'generate', job: null },
+      { type: 'cancel' },
+      { type: 'teleport' },
+      { type: 'configure', config: { provider: 'tpu' } },
+      { type: 'countTokens', requestId: 7, modelDir: model, texts: 'not a list', weighting: false },
+      { type: 'generate', job: job('gif', { format: 'gif' }) },
+      { type: 'generate', job: job('mismatch', { format: 'jpeg' }) },
+      { type: 'generate', job: job('relative', { outputPath: 'out.png' }) },
+      { type: 'generate', job: job('huge', { settings: { prompt: 'x', width: 100_000, height: 64 } }) },
+      { type: 'generate', job: job('nul', { settings: { prompt: 'a\0b' } }) },
+    ]) {
+      child.send(bad as never);
+    }
+    await until(child, (message) => message.type === 'done' && message.jobId === 'long');
+    child.send({ type: 'shutdown' });
     const [code] = await closed;
 
-    assert.equal(code, 1);
-    const failed = messages.find((message) => message.type === 'failed');
-    assert.equal(failed?.type === 'failed' && failed.jobId, 'long');
-    assert.match(failed?.type === 'failed' ? failed.message : '', /^The image engine hit an unexpected error: .*null/);
-    assert.ok(messages.some((message) => message.type === 'log' && message.level === 'error' && /TypeError/.test(message.message)));
-    assert.ok(!messages.some((message) => message.type === 'done'));
-    assert.deepEqual(readdirSync(work), ['tiny-sdxl']);
+    assert.equal(code, 0);
+    const failed = new Map(messages.flatMap((m) => (m.type === 'failed' ? [[m.jobId, m]] : [])));
+    assert.deepEqual([...failed.keys()].sort(), ['gif', 'huge', 'mismatch', 'nul', 'relative']);
+    assert.ok([...failed.values()].every((m) => m.code === 'bad-request'));
+    assert.match(failed.get('gif')!.message, /Unknown output format "gif"/);
+    assert.match(failed.get('mismatch')!.message, /does not end in \.jpg or \.jpeg/);
+    assert.match(failed.get('huge')!.message, /width 100000 is above the limit of 4096 pixels/);
+    assert.match(failed.get('nul')!.message, /NUL character/);
+    assert.ok(messages.some((m) => m.type === 'tokenCountsFailed' && m.requestId === 7));
+    const warnings = messages.filter((m) => m.type === 'log' && m.level === 'warn' && /protocol does not allow/.test(m.message));
+    assert.equal(warnings.length, 8);
+    assert.ok(!messages.some((m) => m.type === 'log' && m.level === 'error'));
+    assert.deepEqual(readdirSync(folder), ['long.png']);
   });
 
   test('the engine exits when its host goes away', async () => {

@@ -1,0 +1,117 @@
+// The limits every request meets before any download or model load: one set of pure rules that
+// the CLI, the engine process and the panel's host all apply, so no side lets through what another
+// refuses. Nothing here reads files or loads ONNX Runtime.
+import type { GenerationSettings } from '../engine/recipe';
+import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
+
+/**
+ * The longest side an image may have. SDXL's activations grow with the area: at 4096×4096 one
+ * UNet call already needs tens of GB, and beyond it a request only ends in the kernel's OOM killer.
+ */
+export const MAX_IMAGE_SIDE = 4096;
+export const MAX_STEPS = 1000;
+export const MAX_GUIDANCE = 100;
+/** Seeds stay exact in a JavaScript number and in recipes read back as JSON. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+/** Images of one command or panel request; each is a whole job. */
+export const MAX_BATCH = 1000;
+
+export const OUTPUT_FORMATS = ['png', 'webp', 'jpeg'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The settings as they arrive: any field may be missing, and anything may be in it. */
+export type SettingsToCheck = { [K in keyof GenerationSettings]?: unknown };
+
+/**
+ * The first thing wrong with the given settings, as one sentence naming the field and what it
+ * takes, or undefined. `multiple` is the UNet's size factor once the model is known; before that
+ * only the ranges are checked.
+ */
+export function settingsProblem(settings: SettingsToCheck, multiple?: number): string | undefined {
+  for (const name of ['prompt', 'negativePrompt'] as const) {
+    const text = settings[name];
+    if (text === undefined || text === null) continue;
+    if (typeof text !== 'string') return `${name} must be text, got ${describe(text)}.`;
+    // PNG text chunks end at a NUL, and EXIF strings too: the recipe would be cut short.
+    if (text.includes('\0')) return `${name} contains a NUL character, which image metadata cannot hold; remove it.`;
+  }
+  for (const name of ['width', 'height'] as const) {
+    const value = settings[name];
+    if (value === undefined) continue;
+    if (!isWhole(value) || value <= 0) return `${name} must be a positive whole number of pixels, got ${describe(value)}.`;
+    if (value > MAX_IMAGE_SIDE) return `${name} ${value} is above the limit of ${MAX_IMAGE_SIDE} pixels a side.`;
+    if (multiple !== undefined && value % multiple !== 0) {
+      const lower = Math.max(multiple, Math.floor(value / multiple) * multiple);
+      return `${name} ${value} is not a multiple of ${multiple}, which this model's UNet needs; try ${lower} or ${lower + multiple}.`;
+    }
+  }
+  const { steps, guidance, seed, sampler, timestepSpacing } = settings;
+  if (steps !== undefined && (!isWhole(steps) || steps < 1 || steps > MAX_STEPS)) {
+    return `steps must be a whole number from 1 to ${MAX_STEPS}, got ${describe(steps)}.`;
+  }
+  if (guidance !== undefined && !inRange(guidance, 0, MAX_GUIDANCE)) {
+    return `guidance must be a number from 0 to ${MAX_GUIDANCE}, got ${describe(guidance)}.`;
+  }
+  if (seed !== undefined && (!isWhole(seed) || seed < 0 || seed > MAX_SEED)) {
+    return `seed must be a whole number from 0 to ${MAX_SEED}, got ${describe(seed)}.`;
+  }
+  if (sampler !== undefined && !(SAMPLERS as readonly unknown[]).includes(sampler)) {
+    return `Unknown sampler "${String(sampler)}"; use one of ${SAMPLERS.join(', ')}.`;
+  }
+  if (timestepSpacing !== undefined && timestepSpacing !== null && !(TIMESTEP_SPACINGS as readonly unknown[]).includes(timestepSpacing)) {
+    return `Unknown timestep spacing "${String(timestepSpacing)}"; use one of ${TIMESTEP_SPACINGS.join(', ')}.`;
+  }
+  if (settings.guidanceRescale !== undefined && !inRange(settings.guidanceRescale, 0, 1)) {
+    return `guidance rescale must be a number from 0 to 1, got ${describe(settings.guidanceRescale)}.`;
+  }
+  const start = settings.refinerStart;
+  if (start !== undefined && (typeof start !== 'number' || !Number.isFinite(start) || start <= 0 || start >= 1)) {
+    return `refiner start must be a number between 0 and 1 (exclusive), got ${describe(start)}.`;
+  }
+  for (const [name, score] of [
+    ['aesthetic score', settings.aestheticScore],
+    ['negative aesthetic score', settings.negativeAestheticScore],
+  ] as const) {
+    if (score !== undefined && !inRange(score, 0, 10)) {
+      return `${name} must be a number from 0 to 10 (LAION's aesthetic scale), got ${describe(score)}.`;
+    }
+  }
+  if (settings.initImage !== undefined && (typeof settings.initImage !== 'string' || settings.initImage === '')) {
+    return `the input image must be a file path, got ${describe(settings.initImage)}.`;
+  }
+  if (settings.strength !== undefined) {
+    if (settings.initImage === undefined) return 'strength applies only to image-to-image; give an input image too.';
+    const strength = settings.strength;
+    if (typeof strength !== 'number' || !Number.isFinite(strength) || strength <= 0 || strength > 1) {
+      return `strength must be a number above 0 and at most 1, got ${describe(strength)}.`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The size to generate at from an input picture when none is given: its own, scaled down first
+ * when a side is above MAX_IMAGE_SIDE, then rounded down to the model's multiple (as diffusers'
+ * VaeImageProcessor rounds to the VAE factor).
+ */
+export function fittedInputSize(image: { width: number; height: number }, multiple: number): { width: number; height: number } {
+  const scale = Math.min(1, MAX_IMAGE_SIDE / image.width, MAX_IMAGE_SIDE / image.height);
+  const fit = (pixels: number) => Math.max(multiple, Math.floor((pixels * scale) / multiple) * multiple);
+  return { width: fit(image.width), height: fit(image.height) };
+}
+
+export function isOutputFormat(value: unknown): value is OutputFormat {
+  return (OUTPUT_FORMATS as readonly unknown[]).includes(value);
+}
+
+function isWhole(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function inRange(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
