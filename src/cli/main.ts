@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { EngineError } from '../engine/errors';
 import { rerunWithCudaLibraryPath } from './cudaLibraryPath';
 import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
@@ -6,6 +7,7 @@ import { GPU_USAGE, gpuCommand } from './gpuCommand';
 import { INFO_USAGE, infoCommand } from './infoCommand';
 import { MODELS_USAGE, modelsCommand } from './modelsCommand';
 import { TOKENS_USAGE, tokensCommand } from './tokensCommand';
+import { systemErrorLine } from './systemError';
 import { UsageError } from './usageError';
 
 const USAGE = `SDXL Assets — Stable Diffusion XL image generation with local ONNX models
@@ -20,18 +22,39 @@ ${INFO_USAGE}
 
 ${GPU_USAGE}`;
 
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  generate: GENERATE_USAGE,
+  download: DOWNLOAD_USAGE,
+  models: MODELS_USAGE,
+  tokens: TOKENS_USAGE,
+  info: INFO_USAGE,
+  gpu: GPU_USAGE,
+};
+
 async function main(argv: string[]): Promise<number> {
   const rerun = await rerunWithCudaLibraryPath(argv);
   if (rerun !== undefined) return rerun;
   const [command, ...rest] = argv;
   const controller = new AbortController();
   // The first Ctrl+C stops between steps and leaves no partial image (a download keeps what it
-  // has, to resume); a second one kills.
-  process.once('SIGINT', () => {
+  // has, to resume); a second one kills. A terminal closing (SIGHUP) or a service manager
+  // stopping the job (SIGTERM) gets the same clean stop.
+  const stopping = () => {
     process.stderr.write('\ncancelling…\n');
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
+    for (const other of STOP_SIGNALS) {
+      process.removeListener(other, stopping);
+      process.once(other, () => process.exit(128 + (osConstants.signals[other] ?? 0)));
+    }
+  };
+  for (const signal of STOP_SIGNALS) process.once(signal, stopping);
+  const commandUsage = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (commandUsage !== undefined && rest.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(`${commandUsage}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'generate':
@@ -75,6 +98,12 @@ function report(error: unknown): number {
   if (error instanceof EngineError) {
     process.stderr.write(`sdxl-assets: ${error.message}\n`);
     return error.code === 'cancelled' ? 130 : 1;
+  }
+  // The environment refused (permissions, a full disk, a name taken meanwhile): not a bug.
+  const line = systemErrorLine(error);
+  if (line !== undefined) {
+    process.stderr.write(`sdxl-assets: ${line}\n`);
+    return 1;
   }
   process.stderr.write(`sdxl-assets: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 70;

@@ -1,5 +1,6 @@
 // scheduler_config.json resolved per sampler like diffusers' ConfigMixin.from_config: keys in the
 // file win, missing keys take that scheduler class's __init__ defaults, other keys are ignored.
+import { EngineError } from '../errors';
 import type { SamplerName, TimestepSpacing } from '../recipe';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
@@ -185,6 +186,7 @@ export const SCHEDULER_DEFAULTS: { readonly [N in SamplerName]: Readonly<Schedul
 
 type KeySpec =
   | { kind: 'number' | 'integer' | 'boolean' | 'betas' }
+  | { kind: 'integer'; min: number; max?: number }
   | { kind: 'number'; nullable: true }
   | { kind: 'enum'; values: readonly (string | null)[]; aliases?: Readonly<Record<string, string>> };
 
@@ -192,14 +194,15 @@ const enumOf = (...values: (string | null)[]): KeySpec => ({ kind: 'enum', value
 
 /** What each key may hold in the file; a key means the same in every scheduler that has it. */
 const KEY_SPECS: Readonly<Record<string, KeySpec>> = {
-  num_train_timesteps: { kind: 'integer' },
+  // Sizes of arrays the schedulers allocate: a negative one would throw deep inside them.
+  num_train_timesteps: { kind: 'integer', min: 1, max: 100_000 },
   beta_start: { kind: 'number' },
   beta_end: { kind: 'number' },
   beta_schedule: enumOf('linear', 'scaled_linear', 'squaredcos_cap_v2'),
   trained_betas: { kind: 'betas' },
   prediction_type: enumOf('epsilon', 'v_prediction', 'sample'),
   timestep_spacing: enumOf('linspace', 'leading', 'trailing'),
-  steps_offset: { kind: 'integer' },
+  steps_offset: { kind: 'integer', min: 0 },
   rescale_betas_zero_snr: { kind: 'boolean' },
   interpolation_type: enumOf('linear', 'log_linear'),
   use_karras_sigmas: { kind: 'boolean' },
@@ -218,7 +221,7 @@ const KEY_SPECS: Readonly<Record<string, KeySpec>> = {
   clip_sample_range: { kind: 'number' },
   set_alpha_to_one: { kind: 'boolean' },
   skip_prk_steps: { kind: 'boolean' },
-  solver_order: { kind: 'integer' },
+  solver_order: { kind: 'integer', min: 1, max: 3 },
   // DPMSolverMultistepScheduler re-registers DEIS's and UniPC's names, so their configs load.
   algorithm_type: {
     kind: 'enum',
@@ -237,21 +240,28 @@ const KEY_SPECS: Readonly<Record<string, KeySpec>> = {
   variance_type: enumOf('learned', 'learned_range', null),
   use_dynamic_shifting: { kind: 'boolean' },
   time_shift_type: enumOf('exponential'),
-  original_inference_steps: { kind: 'integer' },
+  original_inference_steps: { kind: 'integer', min: 1, max: 100_000 },
   timestep_scaling: { kind: 'number' },
 };
 
 function readKey(key: string, value: unknown): unknown {
   const spec = KEY_SPECS[key];
   const bad = (expected: string): never => {
-    throw new Error(`scheduler_config.json: ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+    throw new EngineError(
+      `scheduler_config.json: ${key} must be ${expected}, got ${JSON.stringify(value)}; fix the model's scheduler/scheduler_config.json or download the model again.`,
+      'model-folder',
+    );
   };
   switch (spec.kind) {
     case 'number':
       if (value === null && 'nullable' in spec) return null;
       return typeof value === 'number' && !Number.isNaN(value) ? value : bad('a number');
-    case 'integer':
-      return Number.isSafeInteger(value) ? value : bad('an integer');
+    case 'integer': {
+      const { min, max } = 'min' in spec ? spec : { min: -Infinity, max: undefined };
+      const range = max !== undefined ? ` from ${min} to ${max}` : Number.isFinite(min) ? ` of at least ${min}` : '';
+      const fits = Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= (max ?? Infinity);
+      return fits ? value : bad(`an integer${range}`);
+    }
     case 'boolean':
       return typeof value === 'boolean' ? value : bad('true or false');
     case 'betas':

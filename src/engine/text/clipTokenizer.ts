@@ -1,6 +1,7 @@
 // CLIP's byte-level BPE, written after OpenAI CLIP's simple_tokenizer.py and transformers' tokenization_clip.py.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EngineError } from '../errors';
 import { cleanText } from './textCleanup';
 
 export interface TokenizerFiles {
@@ -64,7 +65,17 @@ export class ClipTokenizer {
   private readonly specialIds: Map<string, number>;
   private readonly cache = new Map<string, number[]>();
 
+  /** A damaged tokenizer file is the model folder's fault, reported as such rather than as a bug. */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
+    try {
+      return await ClipTokenizer.readFolder(dir);
+    } catch (error) {
+      if (error instanceof EngineError) throw error;
+      throw new EngineError(`${(error as Error).message}; fix the file or download the model again.`, 'model-folder');
+    }
+  }
+
+  private static async readFolder(dir: string): Promise<ClipTokenizer> {
     const [vocab, mergesText, specialTokensMap, config] = await Promise.all([
       readJson(join(dir, 'vocab.json'), true),
       readRequired(join(dir, 'merges.txt')),
