@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ProviderReport } from '../engine/runtime/providerChoice';
 import type { EngineState } from '../protocol/engineProtocol';
+import { stepText } from './jobs/jobProgress';
 
 const PHASE_TEXT: Record<string, string> = {
   load: 'loading model',
@@ -21,6 +22,10 @@ const PROVIDER_LABELS: Record<ProviderReport['provider'], string> = {
 export class EngineStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sdxlAssets.engine', vscode.StatusBarAlignment.Left, 10);
   private provider: ProviderReport | undefined;
+  private state: EngineState = { kind: 'idle', modelLoaded: false };
+  private queued = 0;
+  /** The running job's last step, from the progress events the notification and the panel show too. */
+  private step: { jobId: string; step: number; total: number } | undefined;
 
   constructor(command: string) {
     this.item.name = 'SDXL Assets engine';
@@ -31,8 +36,24 @@ export class EngineStatusBar implements vscode.Disposable {
 
   update(state: EngineState, queued = 0): void {
     if ('provider' in state && state.provider) this.provider = state.provider;
+    this.state = state;
+    this.queued = queued;
+    this.render();
+  }
+
+  /**
+   * A denoising step finished. The engine's state messages carry the step too, but the status
+   * bar takes it from here only, so that it never shows another number than the notification.
+   */
+  progress(jobId: string, step: number, total: number): void {
+    this.step = { jobId, step, total };
+    if (this.state.kind === 'running' && this.state.jobId === jobId) this.render();
+  }
+
+  private render(): void {
+    const state = this.state;
     const provider = this.provider ? ` (${this.provider.provider})` : '';
-    const more = queued > 1 ? `, ${queued - 1} queued` : '';
+    const more = this.queued > 1 ? `, ${this.queued - 1} queued` : '';
     switch (state.kind) {
       case 'idle':
         this.item.text = `$(file-media) SDXL: idle${provider}`;
@@ -43,8 +64,10 @@ export class EngineStatusBar implements vscode.Disposable {
         this.item.tooltip = 'SDXL Assets: loading the model';
         break;
       case 'running': {
-        const step = state.step !== undefined && state.total ? `step ${state.step}/${state.total}` : PHASE_TEXT[state.phase];
-        this.item.text = `$(sync~spin) SDXL: ${step}${provider}${more}`;
+        const step = this.step;
+        const text =
+          state.phase === 'denoise' && step?.jobId === state.jobId ? stepText(step.step, step.total) : PHASE_TEXT[state.phase];
+        this.item.text = `$(sync~spin) SDXL: ${text}${provider}${more}`;
         this.item.tooltip = this.tooltip('SDXL Assets: generating — click to open the panel');
         break;
       }

@@ -7,6 +7,11 @@ const PHASE_TEXT: Record<string, string> = {
   decode: 'Decoding the image…',
 };
 
+/** How the notification and the status bar both write a step, so that they read the same. */
+export function stepText(step: number, total: number): string {
+  return `step ${step}/${total}`;
+}
+
 export interface ProgressReport {
   message: string;
   /** Percent the bar moves by since the previous report, as `Progress.report` wants it. */
@@ -30,7 +35,7 @@ export class JobProgress {
       const percent = event.total > 0 ? Math.min(100, (100 * event.step) / event.total) : this.reportedPercent;
       const increment = Math.max(0, percent - this.reportedPercent);
       this.reportedPercent += increment;
-      return { message: `step ${event.step}/${event.total}`, increment };
+      return { message: stepText(event.step, event.total), increment };
     }
     return undefined;
   }
