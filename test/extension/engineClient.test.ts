@@ -261,6 +261,49 @@ describe('EngineClient with the engine process', { timeout: 60_000 }, () => {
     }
   });
 
+  test('an engine killed while it loads the model fails the job, leaves nothing, and the next job loads afresh', async () => {
+    const { client, recorder } = withClient();
+    try {
+      const folder = freshFolder();
+      const ready = recorder.next('ready');
+      const job = jobIn(folder, LONG);
+      const loading = recorder.next('state', (event) => event.state.kind === 'loading');
+      const done = client.submit(job).done;
+      const { pid } = await ready;
+      await loading;
+      process.kill(pid, 'SIGKILL');
+      assert.equal((await rejection(done)).code, 'engine-stopped');
+      assert.deepEqual(readdirSync(folder), []);
+      const result = await client.submit(jobIn(folder)).done;
+      assert.deepEqual(readdirSync(folder), [basename(result.path)]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  test('an engine killed while idle is started again by the next job, which runs as usual', async () => {
+    const { client, recorder, logs } = withClient();
+    try {
+      const folder = freshFolder();
+      const ready = recorder.next('ready');
+      const idle = recorder.next('state', (event) => event.state.kind === 'idle' && event.state.modelLoaded);
+      await client.submit(jobIn(folder)).done;
+      const { pid } = await ready;
+      await idle;
+      const exited = recorder.next('exited');
+      process.kill(pid, 'SIGKILL');
+      assert.deepEqual(await exited, { type: 'exited', code: null, signal: 'SIGKILL', unexpected: true });
+      assert.ok(logs.some((line) => line.includes('stopped unexpectedly (signal SIGKILL)')));
+      const freshReady = recorder.next('ready');
+      const result = await client.submit(jobIn(folder, { seed: 7 })).done;
+      assert.notEqual((await freshReady).pid, pid);
+      assert.equal(readdirSync(folder).length, 2);
+      assert.ok(existsSync(result.path));
+    } finally {
+      await client.dispose();
+    }
+  });
+
   test('an engine that cannot start fails the job with its reason in the log', async () => {
     const logs: string[] = [];
     const client = new EngineClient({ enginePath: join(work, 'missing-engine.js'), log: (line) => logs.push(line) });
