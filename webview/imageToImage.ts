@@ -1,4 +1,5 @@
 import type { Size } from './sizePresets';
+import { fittedInputSize } from '../src/protocol/generationLimits';
 import { NUMBER_FIELDS } from './numberFields';
 
 /** The slider's range: the engine takes strengths above 0 and at most 1. */
@@ -15,11 +16,7 @@ const FALLBACK_MULTIPLE = NUMBER_FIELDS.width.multipleOf;
  * size fields allow.
  */
 export function fittedSize(image: Size, multiple: number | undefined): Size {
-  const step = multiple ?? FALLBACK_MULTIPLE;
-  const max = NUMBER_FIELDS.width.max;
-  const scale = Math.min(1, max / image.width, max / image.height);
-  const fit = (pixels: number) => Math.max(step, Math.floor((pixels * scale) / step) * step);
-  return { width: fit(image.width), height: fit(image.height) };
+  return fittedInputSize(image, multiple ?? FALLBACK_MULTIPLE);
 }
 
 /** How many of the steps run on the noised picture: diffusers' `min(int(steps × strength), steps)`. */

@@ -1,3 +1,5 @@
+import { MAX_GUIDANCE, MAX_IMAGE_SIDE, MAX_SEED, MAX_STEPS } from '../src/protocol/generationLimits';
+
 /**
  * Limits of the form's number fields: the bounds the engine enforces, so the form never lets
  * through what the engine would refuse.
@@ -11,11 +13,11 @@ export interface NumberFieldSpec {
 }
 
 export const NUMBER_FIELDS = {
-  width: { min: 64, max: 4096, integer: true, multipleOf: 8 },
-  height: { min: 64, max: 4096, integer: true, multipleOf: 8 },
-  steps: { min: 1, max: 1000, integer: true },
-  guidance: { min: 0, max: 100, integer: false },
-  seed: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  width: { min: 64, max: MAX_IMAGE_SIDE, integer: true, multipleOf: 8 },
+  height: { min: 64, max: MAX_IMAGE_SIDE, integer: true, multipleOf: 8 },
+  steps: { min: 1, max: MAX_STEPS, integer: true },
+  guidance: { min: 0, max: MAX_GUIDANCE, integer: false },
+  seed: { min: 0, max: MAX_SEED, integer: true },
   batch: { min: 1, max: 100, integer: true },
 } as const satisfies Record<string, NumberFieldSpec>;
 
