@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
@@ -137,6 +138,9 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
   for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
   const provider = parseChoice('provider', values.provider, PROVIDER_CHOICES) ?? 'auto';
 
+  // A folder the user may not write to fails now, not after a download and a whole generation.
+  await checkWritable(toFolder ? out : dirname(resolve(out)));
+
   // A refiner named only by the recipe is used where it already is, never downloaded unasked.
   const recipeRefiner = refinerArg !== undefined && values.refiner === undefined ? recipeRefinerFor(refinerArg) : undefined;
   const model = await modelForGenerate(values.model, signal);
@@ -233,4 +237,10 @@ async function recipeFrom(path: string): Promise<Recipe> {
   }
   if (!recipe) throw new EngineError(`${path} carries no SDXL Assets recipe.`, 'image-input');
   return recipe;
+}
+
+/** Creates the output folder if needed and checks that this user may write into it. */
+async function checkWritable(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK);
 }

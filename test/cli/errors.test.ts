@@ -73,7 +73,8 @@ describe('sdxl-assets errors', () => {
     if (process.getuid?.() === 0 && !user) return t.skip('runs as root without a "nobody" user to drop to');
     if (!user) chmodSync(folder, 0o555);
     const result = await runAs(user, args(model, join(folder, 'x.png')));
-    assertOneLine(result, 1, /^sdxl-assets: cannot open in .*read-only: permission denied \(EACCES\); choose a folder you can write to/);
+    assertOneLine(result, 1, /^sdxl-assets: cannot access .*read-only: permission denied \(EACCES\); choose a folder you can write to/);
+    assert.doesNotMatch(result.stderr, /loading model/, 'refused before any model is loaded');
     assert.deepEqual(readdirSync(folder), []);
   });
 
