@@ -131,9 +131,8 @@ async function packageVsix(target, packagePath, commonFiles, lock) {
       packagePath,
       ignoreFile,
       useYarn: false,
-      // Not published from this repository yet: it has neither a repository URL nor a LICENSE file.
+      // The project has no public repository URL yet; once package.json names one, this goes.
       allowMissingRepository: true,
-      skipLicense: true,
     });
     console.log(`VSIX for ${target}: ${packagePath} (${megabytes(statSync(packagePath).size)})`);
   } finally {
