@@ -1,4 +1,4 @@
-import type { SamplerName } from '../src/engine/recipe';
+import type { SamplerName } from '../src/protocol/recipe';
 import type { PanelSettings } from '../src/protocol/panelProtocol';
 
 /** A Record, so a sampler added to the engine fails the type check here until it has a label. */

@@ -4,15 +4,15 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
-import type { Recipe } from '../engine/recipe';
+import type { Recipe } from '../protocol/recipe';
 import { EngineError } from '../engine/errors';
 import { promptSlug } from '../engine/image/fileNames';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
-import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
+import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
 import { checkSettings, randomSeed } from '../engine/pipelines/generationSettings';
 import { MAX_BATCH } from '../protocol/generationLimits';
-import { PROVIDER_CHOICES } from '../engine/runtime/providerChoice';
+import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import {
   extensionOf,
   formatFromPath,
@@ -21,7 +21,7 @@ import {
   sameFile,
 } from './outputPaths';
 import { localModel, modelForGenerate, type CliModel } from './modelArgument';
-import type { Phase } from '../engine/pipelines/phase';
+import type { Phase } from '../protocol/phase';
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';

@@ -4,7 +4,7 @@ import type { ComponentName, ModelFolder } from '../engine/models/modelFolder';
 import { familyLabel, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
 import { defaultSampler, resolveSettings } from '../engine/pipelines/generationSettings';
 import { autoProviderOrder, bundledProviders } from '../engine/runtime/autoProviders';
-import type { ProviderName } from '../engine/runtime/providerChoice';
+import type { ProviderName } from '../protocol/providerChoice';
 import { createSession, providerCandidates } from '../engine/runtime/providers';
 import { SessionSignature } from '../engine/runtime/sessionSignature';
 import { createScheduler } from '../engine/schedulers/scheduler';

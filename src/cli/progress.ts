@@ -1,5 +1,5 @@
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
-import type { Phase } from '../engine/pipelines/phase';
+import type { Phase } from '../protocol/phase';
 
 const PHASE_TEXT: Record<Phase, string> = {
   load: 'loading model',

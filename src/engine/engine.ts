@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ProviderChoice } from './runtime/providerChoice';
-import type { GenerationSettings, Recipe } from './recipe';
+import type { ProviderChoice } from '../protocol/providerChoice';
+import type { GenerationSettings, Recipe } from '../protocol/recipe';
 import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Recipe } from '../engine/recipe';
+import type { Recipe } from '../protocol/recipe';
 import { withCudaLibraryPath } from '../engine/cuda/cudaSupport';
 import type { EngineConfig, EngineToHost, HostToEngine, JobRequest, TokenCount } from '../protocol/engineProtocol';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { EngineConfig, OutputFormat } from '../protocol/engineProtocol';
 import { defaultModelsDir } from '../engine/models/modelStore';
-import type { ProviderChoice } from '../engine/runtime/providerChoice';
+import type { ProviderChoice } from '../protocol/providerChoice';
 import { DEFAULT_TEMPLATE } from './outputFiles';
 
 export const SECTION = 'sdxlAssets';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ProviderReport } from '../engine/runtime/providerChoice';
+import type { ProviderReport } from '../protocol/providerChoice';
 import type { EngineState } from '../protocol/engineProtocol';
 import { stepText } from './jobs/jobProgress';
 

@@ -1,8 +1,8 @@
 // Messages between the extension host and the engine child process (fork with
 // serialization 'advanced', so typed arrays cross as structured clones).
-import type { GenerationSettings, Recipe } from '../engine/recipe';
-import type { Phase } from '../engine/pipelines/phase';
-import type { ProviderChoice, ProviderReport } from '../engine/runtime/providerChoice';
+import type { GenerationSettings, Recipe } from './recipe';
+import type { Phase } from './phase';
+import type { ProviderChoice, ProviderReport } from './providerChoice';
 
 import type { OutputFormat } from './generationLimits';
 

@@ -1,8 +1,8 @@
 // The limits every request meets before any download or model load: one set of pure rules that
 // the CLI, the engine process and the panel's host all apply, so no side lets through what another
 // refuses. Nothing here reads files or loads ONNX Runtime.
-import type { GenerationSettings } from '../engine/recipe';
-import { SAMPLERS, TIMESTEP_SPACINGS } from '../engine/recipe';
+import type { GenerationSettings } from './recipe';
+import { SAMPLERS, TIMESTEP_SPACINGS } from './recipe';
 
 /**
  * The longest side an image may have. SDXL's activations grow with the area: at 4096×4096 one

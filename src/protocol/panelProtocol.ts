@@ -1,5 +1,5 @@
 // Messages between the Generate Image webview and the extension host.
-import type { Recipe, SamplerName } from '../engine/recipe';
+import type { Recipe, SamplerName } from './recipe';
 import type { TokenCount } from './engineProtocol';
 
 export type SeedMode = 'random' | 'fixed' | 'last';

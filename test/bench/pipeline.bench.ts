@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { Engine } from '../../src/engine/engine';
 import type { ComponentName } from '../../src/engine/models/modelFolder';
 import type { StepInfo } from '../../src/engine/pipelines/denoiseLoop';
-import type { SamplerName } from '../../src/engine/recipe';
-import { PROVIDER_CHOICES, type ProviderName } from '../../src/engine/runtime/providerChoice';
+import type { SamplerName } from '../../src/protocol/recipe';
+import { PROVIDER_CHOICES, type ProviderName } from '../../src/protocol/providerChoice';
 import { buildTinySdxl } from '../support/tinyModels';
 import { createUnetSession, median, parseShape, timeOptimizedCache, timeUnet } from './unetBench';
 

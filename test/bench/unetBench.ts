@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
-import type { ProviderName } from '../../src/engine/runtime/providerChoice';
+import type { ProviderName } from '../../src/protocol/providerChoice';
 import { createSession } from '../../src/engine/runtime/providers';
 import { SessionSignature } from '../../src/engine/runtime/sessionSignature';
 import { floatTensor, tensorToFloat32 } from '../../src/engine/runtime/tensors';

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { parseRecipe, readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
 import { buildTinySdxl } from '../support/tinyModels';
 

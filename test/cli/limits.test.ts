@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeImage } from '../../src/engine/image/writeImage';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
 import { buildTinySdxl } from '../support/tinyModels';
 

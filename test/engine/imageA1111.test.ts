@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatA1111Parameters, parseA1111Parameters } from '../../src/engine/image/a1111Parameters';
-import { SAMPLERS, type Recipe } from '../../src/engine/recipe';
+import { SAMPLERS, type Recipe } from '../../src/protocol/recipe';
 
 const recipe: Recipe = {
   version: 1,

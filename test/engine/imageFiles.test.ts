@@ -9,7 +9,7 @@ import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { insertPngTextChunks, readPngTextChunks } from '../../src/engine/image/pngText';
 import { readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
 import { encodeImage, writeImage } from '../../src/engine/image/writeImage';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 
 const root = mkdtempSync(join(tmpdir(), 'sdxl-assets-image-'));
 after(() => rmSync(root, { recursive: true, force: true }));

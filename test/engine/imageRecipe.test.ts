@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRecipe, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 
 const recipe: Recipe = {
   version: 1,

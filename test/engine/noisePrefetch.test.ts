@@ -12,7 +12,7 @@ import { applyGuidance, denoise } from '../../src/engine/pipelines/denoiseLoop';
 import { UnetRunner } from '../../src/engine/pipelines/unetRunner';
 import { PrefetchedNoise, type NoiseDraw, type NoiseRequest } from '../../src/engine/random/noisePrefetch';
 import { TorchGenerator, type NoiseSource } from '../../src/engine/random/torchGenerator';
-import type { SamplerName } from '../../src/engine/recipe';
+import type { SamplerName } from '../../src/protocol/recipe';
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { repoRoot } from '../support/shared';

@@ -12,7 +12,7 @@ import { formatA1111Parameters, parseA1111Parameters } from '../../src/engine/im
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { DenoisedEstimate } from '../../src/engine/pipelines/denoisedEstimate';
 import type { TorchGenerator } from '../../src/engine/random/torchGenerator';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { resolveSchedulerConfig, SCHEDULER_DEFAULTS } from '../../src/engine/schedulers/schedulerConfig';
 import { roundHalfEven } from '../../src/engine/schedulers/timesteps';

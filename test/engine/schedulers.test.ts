@@ -4,7 +4,7 @@
 // relative 1e-5.
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import type { SamplerName } from '../../src/engine/recipe';
+import type { SamplerName } from '../../src/protocol/recipe';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import {

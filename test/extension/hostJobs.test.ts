@@ -8,7 +8,7 @@ import { scanGallery } from '../../src/extension/gallery/galleryScan';
 import { HostQueue } from '../../src/extension/jobs/hostQueue';
 import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
 import { batchSeeds } from '../../src/extension/jobs/seeds';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 
 const recipe: Recipe = {
   version: 1, model: 'm', prompt: 'a fox', negativePrompt: null, width: 64, height: 64, steps: 4,

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { insertPngTextChunks } from '../../src/engine/image/pngText';
 import { writeImage } from '../../src/engine/image/writeImage';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { imageToImageRequest, prefillFromMetadata } from '../../src/extension/jobs/imageToImageRequest';
 import { jobSettings, usesRefiner } from '../../src/extension/jobs/jobSettings';
 import { locateInitImage, modelDirForRecipe, settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { commandUri, escapeMarkdownText, previewSize, recipeHoverMarkdown } from '../../src/extension/markdown/recipeHoverText';
 
 const recipe: Recipe = {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { SamplerName } from '../../src/engine/recipe';
+import type { SamplerName } from '../../src/protocol/recipe';
 import type { GeneratedImage } from '../../src/engine/engine';
 import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
 import { maxAbsDiff, readNpy } from './npy';

@@ -3,7 +3,7 @@
 // loader at it runs the provider's real shaders here and in CI (which installs chromium and
 // libvulkan1). Mesa's lavapipe would not do: Dawn refuses it for a missing feature.
 import { existsSync } from 'node:fs';
-import type { ProviderName } from '../../src/engine/runtime/providerChoice';
+import type { ProviderName } from '../../src/protocol/providerChoice';
 import { vulkanLoaderInstalled } from '../../src/engine/runtime/vulkanDrivers';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';

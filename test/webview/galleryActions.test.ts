@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import type { GalleryItem } from '../../src/protocol/panelProtocol';
-import type { Recipe } from '../../src/engine/recipe';
+import type { Recipe } from '../../src/protocol/recipe';
 import { debounce } from '../../webview/debounce';
 import {
   GALLERY_ACTIONS,

@@ -1,7 +1,7 @@
 // AUTOMATIC1111's "parameters" text (its infotext), the de facto standard that image viewers,
 // civitai and A1111's own PNG Info tab read. Mirrors modules/processing.py create_infotext and
 // modules/infotext_utils.py parse_generation_parameters.
-import type { Recipe, SamplerName } from '../recipe';
+import type { Recipe, SamplerName } from '../../protocol/recipe';
 
 const A1111_SAMPLERS: Record<SamplerName, string> = {
   euler: 'Euler',

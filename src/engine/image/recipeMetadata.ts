@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../recipe';
-import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../runtime/providerChoice';
+import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
+import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
 import { readExifUserComment } from './exif';
 import { isPng, readPngTextChunks } from './pngText';
 import { readRecipeJsonFromXmp } from './xmp';

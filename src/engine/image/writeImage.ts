@@ -5,7 +5,7 @@ import { basename, dirname, join, parse } from 'node:path';
 import sharp from 'sharp';
 import { isOutputFormat, type OutputFormat } from '../../protocol/generationLimits';
 import { EngineError } from '../errors';
-import type { Recipe } from '../recipe';
+import type { Recipe } from '../../protocol/recipe';
 import { formatA1111Parameters } from './a1111Parameters';
 import { insertPngTextChunks } from './pngText';
 import { PARAMETERS_KEYWORD, readEmbeddedMetadata, RECIPE_KEYWORD, serializeRecipe } from './recipeMetadata';

@@ -1,5 +1,5 @@
 import { EngineError } from '../errors';
-import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName, type TimestepSpacing } from '../recipe';
+import { SAMPLERS, TIMESTEP_SPACINGS, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
 
 export const MODEL_FAMILIES = ['sdxl', 'sdxl-turbo', 'sdxl-refiner', 'sd-turbo', 'sd15', 'sd2'] as const;
 export type CatalogFamily = (typeof MODEL_FAMILIES)[number];

@@ -1,5 +1,5 @@
-import type { GenerationSettings } from '../recipe';
-import type { SamplerName } from '../recipe';
+import type { GenerationSettings } from '../../protocol/recipe';
+import type { SamplerName } from '../../protocol/recipe';
 import { fittedInputSize, settingsProblem, type SettingsToCheck } from '../../protocol/generationLimits';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from '../models/modelFolder';

@@ -1,4 +1,4 @@
-import type { GenerationSettings } from '../recipe';
+import type { GenerationSettings } from '../../protocol/recipe';
 import type { ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
 

@@ -1,6 +1,6 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from '../recipe';
+import type { GenerationSettings } from '../../protocol/recipe';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { readInputImage } from '../image/readInputImage';

@@ -3,9 +3,9 @@
 // are made and in what the family's UNet takes.
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from '../recipe';
+import type { GenerationSettings } from '../../protocol/recipe';
 import { TorchGenerator } from '../random/torchGenerator';
-import type { Phase } from './phase';
+import type { Phase } from '../../protocol/phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { floatTensor, tensorToFloat32 } from '../runtime/tensors';

@@ -1,6 +1,6 @@
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from '../recipe';
+import type { GenerationSettings } from '../../protocol/recipe';
 import { validateSettings } from './generationSettings';
 import {
   decodeLatents,

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSupportedBackends } from 'onnxruntime-node';
 import { cudaProviderInstalled, cudaSupport } from '../cuda/cudaSupport';
-import type { ProviderChoice, ProviderName, ProviderSkip } from './providerChoice';
+import type { ProviderChoice, ProviderName, ProviderSkip } from '../../protocol/providerChoice';
 import { vulkanDrivers, vulkanLoaderInstalled, type VulkanDriver } from './vulkanDrivers';
 import { isHardwareAdapter, windowsDisplayAdapters, type DisplayAdapter } from './windowsAdapters';
 

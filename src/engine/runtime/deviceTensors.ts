@@ -1,6 +1,6 @@
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { encodeIdentityModel, identityElementTypeSupported } from './identityModel';
-import type { ProviderName } from './providerChoice';
+import type { ProviderName } from '../../protocol/providerChoice';
 
 /**
  * Providers whose tensors onnxruntime-node can hand back on the device and take as inputs of

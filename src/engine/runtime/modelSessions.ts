@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
-import type { ProviderChoice, ProviderName, ProviderReport, ProviderSkip } from './providerChoice';
+import type { ProviderChoice, ProviderName, ProviderReport, ProviderSkip } from '../../protocol/providerChoice';
 import { createSession, providerCandidates } from './providers';
 import { SessionSignature } from './sessionSignature';
 

@@ -1,7 +1,7 @@
 import { env, InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { decideProviders, thisMachine, type ProviderCandidates } from './autoProviders';
-import type { ProviderChoice, ProviderName, ProviderSkip } from './providerChoice';
+import type { ProviderChoice, ProviderName, ProviderSkip } from '../../protocol/providerChoice';
 
 export interface SessionPlan {
   /** Whether the session keeps its CPU memory arena between runs; see ModelSessions. */

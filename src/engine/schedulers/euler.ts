@@ -1,5 +1,5 @@
 // Follows diffusers' EulerDiscreteScheduler (schedulers/scheduling_euler_discrete.py).
-import type { TimestepSpacing } from '../recipe';
+import type { TimestepSpacing } from '../../protocol/recipe';
 import {
   alphasCumprod,
   interpTrainSchedule,

@@ -1,6 +1,6 @@
 // The contract of diffusers' SchedulerMixin (set_timesteps, scale_model_input, step, add_noise)
 // and a factory from a sampler name and a raw scheduler_config.json.
-import type { SamplerName } from '../recipe';
+import type { SamplerName } from '../../protocol/recipe';
 import type { NoiseSource } from '../random/torchGenerator';
 import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpmSolverMultistep';
@@ -10,7 +10,7 @@ import { LCMScheduler } from './lcm';
 import { PNDMScheduler } from './pndm';
 import { resolveSchedulerConfig, type AnySchedulerConfig, type SchedulerOverrides } from './schedulerConfig';
 
-export type { SamplerName } from '../recipe';
+export type { SamplerName } from '../../protocol/recipe';
 
 /**
  * One sampler. Tensors are flat Float32Arrays in NCHW order. Per-element arithmetic is float64,

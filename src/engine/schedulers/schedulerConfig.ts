@@ -1,7 +1,7 @@
 // scheduler_config.json resolved per sampler like diffusers' ConfigMixin.from_config: keys in the
 // file win, missing keys take that scheduler class's __init__ defaults, other keys are ignored.
 import { EngineError } from '../errors';
-import type { SamplerName, TimestepSpacing } from '../recipe';
+import type { SamplerName, TimestepSpacing } from '../../protocol/recipe';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';

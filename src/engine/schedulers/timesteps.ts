@@ -1,6 +1,6 @@
 // Timestep spacing as diffusers' set_timesteps computes it (EulerDiscreteScheduler, DDIMScheduler,
 // DPMSolverMultistepScheduler, LCMScheduler), including numpy's rounding and arange/linspace arithmetic.
-import type { TimestepSpacing } from '../recipe';
+import type { TimestepSpacing } from '../../protocol/recipe';
 
 /** np.round: halves go to the even neighbour (937.5 → 938 but 812.5 → 812), unlike Math.round. */
 export function roundHalfEven(x: number): number {

@@ -1,7 +1,7 @@
 import { isAbsolute, extname } from 'node:path';
 import type { EngineConfig, HostToEngine, JobRequest } from '../../protocol/engineProtocol';
 import { isOutputFormat, settingsProblem, type OutputFormat } from '../../protocol/generationLimits';
-import { PROVIDER_CHOICES } from '../runtime/providerChoice';
+import { PROVIDER_CHOICES } from '../../protocol/providerChoice';
 
 /**
  * A message from the host as the protocol allows it, or what is wrong with it. A bad message is

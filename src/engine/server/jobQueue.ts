@@ -1,5 +1,5 @@
 import type { EngineConfig, EngineToHost, JobRequest } from '../../protocol/engineProtocol';
-import { describeProviderReport, type ProviderReport, type ProviderSkip } from '../runtime/providerChoice';
+import { describeProviderReport, type ProviderReport, type ProviderSkip } from '../../protocol/providerChoice';
 import { Engine } from '../engine';
 import { runJob } from './runJob';
 import { TokenCounter } from './tokenCounter';

@@ -1,7 +1,7 @@
 import type { EngineToHost, JobRequest } from '../../protocol/engineProtocol';
 import type { Engine } from '../engine';
-import type { Phase } from '../pipelines/phase';
-import type { ProviderReport } from '../runtime/providerChoice';
+import type { Phase } from '../../protocol/phase';
+import type { ProviderReport } from '../../protocol/providerChoice';
 import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';

@@ -33,7 +33,7 @@ async function installCudaSupport(engine: EngineClient, output: vscode.OutputCha
     : `Found the CUDA libraries it needs:\n${support.libraries.map((library) => `${library.file}: ${library.path}`).join('\n')}`;
   const question = support.providerInstalled
     ? 'The CUDA provider is installed already. Download it again?'
-    : `Download ONNX Runtime's CUDA provider for onnxruntime-node ${ortVersion()} from NuGet?`;
+    : `Download ONNX Runtime's CUDA provider ${ortVersion()} (the version the engine runs) from NuGet?`;
   if ((await vscode.window.showInformationMessage(question, { modal: true, detail }, install)) !== install) return;
 
   const installed = await vscode.window.withProgress(

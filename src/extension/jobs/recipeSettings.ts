@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { Recipe } from '../../engine/recipe';
+import type { Recipe } from '../../protocol/recipe';
 import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
 
 /**

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { Recipe } from '../../engine/recipe';
+import type { Recipe } from '../../protocol/recipe';
 
 /** Command URIs of the hover's actions on the image. */
 export interface HoverCommands {

@@ -1,7 +1,7 @@
 import type { Event } from 'vscode';
 import type { TokenCount } from '../../protocol/engineProtocol';
 import type { GalleryAction, InitImage, ModelChoice, PanelSettings, QueueItem } from '../../protocol/panelProtocol';
-import type { Recipe } from '../../engine/recipe';
+import type { Recipe } from '../../protocol/recipe';
 
 /** A generated file as the backend knows it; the panel turns the path into a webview URI. */
 export interface GalleryFile {

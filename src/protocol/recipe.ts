@@ -1,4 +1,4 @@
-import type { ProviderReport } from './runtime/providerChoice';
+import type { ProviderReport } from './providerChoice';
 
 /** Sampler names as users type them on the CLI and as they are stored in recipes. */
 export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm', 'pndm'] as const;
