@@ -116,9 +116,13 @@ export class Engine {
     }
   }
 
-  /** Whether the next images of a request can share UNet calls: text-to-image, a free batch axis, a GPU. */
+  /**
+   * Whether the next images of a request can share UNet calls: text-to-image, a free batch axis, a
+   * GPU. Never in low-memory mode, which keeps one component loaded at a time and would rather not
+   * hold several images' activations either: asking the UNet's provider would load it early.
+   */
   private async batchable(request: GenerateRequest, remaining: number): Promise<boolean> {
-    if (remaining < 2 || request.refinerDir !== undefined || request.initImage !== undefined) return false;
+    if (remaining < 2 || this.options.lowMemory || request.refinerDir !== undefined || request.initImage !== undefined) return false;
     await this.unloadSlot('refiner');
     const loaded = await this.model(request.modelDir);
     const unet = await loaded.sessions.get('unet');

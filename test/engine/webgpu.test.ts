@@ -93,6 +93,21 @@ describe('WebGPU on SwiftShader', { skip }, () => {
       await engine.unload();
     }
   });
+
+  test('in low-memory mode the seeds run one job after another, even on a GPU', async () => {
+    const engine = new Engine({ provider: 'webgpu', lowMemory: true });
+    try {
+      const runs: number[] = [];
+      const job = { modelDir: request.modelDir, prompt: 'a fox', width: 32, height: 32, steps: 1 };
+      for await (const image of engine.generateMany(job, [1, 2], (_first, count) => {
+        runs.push(count);
+        return {};
+      })) assert.equal(image.recipe.provider?.provider, 'webgpu');
+      assert.deepEqual(runs, [1, 1]);
+    } finally {
+      await engine.unload();
+    }
+  });
 });
 
 test('on the CPU a batch runs job after job, each byte for byte its own single job', async () => {

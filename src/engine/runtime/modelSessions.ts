@@ -15,6 +15,8 @@ export interface SessionEvents {
   onLoad?: (component: ComponentName, provider: ProviderName, ms: number) => void;
   /** A provider `auto` passed over, reported once per model with the reason. */
   onFallback?: (provider: ProviderName, reason: string) => void;
+  /** Where the model runs and what was passed over, after the UNet (or the first component) loads. */
+  onReport?: (report: ProviderReport, component: ComponentName) => void;
 }
 
 /**
@@ -90,6 +92,8 @@ export class ModelSessions {
       }
     }
     this.loadedOn.set(component, created.provider);
+    const report = this.report();
+    if (report && (component === 'unet' || this.loadedOn.size === 1)) this.events.onReport?.(report, component);
     this.events.onLoad?.(component, created.provider, performance.now() - started);
     return {
       session: created.session,

@@ -1,5 +1,5 @@
 import type { EngineConfig, EngineToHost, JobRequest } from '../../protocol/engineProtocol';
-import { describeProviderReport, type ProviderReport, type ProviderSkip } from '../../protocol/providerChoice';
+import { describeProviderReport, type ProviderReport } from '../../protocol/providerChoice';
 import { Engine } from '../engine';
 import { runJob } from './runJob';
 import { TokenCounter } from './tokenCounter';
@@ -32,8 +32,6 @@ export class JobQueue {
   private current: ConfiguredEngine | undefined;
   private modelLoaded = false;
   private provider: ProviderReport | undefined;
-  /** Providers the current engine passed over, each once, whichever model's load reported it. */
-  private skipped: ProviderSkip[] = [];
   private unloading: Promise<void> | undefined;
   private unloadWhenIdle = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -139,7 +137,6 @@ export class JobQueue {
       this.current = undefined;
       this.modelLoaded = false;
       this.provider = undefined;
-      this.skipped = [];
     }
     this.current ??= {
       config: { provider, lowMemory },
@@ -147,16 +144,11 @@ export class JobQueue {
         provider,
         lowMemory,
         events: {
-          onLoad: (component, loadedWith, ms) => {
-            this.log('info', `${component} loaded on ${loadedWith} in ${Math.round(ms)} ms`);
-            if (component !== 'unet' && this.provider) return;
-            this.provider = { choice: provider, provider: loadedWith, skipped: [...this.skipped] };
-            if (component === 'unet') this.log('info', `execution provider: ${describeProviderReport(this.provider)}`);
-          },
-          onFallback: (skipped, reason) => {
-            if (this.skipped.some((s) => s.provider === skipped)) return;
-            this.skipped.push({ provider: skipped, reason });
-            this.log('warn', `${skipped} not used: ${reason}`);
+          onLoad: (component, loadedWith, ms) => this.log('info', `${component} loaded on ${loadedWith} in ${Math.round(ms)} ms`),
+          onFallback: (skipped, reason) => this.log('warn', `${skipped} not used: ${reason}`),
+          onReport: (report, component) => {
+            this.provider = report;
+            if (component === 'unet') this.log('info', `execution provider: ${describeProviderReport(report)}`);
           },
         },
       }),
