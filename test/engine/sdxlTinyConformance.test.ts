@@ -4,7 +4,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { assertMatchesCase, fixtureDir as fixture, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
@@ -19,7 +19,7 @@ function cases(): FixtureCase[] {
   );
 }
 
-async function check(engine: Engine, modelDir: string, c: FixtureCase): Promise<void> {
+async function check(t: TestContext, engine: Engine, modelDir: string, c: FixtureCase): Promise<void> {
   const overrides = c.scheduler.overrides;
   const image = await engine.generate({
     modelDir,
@@ -34,7 +34,9 @@ async function check(engine: Engine, modelDir: string, c: FixtureCase): Promise<
     karras: overrides.use_karras_sigmas === true,
     timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
   });
-  await assertMatchesCase(image, c.id);
+  const errors = await assertMatchesCase(image, c.id);
+  // Visible in the test output, so drift shows before it reaches the tolerance.
+  t.diagnostic(`max abs error: latents ${errors.latents.toExponential(2)}, float image ${errors.float.toExponential(2)}, uint8 ${errors.uint8}`);
 }
 
 for (const provider of conformanceProviders()) {
@@ -42,7 +44,7 @@ for (const provider of conformanceProviders()) {
     const engine = new Engine({ provider, lowMemory: false });
     after(() => engine.unload());
     for (const c of cases()) {
-      test(c.id, () => check(engine, join(fixture, 'model'), c));
+      test(c.id, (t) => check(t, engine, join(fixture, 'model'), c));
     }
   });
 }
@@ -55,13 +57,13 @@ describe('an int64-timestep UNet export gives the same images', { skip }, () => 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   for (const c of cases().slice(0, 2)) {
-    test(c.id, async () => {
+    test(c.id, async (t) => {
       if (!dir) {
         dir = mkdtempSync(join(tmpdir(), 'sdxl-int64-'));
         cpSync(join(fixture, 'model'), dir, { recursive: true });
         cpSync(join(fixture, 'variants', 'unet_timestep_int64', 'unet'), join(dir, 'unet'), { recursive: true });
       }
-      await check(engine, dir, c);
+      await check(t, engine, dir, c);
     });
   }
 });
