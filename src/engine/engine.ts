@@ -6,10 +6,10 @@ import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
 import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFolder';
 import { checkSettings, resolveSettings } from './pipelines/generationSettings';
-import { sdxlImageToImage } from './pipelines/sdxlImageToImage';
-import type { PipelineHooks, PipelineResult } from './pipelines/sdxlStages';
-import { sdxlBaseToRefiner } from './pipelines/sdxlBaseToRefiner';
-import { sdxlTextToImage, sdxlTextToImageBatch } from './pipelines/sdxlTextToImage';
+import { baseToRefiner } from './pipelines/baseToRefiner';
+import { imageToImage } from './pipelines/imageToImage';
+import type { LoadedModel, PipelineHooks, PipelineResult } from './pipelines/stages';
+import { textToImage, textToImageBatch } from './pipelines/textToImage';
 import { unetTakesBatches } from './pipelines/unetRunner';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
@@ -35,13 +35,6 @@ export interface GeneratedImage extends PipelineResult {
   rgb: Uint8Array;
   width: number;
   height: number;
-}
-
-interface LoadedModel {
-  folder: ModelFolder;
-  sessions: ModelSessions;
-  /** One per text encoder, in the order the family's encoders run. */
-  tokenizers: ClipTokenizer[];
 }
 
 /**
@@ -73,14 +66,8 @@ export class Engine {
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
     const settings = resolveSettings(partial, loaded.folder, imageSize, refiner?.folder);
-    const result = refiner
-      ? await sdxlBaseToRefiner(loaded, refiner, settings, hooks)
-      : await (settings.initImage === undefined ? sdxlTextToImage : sdxlImageToImage)(
-          loaded.sessions,
-          loaded.tokenizers,
-          settings,
-          hooks,
-        );
+    const pipeline = refiner ? baseToRefiner : settings.initImage === undefined ? textToImage : imageToImage;
+    const result = await pipeline({ model: loaded, refiner }, settings, hooks);
     return finished(result, settings, loaded, refiner);
   }
 
@@ -109,7 +96,7 @@ export class Engine {
         hooks.onPhase?.('load');
         const loaded = await this.model(modelDir);
         const settings = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
-        const results = await sdxlTextToImageBatch(loaded.sessions, loaded.tokenizers, settings, hooks);
+        const results = await textToImageBatch({ model: loaded }, settings, hooks);
         for (const [k, result] of results.entries()) yield finished(result, settings[k], loaded, undefined);
       }
       next += count;

@@ -12,7 +12,7 @@ import { EngineError } from '../../src/engine/errors';
 import { familyLabel, readModelFolder } from '../../src/engine/models/modelFolder';
 import { rescaleNoiseCfg } from '../../src/engine/pipelines/denoiseLoop';
 import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
-import { guidanceScaleEmbedding } from '../../src/engine/pipelines/sdxlStages';
+import { guidanceScaleEmbedding } from '../../src/engine/pipelines/stages';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
 import {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { firstStepIndex } from '../../src/engine/pipelines/sdxlImageToImage';
+import { firstStepIndex } from '../../src/engine/pipelines/imageToImage';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { createScheduler } from '../../src/engine/schedulers/scheduler';
 import { assertFinalLatents, runTrajectory, toyLoop, type FinalLatents } from '../support/schedulerChecks';

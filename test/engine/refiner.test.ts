@@ -13,7 +13,7 @@ import { writeImage } from '../../src/engine/image/writeImage';
 import { familyLabel, readModelFolder } from '../../src/engine/models/modelFolder';
 import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
 import { sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
-import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/sdxlBaseToRefiner';
+import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/baseToRefiner';
 import { createScheduler } from '../../src/engine/schedulers/scheduler';
 import { runCli } from '../support/cli';
 import { buildTinySd, buildTinySdxl, buildTinySdxlRefiner, SDXL_SCHEDULER_CONFIG } from '../support/tinyModels';

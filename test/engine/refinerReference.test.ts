@@ -11,7 +11,7 @@ import { EngineError } from '../../src/engine/errors';
 import { readModelFolder, type ModelFolder } from '../../src/engine/models/modelFolder';
 import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
 import { checkTimeIdWidth, sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
-import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/sdxlBaseToRefiner';
+import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/baseToRefiner';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { repoRoot, skipWithoutFile } from '../support/shared';
 import { CONFIGS, type InputSchedule } from '../fixtures/refiner/writeTimestepsInput';

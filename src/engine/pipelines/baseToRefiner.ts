@@ -1,5 +1,3 @@
-import type { ClipTokenizer } from '../text/clipTokenizer';
-import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../../protocol/recipe';
 import type { Scheduler } from '../schedulers/scheduler';
 import { EngineError } from '../errors';
@@ -12,14 +10,9 @@ import {
   initialNoise,
   jobScheduler,
   type PipelineHooks,
+  type PipelineModels,
   type PipelineResult,
-} from './sdxlStages';
-
-/** A loaded model as a pipeline needs it: its sessions and the tokenizers of its text encoders. */
-export interface PipelineModel {
-  sessions: ModelSessions;
-  tokenizers: readonly ClipTokenizer[];
-}
+} from './stages';
 
 /**
  * diffusers' "ensemble of expert denoisers" (SDXL report, Podell et al. 2023, §2.5): the base's
@@ -29,12 +22,12 @@ export interface PipelineModel {
  * generator object is passed to the two pipelines. Each side encodes the prompt with its own
  * text encoders and runs its own scheduler config with the job's sampler and steps.
  */
-export async function sdxlBaseToRefiner(
-  base: PipelineModel,
-  refiner: PipelineModel,
+export async function baseToRefiner(
+  { model: base, refiner }: PipelineModels,
   settings: GenerationSettings,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
+  if (refiner === undefined) throw new EngineError('A refiner hand-off needs a refiner folder.', 'bad-request');
   const baseModel = base.sessions.model;
   const refinerModel = refiner.sessions.model;
   validateSettings(settings, baseModel);

@@ -1,5 +1,3 @@
-import type { ClipTokenizer } from '../text/clipTokenizer';
-import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../../protocol/recipe';
 import { validateSettings } from './generationSettings';
 import {
@@ -10,16 +8,16 @@ import {
   initialNoise,
   jobScheduler,
   type PipelineHooks,
+  type PipelineModels,
   type PipelineResult,
-} from './sdxlStages';
+} from './stages';
 
 /**
  * diffusers StableDiffusionXLPipeline.__call__ (SD 1.x/2.x: StableDiffusionPipeline.__call__,
  * which differs only in the conditioning) with a CPU torch.Generator, batch 1.
  */
-export async function sdxlTextToImage(
-  sessions: ModelSessions,
-  tokenizers: readonly ClipTokenizer[],
+export async function textToImage(
+  { model: { sessions, tokenizers } }: PipelineModels,
   settings: GenerationSettings,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
@@ -41,9 +39,8 @@ export async function sdxlTextToImage(
  * num_images_per_prompt layout). Each image keeps its own generator, so its noise, and within
  * the provider's rounding its pixels, are those of its own single job; only the seed differs.
  */
-export async function sdxlTextToImageBatch(
-  sessions: ModelSessions,
-  tokenizers: readonly ClipTokenizer[],
+export async function textToImageBatch(
+  { model: { sessions, tokenizers } }: PipelineModels,
   settings: readonly GenerationSettings[],
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult[]> {

@@ -16,6 +16,20 @@ import { encodePrompts, type Conditioning, type TextEncoderSpec } from './prompt
 import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
 import { UnetRunner } from './unetRunner';
 
+/** A loaded model as the engine keeps it and a pipeline runs it: its folder, its sessions, the tokenizers of its text encoders. */
+export interface LoadedModel {
+  folder: ModelFolder;
+  sessions: ModelSessions;
+  /** One per text encoder, in the order the family's encoders run. */
+  tokenizers: readonly ClipTokenizer[];
+}
+
+/** What every pipeline runs on: the job's model and, for a base→refiner hand-off, the refiner that takes over. */
+export interface PipelineModels {
+  model: LoadedModel;
+  refiner?: LoadedModel;
+}
+
 export interface PipelineHooks {
   signal?: AbortSignal;
   onPhase?: (phase: Phase) => void;

@@ -1,4 +1,3 @@
-import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
 import type { GenerationSettings } from '../../protocol/recipe';
 import { EngineError, throwIfAborted } from '../errors';
@@ -14,9 +13,10 @@ import {
   encodeConditioning,
   jobScheduler,
   type PipelineHooks,
+  type PipelineModels,
   type PipelineResult,
   vaeOverflowAdvice,
-} from './sdxlStages';
+} from './stages';
 
 /**
  * diffusers StableDiffusionXLImg2ImgPipeline.__call__ (requires_aesthetics_score false, no
@@ -24,9 +24,8 @@ import {
  * batch 1: the input image's latents, noised to the strength's first timestep, are denoised by
  * the remaining steps.
  */
-export async function sdxlImageToImage(
-  sessions: ModelSessions,
-  tokenizers: readonly ClipTokenizer[],
+export async function imageToImage(
+  { model: { sessions, tokenizers } }: PipelineModels,
   settings: GenerationSettings,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
