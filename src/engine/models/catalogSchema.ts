@@ -37,6 +37,16 @@ export interface CatalogEntry {
     sampler: SamplerName;
     timestepSpacing: TimestepSpacing;
   };
+  /** Where the entry's facts were read; for people keeping the catalog, never for behaviour. */
+  checked?: CatalogChecks;
+}
+
+export interface CatalogChecks {
+  /** The day the pages were read, YYYY-MM-DD. */
+  date: string;
+  pages: Array<{ url: string; confirms: string }>;
+  /** Facts the pages did not settle, said rather than guessed. */
+  unconfirmed: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -53,6 +63,7 @@ export function parseCatalog(value: unknown, source: string): CatalogEntry[] {
   if (value.version !== 1) fail('"version"', `must be 1, got ${JSON.stringify(value.version)}.`);
   if (!Array.isArray(value.models) || value.models.length === 0) fail('"models"', 'must be a non-empty array.');
   const entries = (value.models as unknown[]).map((raw, index) => parseEntry(raw, index, fail));
+  if (value.notListed !== undefined) checkNotListed(value.notListed, fail);
   const seen = new Set<string>();
   for (const entry of entries) {
     if (seen.has(entry.id)) fail(`entry "${entry.id}"`, 'appears twice.');
@@ -70,6 +81,7 @@ function parseEntry(raw: unknown, index: number, fail: (where: string, problem: 
   const recommended = field.object('recommended');
   const licenceField = new FieldReader(licence, (key, problem) => fail(`${name}, field "licence.${key}"`, problem));
   const recommendedField = new FieldReader(recommended, (key, problem) => fail(`${name}, field "recommended.${key}"`, problem));
+  const checked = raw.checked === undefined ? undefined : parseChecks(raw.checked, (key, problem) => fail(`${name}, field "checked${key}"`, problem));
   return {
     id,
     displayName: field.string('displayName'),
@@ -97,7 +109,39 @@ function parseEntry(raw: unknown, index: number, fail: (where: string, problem: 
       sampler: recommendedField.choice('sampler', SAMPLERS),
       timestepSpacing: recommendedField.choice('timestepSpacing', TIMESTEP_SPACINGS),
     },
+    ...(checked ? { checked } : {}),
   };
+}
+
+const HUB_PAGE = /^https:\/\/huggingface\.co\/\S+$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The record of which stored Hub page confirmed what: pages are Hub URLs, each with what it showed. */
+function parseChecks(raw: unknown, fail: (key: string, problem: string) => never): CatalogChecks {
+  if (!isObject(raw)) return fail('', `must be an object, got ${show(raw)}.`);
+  const field = new FieldReader(raw, (key, problem) => fail(`.${key}`, problem));
+  const date = field.string('date', DAY, 'a day, YYYY-MM-DD');
+  if (!Array.isArray(raw.pages) || raw.pages.length === 0) fail('.pages', 'must be a non-empty array of { url, confirms }.');
+  const pages = (raw.pages as unknown[]).map((page, index) => {
+    if (!isObject(page)) return fail(`.pages[${index}]`, `must be an object, got ${show(page)}.`);
+    const pageField = new FieldReader(page, (key, problem) => fail(`.pages[${index}].${key}`, problem));
+    return { url: pageField.string('url', HUB_PAGE, 'a https://huggingface.co/ page'), confirms: pageField.string('confirms') };
+  });
+  return { date, pages, unconfirmed: raw.unconfirmed === undefined ? [] : field.strings('unconfirmed') };
+}
+
+/** Repositories looked at and left out, with why: validated so that the trail stays readable, never loaded. */
+function checkNotListed(raw: unknown, fail: (where: string, problem: string) => never): void {
+  if (!Array.isArray(raw)) fail('"notListed"', `must be an array, got ${show(raw)}.`);
+  (raw as unknown[]).forEach((item, index) => {
+    if (!isObject(item)) fail(`notListed[${index}]`, `must be an object, got ${show(item)}.`);
+    const field = new FieldReader(item as Json, (key, problem) => fail(`notListed[${index}], field "${key}"`, problem));
+    field.string('repo', /^[\w.-]+\/[\w.-]+$/, '"org/name"');
+    field.string('reason');
+    const pages = field.strings('pages');
+    const bad = pages.find((url) => !HUB_PAGE.test(url));
+    if (bad !== undefined) fail(`notListed[${index}], field "pages"`, `holds ${show(bad)}, which is not a https://huggingface.co/ page.`);
+  });
 }
 
 class FieldReader {

@@ -39,6 +39,39 @@ describe('the model catalog', () => {
     }
   });
 
+  test('every bundled entry says which stored Hub page confirmed its pin, and links the licence at that pin', () => {
+    for (const entry of loadCatalog({})) {
+      const checked = entry.checked;
+      assert.ok(checked, `${entry.id} records where its facts were checked`);
+      assert.ok(
+        checked.pages.some((page) => page.url.includes(`/${entry.repo}/`) && page.url.includes(entry.revision)),
+        `${entry.id}: a page of ${entry.repo} at ${entry.revision} confirms the pin`,
+      );
+      for (const folder of entry.subfolders) {
+        assert.ok(checked.pages.some((page) => page.url.includes(`/${folder}`)), `${entry.id}: a page lists ${folder}`);
+      }
+      assert.ok(entry.licence.url.startsWith(`https://huggingface.co/${entry.repo}/blob/${entry.revision}/`), `${entry.id}: licence at the pin`);
+    }
+    // At the pin the licence file is LICENSE.md; LICENSE.TXT is its name in older commits (cf0e5cb, b0ff6e8).
+    assert.match(findCatalogEntry(loadCatalog({}), 'sdxl-turbo')!.licence.url, /\/LICENSE\.md$/);
+  });
+
+  test('the record of checks is validated, and repositories left out need a reason and Hub pages', () => {
+    const checked = { date: '2026-12-05', pages: [{ url: 'https://huggingface.co/test-org/tiny-sdxl/tree/main', confirms: 'the files' }] };
+    assert.deepEqual(parseCatalog(withEntry({ checked }), 'test.json')[0]!.checked, { ...checked, unconfirmed: [] });
+    rejects(withEntry({ checked: { ...checked, date: '5 Dec' } }), /entry "tiny-sdxl", field "checked\.date" must be a day, YYYY-MM-DD/);
+    rejects(withEntry({ checked: { ...checked, pages: [] } }), /field "checked\.pages" must be a non-empty array/);
+    rejects(
+      withEntry({ checked: { ...checked, pages: [{ url: 'https://example.com/tree', confirms: 'x' }] } }),
+      /field "checked\.pages\[0\]\.url" must be a https:\/\/huggingface\.co\/ page/,
+    );
+    rejects(withEntry({ checked: { ...checked, unconfirmed: [''] } }), /field "checked\.unconfirmed" must be an array of non-empty strings/);
+    const leftOut = { repo: 'org/other', reason: 'CUDA only', pages: ['https://huggingface.co/org/other'] };
+    assert.doesNotThrow(() => parseCatalog({ ...withEntry({}), notListed: [leftOut] }, 'test.json'));
+    rejects({ ...withEntry({}), notListed: [{ ...leftOut, reason: '' }] }, /notListed\[0\], field "reason" must be a non-empty string/);
+    rejects({ ...withEntry({}), notListed: [{ ...leftOut, pages: ['http://x'] }] }, /notListed\[0\], field "pages" holds "http:\/\/x"/);
+  });
+
   test('SDXL_ASSETS_CATALOG names another catalog file', () => {
     const path = join(work, 'other.json');
     writeFileSync(path, JSON.stringify({ version: 1, models: [tinyEntry()] }));
