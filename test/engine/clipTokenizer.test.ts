@@ -50,6 +50,14 @@ describe('ClipTokenizer on a small vocabulary', () => {
     assert.deepEqual(tokenizer.encode('hello hello'), [bosId, id('hello</w>'), id('hello</w>'), eosId]);
   });
 
+  test('a merges.txt saved with Windows line endings gives the same tokens', async () => {
+    const crlf = smallFolder();
+    const mergesPath = join(crlf, 'merges.txt');
+    writeFileSync(mergesPath, readFileSync(mergesPath, 'utf8').replace(/\n/g, '\r\n'));
+    const [plain, windows] = await Promise.all([ClipTokenizer.fromFolder(dir), ClipTokenizer.fromFolder(crlf)]);
+    assert.deepEqual(windows.encode('hello cat bat hell'), plain.encode('hello cat bat hell'));
+  });
+
   test('lower-cases and collapses whitespace', async () => {
     const tokenizer = await ClipTokenizer.fromFolder(dir);
     assert.deepEqual(tokenizer.encode('  HeLLo \t\n\r CAT\u00a0 '), tokenizer.encode('hello cat'));
