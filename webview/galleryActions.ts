@@ -1,5 +1,5 @@
 import type { GalleryAction, GalleryItem } from '../src/protocol/panelProtocol';
-import { denoisingSteps } from './imageToImage';
+import { denoisingSteps } from '../src/protocol/denoisingSteps';
 
 export interface GalleryActionInfo {
   action: GalleryAction;

@@ -1,4 +1,5 @@
-import { denoisingSteps } from './imageToImage';
+import { denoisingSteps } from '../src/protocol/denoisingSteps';
+import { drawsFromPrompt } from '../src/protocol/modelFamily';
 import type { NumberFieldName } from './numberFields';
 import type { PanelState } from './panelState';
 
@@ -21,7 +22,7 @@ export function generateBlocker(state: PanelState): string | undefined {
   const model = state.models.find((m) => m.dir === state.settings.modelDir);
   if (!model) return 'Choose a model.';
   if (model.problem) return `This model folder cannot be used: ${model.problem}`;
-  if (model.family === 'sdxl-refiner' && state.settings.initImage === undefined) return REFINER_NEEDS_AN_IMAGE;
+  if (!drawsFromPrompt(model.family) && state.settings.initImage === undefined) return REFINER_NEEDS_AN_IMAGE;
   const invalid = relevantInvalidFields(state);
   if (invalid.length > 0) return `Check ${invalid.map((f) => NUMBER_FIELD_LABELS[f].toLowerCase()).join(', ')}.`;
   const { initImage, steps, strength } = state.settings;

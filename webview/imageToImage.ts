@@ -1,4 +1,5 @@
 import type { Size } from './sizePresets';
+import { denoisingSteps } from '../src/protocol/denoisingSteps';
 import { fittedInputSize } from '../src/protocol/generationLimits';
 import { NUMBER_FIELDS } from './numberFields';
 
@@ -17,11 +18,6 @@ const FALLBACK_MULTIPLE = NUMBER_FIELDS.width.multipleOf;
  */
 export function fittedSize(image: Size, multiple: number | undefined): Size {
   return fittedInputSize(image, multiple ?? FALLBACK_MULTIPLE);
-}
-
-/** How many of the steps run on the noised picture: diffusers' `min(int(steps × strength), steps)`. */
-export function denoisingSteps(steps: number, strength: number): number {
-  return Math.min(Math.floor(steps * strength), steps);
 }
 
 /** The value next to the slider. */

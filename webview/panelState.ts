@@ -1,5 +1,7 @@
 import type { TokenCount } from '../src/protocol/engineProtocol';
+import { drawsFromPrompt } from '../src/protocol/modelFamily';
 import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
+import { DEFAULT_REFINER_START } from '../src/protocol/refiner';
 import { fittedSize } from './imageToImage';
 import { withModeDefaults, withModel } from './modelSettings';
 import type { NumberFieldName } from './numberFields';
@@ -70,8 +72,7 @@ export const PLACEHOLDER_SETTINGS: PanelSettings = {
   strength: 0.5,
   promptWeighting: true,
   refinerDir: '',
-  // The engine's DEFAULT_REFINER_START, whose module reads files and so stays out of the page; a test holds them equal.
-  refinerStart: 0.8,
+  refinerStart: DEFAULT_REFINER_START,
 };
 
 export function initialPanelState(): PanelState {
@@ -253,7 +254,7 @@ export function chooseModel(models: readonly ModelChoice[], wanted: string, fall
   if (offered(wanted)) return wanted;
   if (offered(fallback)) return fallback;
   const loads = models.filter((m) => !m.problem);
-  return (loads.find((m) => m.family !== 'sdxl-refiner') ?? loads[0] ?? models[0])?.dir ?? '';
+  return (loads.find((m) => drawsFromPrompt(m.family)) ?? loads[0] ?? models[0])?.dir ?? '';
 }
 
 /** The form with another model's own settings, or undefined when `modelDir` is no change. */

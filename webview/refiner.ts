@@ -1,19 +1,15 @@
 import type { ModelChoice, PanelSettings } from '../src/protocol/panelProtocol';
+import { continuesSdxlLatents, takesRefiner } from '../src/protocol/refiner';
 
 /** The refiner start slider's range: a refiner needs some of the schedule, and so does the base. */
 export const REFINER_START_MIN = 0.05;
 export const REFINER_START_MAX = 0.95;
 export const REFINER_START_STEP = 0.05;
 
-/** Only an SDXL base hands its latents to a refiner; SD models and a refiner on its own do not. */
-function takesRefiner(model: ModelChoice | undefined): boolean {
-  return model?.family === 'sdxl';
-}
-
 /** What may refine `baseDir`'s output: any other SDXL-family folder that loads, refiner folders first. */
 export function refinerChoices(models: readonly ModelChoice[], baseDir: string): ModelChoice[] {
-  if (!takesRefiner(models.find((m) => m.dir === baseDir))) return [];
-  const candidates = models.filter((m) => !m.problem && m.dir !== baseDir && (m.family === 'sdxl' || m.family === 'sdxl-refiner'));
+  if (!takesRefiner(models.find((m) => m.dir === baseDir)?.family)) return [];
+  const candidates = models.filter((m) => !m.problem && m.dir !== baseDir && continuesSdxlLatents(m.family));
   return [...candidates.filter((m) => m.family === 'sdxl-refiner'), ...candidates.filter((m) => m.family !== 'sdxl-refiner')];
 }
 

@@ -1,3 +1,4 @@
+import { samplerSupportsKarras } from '../src/protocol/karras';
 import type { SamplerName } from '../src/protocol/recipe';
 import type { PanelSettings } from '../src/protocol/panelProtocol';
 
@@ -12,11 +13,6 @@ export const SAMPLER_LABELS: Record<SamplerName, string> = {
 };
 
 export const SAMPLER_NAMES = Object.keys(SAMPLER_LABELS) as SamplerName[];
-
-/** Only these schedulers read `use_karras_sigmas`; the others would ignore it. */
-export function samplerSupportsKarras(sampler: SamplerName): boolean {
-  return sampler === 'euler' || sampler === 'dpmpp-2m';
-}
 
 export function isSamplerName(value: string): value is SamplerName {
   return Object.prototype.hasOwnProperty.call(SAMPLER_LABELS, value);

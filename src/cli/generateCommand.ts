@@ -10,7 +10,7 @@ import { promptSlug } from '../engine/image/fileNames';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
-import { checkSettings, randomSeed } from '../engine/pipelines/generationSettings';
+import { checkSettings, randomSeed } from '../engine/models/generationSettings';
 import { MAX_BATCH } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import {

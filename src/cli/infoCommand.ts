@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ComponentName, ModelFolder } from '../engine/models/modelFolder';
 import { familyLabel, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
-import { defaultSampler, resolveSettings } from '../engine/pipelines/generationSettings';
+import { defaultSampler, resolveSettings } from '../engine/models/generationSettings';
 import { autoProviderOrder, bundledProviders } from '../engine/runtime/autoProviders';
 import type { ProviderName } from '../protocol/providerChoice';
 import { createSession, providerCandidates } from '../engine/runtime/providers';

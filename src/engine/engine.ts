@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
+import { drawsFromPrompt } from '../protocol/modelFamily';
 import type { ProviderChoice } from '../protocol/providerChoice';
+import { continuesSdxlLatents, takesRefiner } from '../protocol/refiner';
 import type { GenerationSettings, Recipe } from '../protocol/recipe';
 import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
 import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFolder';
-import { checkSettings, resolveSettings } from './pipelines/generationSettings';
+import { checkSettings, resolveSettings } from './models/generationSettings';
 import { baseToRefiner } from './pipelines/baseToRefiner';
 import { imageToImage } from './pipelines/imageToImage';
 import type { LoadedModel, PipelineHooks, PipelineResult } from './pipelines/stages';
@@ -184,13 +186,13 @@ function providerField(sessions: ModelSessions): Pick<Recipe, 'provider'> {
  */
 function checkFamilies(model: ModelFolder, refiner: ModelFolder | undefined, imageToImage: boolean): void {
   if (refiner) {
-    if (model.family !== 'sdxl') {
+    if (!takesRefiner(model.family)) {
       throw new EngineError(
         `A refiner takes over from an SDXL base; ${model.dir} is ${familyLabel(model.details)}.`,
         'bad-request',
       );
     }
-    if (refiner.family === 'sd') {
+    if (!continuesSdxlLatents(refiner.family)) {
       throw new EngineError(
         `${refiner.dir} is ${familyLabel(refiner.details)}, which cannot continue SDXL latents; choose an SDXL refiner.`,
         'bad-request',
@@ -198,7 +200,7 @@ function checkFamilies(model: ModelFolder, refiner: ModelFolder | undefined, ima
     }
     return;
   }
-  if (model.family === 'sdxl-refiner' && !imageToImage) {
+  if (!drawsFromPrompt(model.family) && !imageToImage) {
     throw new EngineError(
       `${model.dir} is an SDXL refiner: it refines an existing image. Give it an input image (image-to-image), or use it as the refiner of an SDXL base.`,
       'bad-request',

@@ -11,7 +11,7 @@ import { loadCatalog } from '../engine/models/catalog';
 import { discoverModels } from '../engine/models/discovery';
 import { hfHubDir } from '../engine/models/hfCache';
 import { readModelFolder } from '../engine/models/modelFolder';
-import { randomSeed } from '../engine/pipelines/generationSettings';
+import { randomSeed } from '../engine/models/generationSettings';
 import { scanGallery } from './gallery/galleryScan';
 import { formDefaults } from './jobs/formDefaults';
 import { HostQueue } from './jobs/hostQueue';

@@ -1,14 +1,9 @@
 // Messages between the Generate Image webview and the extension host.
 import type { Recipe, SamplerName } from './recipe';
 import type { TokenCount } from './engineProtocol';
+import type { ModelFamily } from './modelFamily';
 
 export type SeedMode = 'random' | 'fixed' | 'last';
-
-/**
- * The engine's ModelFamily, spelled out: its module reads files, which the webview's build has
- * no types for. modelChoices assigns one to the other, so the two cannot drift apart.
- */
-export type ModelFamily = 'sdxl' | 'sdxl-refiner' | 'sd';
 
 /** Everything the form holds; also what the webview persists with setState. */
 export interface PanelSettings {

@@ -11,7 +11,7 @@ import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import { EngineError } from '../../src/engine/errors';
 import { familyLabel, readModelFolder } from '../../src/engine/models/modelFolder';
 import { rescaleNoiseCfg } from '../../src/engine/pipelines/denoiseLoop';
-import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
+import { resolveSettings } from '../../src/engine/models/generationSettings';
 import { guidanceScaleEmbedding } from '../../src/engine/pipelines/stages';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';

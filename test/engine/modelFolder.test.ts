@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { readModelFolder, sizeMultiple } from '../../src/engine/models/modelFolder';
-import { defaultSampler } from '../../src/engine/pipelines/generationSettings';
+import { defaultSampler } from '../../src/engine/models/generationSettings';
 import { buildTinySdxl } from '../support/tinyModels';
 
 let work = '';

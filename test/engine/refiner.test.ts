@@ -11,7 +11,7 @@ import { EngineError } from '../../src/engine/errors';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { writeImage } from '../../src/engine/image/writeImage';
 import { familyLabel, readModelFolder } from '../../src/engine/models/modelFolder';
-import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
+import { resolveSettings } from '../../src/engine/models/generationSettings';
 import { sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
 import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/baseToRefiner';
 import { createScheduler } from '../../src/engine/schedulers/scheduler';

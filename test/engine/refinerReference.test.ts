@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { readModelFolder, type ModelFolder } from '../../src/engine/models/modelFolder';
-import { resolveSettings } from '../../src/engine/pipelines/generationSettings';
+import { resolveSettings } from '../../src/engine/models/generationSettings';
 import { checkTimeIdWidth, sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
 import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/baseToRefiner';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';

@@ -4,7 +4,8 @@
 // relative 1e-5.
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import type { SamplerName } from '../../src/protocol/recipe';
+import { samplerSupportsKarras } from '../../src/protocol/karras';
+import { SAMPLERS as ALL_SAMPLERS, type SamplerName } from '../../src/protocol/recipe';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import {
@@ -116,6 +117,12 @@ describe('scheduler config resolution', () => {
     for (const name of ['ddim', 'euler-a', 'lcm'] as const) {
       assert.throws(() => createScheduler(name, SDXL_SCHEDULER_CONFIG, { karras: true }), /Karras sigmas are not available with the/);
       assert.doesNotThrow(() => createScheduler(name, SDXL_SCHEDULER_CONFIG, { karras: false }));
+    }
+  });
+
+  test("the panel's Karras rule names exactly the samplers whose scheduler class has use_karras_sigmas", () => {
+    for (const name of ALL_SAMPLERS) {
+      assert.equal(samplerSupportsKarras(name), Object.hasOwn(SCHEDULER_DEFAULTS[name], 'use_karras_sigmas'), name);
     }
   });
 

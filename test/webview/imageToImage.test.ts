@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { InitImage, ModelChoice, PanelSettings } from '../../src/protocol/panelProtocol';
 import { generateBlocker } from '../../webview/generateReadiness';
-import { denoisingSteps, fittedSize, strengthHint, strengthText } from '../../webview/imageToImage';
+import { denoisingSteps } from '../../src/protocol/denoisingSteps';
+import { fittedSize, strengthHint, strengthText } from '../../webview/imageToImage';
 import {
   initialPanelState,
   PLACEHOLDER_SETTINGS,

@@ -2,7 +2,7 @@
 // and Generate held back for a refiner without a picture.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_REFINER_START } from '../../src/engine/pipelines/generationSettings';
+import { DEFAULT_REFINER_START } from '../../src/protocol/refiner';
 import type { InitImage, ModelChoice, ModelDefaults, PanelSettings } from '../../src/protocol/panelProtocol';
 import { generateBlocker, REFINER_NEEDS_AN_IMAGE } from '../../webview/generateReadiness';
 import { modelLabel } from '../../webview/modelLabel';

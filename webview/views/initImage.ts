@@ -1,6 +1,7 @@
 import type { InitImage } from '../../src/protocol/panelProtocol';
 import { h, setText } from '../dom';
-import { denoisingSteps, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthHint, strengthText } from '../imageToImage';
+import { denoisingSteps } from '../../src/protocol/denoisingSteps';
+import { STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthHint, strengthText } from '../imageToImage';
 import type { View, ViewContext } from './view';
 
 /**

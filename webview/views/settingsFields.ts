@@ -1,7 +1,8 @@
 import type { SeedMode } from '../../src/protocol/panelProtocol';
 import { h, setText } from '../dom';
 import type { NumberFieldName } from '../numberFields';
-import { isSamplerName, SAMPLER_LABELS, SAMPLER_NAMES, samplerSupportsKarras } from '../samplers';
+import { samplerSupportsKarras } from '../../src/protocol/karras';
+import { isSamplerName, SAMPLER_LABELS, SAMPLER_NAMES } from '../samplers';
 import { SEED_MODE_LABELS, seedSummary } from '../seedSummary';
 import { CUSTOM_SIZE, parseSizePreset, SIZE_PRESETS, sizePresetLabel, sizePresetValue } from '../sizePresets';
 import { createNumberField, type NumberField } from './numberField';

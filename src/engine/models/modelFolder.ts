@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { ModelFamily } from '../../protocol/modelFamily';
 import { EngineError } from '../errors';
 
 export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
 
-export type ModelFamily = 'sdxl' | 'sdxl-refiner' | 'sd';
 
 /**
  * Few-step distillations that change the right defaults: 'turbo' (adversarial diffusion

@@ -2,7 +2,7 @@ import type { GenerationSettings } from '../../protocol/recipe';
 import type { Scheduler } from '../schedulers/scheduler';
 import { EngineError } from '../errors';
 import { roundHalfEven } from '../schedulers/timesteps';
-import { validateSettings } from './generationSettings';
+import { validateSettings } from '../models/generationSettings';
 import {
   decodeLatents,
   denoiseLatents,

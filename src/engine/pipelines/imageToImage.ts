@@ -6,7 +6,8 @@ import { readInputImage } from '../image/readInputImage';
 import { TorchGenerator } from '../random/torchGenerator';
 import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import type { Scheduler } from '../schedulers/scheduler';
-import { minimumSteps, validateSettings } from './generationSettings';
+import { denoisingSteps, minimumSteps } from '../../protocol/denoisingSteps';
+import { validateSettings } from '../models/generationSettings';
 import {
   decodeLatents,
   denoiseLatents,
@@ -62,7 +63,7 @@ export async function imageToImage(
  * also refuses rather than returning the input unchanged.
  */
 export function firstStepIndex(steps: number, strength: number): number {
-  const initTimestep = Math.min(Math.trunc(steps * strength), steps);
+  const initTimestep = denoisingSteps(steps, strength);
   if (initTimestep < 1) {
     throw new EngineError(
       `strength ${strength} of ${steps} steps leaves no denoising step (steps × strength must be at least 1); use at least ${minimumSteps(strength)} steps or raise the strength.`,

@@ -1,10 +1,7 @@
 import type { GenerationSettings } from '../../protocol/recipe';
 import type { ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
-
-/** diffusers' StableDiffusionXLImg2ImgPipeline defaults: aesthetic_score 6.0, negative_aesthetic_score 2.5. */
-export const DEFAULT_AESTHETIC_SCORE = 6;
-export const DEFAULT_NEGATIVE_AESTHETIC_SCORE = 2.5;
+import { DEFAULT_AESTHETIC_SCORE, DEFAULT_NEGATIVE_AESTHETIC_SCORE } from '../models/generationSettings';
 
 /** The time ids of each side of classifier-free guidance; they differ only in a refiner's aesthetic score. */
 export interface TimeIds {

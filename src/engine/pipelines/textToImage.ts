@@ -1,5 +1,5 @@
 import type { GenerationSettings } from '../../protocol/recipe';
-import { validateSettings } from './generationSettings';
+import { validateSettings } from '../models/generationSettings';
 import {
   decodeLatents,
   denoiseBatch,

@@ -1,6 +1,7 @@
 // scheduler_config.json resolved per sampler like diffusers' ConfigMixin.from_config: keys in the
 // file win, missing keys take that scheduler class's __init__ defaults, other keys are ignored.
 import { EngineError } from '../errors';
+import { samplerSupportsKarras } from '../../protocol/karras';
 import type { SamplerName, TimestepSpacing } from '../../protocol/recipe';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
@@ -295,7 +296,7 @@ export function resolveSchedulerConfig<N extends SamplerName>(
   }
   if (overrides.timestepSpacing !== undefined) resolved.timestep_spacing = overrides.timestepSpacing;
   if (overrides.karras !== undefined) {
-    if (Object.hasOwn(defaults, 'use_karras_sigmas')) {
+    if (samplerSupportsKarras(name)) {
       resolved.use_karras_sigmas = overrides.karras;
     } else if (overrides.karras) {
       throw new Error(

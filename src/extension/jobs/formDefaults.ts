@@ -1,4 +1,5 @@
-import { DEFAULT_REFINER_START } from '../../engine/pipelines/generationSettings';
+import { DEFAULT_REFINER_START } from '../../protocol/refiner';
+import { drawsFromPrompt } from '../../protocol/modelFamily';
 import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
 
 /** Form values while no model loads: SDXL base's, which the first model found replaces. */
@@ -12,7 +13,7 @@ const NO_MODEL = { width: 1024, height: 1024, steps: 30, guidance: 5, sampler: '
 export function formDefaults(models: readonly ModelChoice[], defaultModel: string): PanelSettings {
   const usable = models.filter((m) => !m.problem);
   const model =
-    usable.find((m) => m.dir === defaultModel) ?? usable.find((m) => m.family !== 'sdxl-refiner') ?? usable[0];
+    usable.find((m) => m.dir === defaultModel) ?? usable.find((m) => drawsFromPrompt(m.family)) ?? usable[0];
   const values = model?.defaults;
   return {
     modelDir: model?.dir ?? '',

@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../engine/models/catalog';
 import type { ModelFolder } from '../../engine/models/modelFolder';
-import { resolveSettings } from '../../engine/pipelines/generationSettings';
+import { resolveSettings } from '../../engine/models/generationSettings';
 import type { ModelDefaults } from '../../protocol/panelProtocol';
 
 /**

@@ -1,9 +1,10 @@
 import type { GenerationSettings } from '../../protocol/recipe';
 import type { SamplerName } from '../../protocol/recipe';
+import { minimumSteps } from '../../protocol/denoisingSteps';
 import { fittedInputSize, settingsProblem, type SettingsToCheck } from '../../protocol/generationLimits';
+import { DEFAULT_REFINER_START } from '../../protocol/refiner';
 import { EngineError } from '../errors';
-import { sizeMultiple, type ModelFolder } from '../models/modelFolder';
-import { DEFAULT_AESTHETIC_SCORE, DEFAULT_NEGATIVE_AESTHETIC_SCORE } from './microConditioning';
+import { sizeMultiple, type ModelFolder } from './modelFolder';
 
 /** SDXL base's model card suggests 30–50 steps and diffusers' SDXL pipeline defaults to guidance 5. */
 const DEFAULT_STEPS = 30;
@@ -17,8 +18,9 @@ const LCM_EMBEDDED_GUIDANCE = 8.5;
 const DEFAULT_STRENGTH = 0.5;
 /** A refiner adds detail rather than repainting: diffusers' StableDiffusionXLImg2ImgPipeline default, as the refiner's model card runs it. */
 const REFINER_STRENGTH = 0.3;
-/** The share of the schedule the base runs in the SDXL report's and diffusers' base+refiner example (high_noise_frac 0.8). */
-export const DEFAULT_REFINER_START = 0.8;
+/** diffusers' StableDiffusionXLImg2ImgPipeline defaults: aesthetic_score 6.0, negative_aesthetic_score 2.5. */
+export const DEFAULT_AESTHETIC_SCORE = 6;
+export const DEFAULT_NEGATIVE_AESTHETIC_SCORE = 2.5;
 
 /** diffusers class names in scheduler_config.json → our sampler names. */
 const SAMPLER_BY_CLASS: Record<string, SamplerName> = {
@@ -118,14 +120,6 @@ export function resolveSettings(
     ...(request.guidanceRescale !== undefined ? { guidanceRescale: request.guidanceRescale } : {}),
     ...(request.promptWeighting !== undefined ? { promptWeighting: request.promptWeighting } : {}),
   };
-}
-
-/** The fewest steps whose int(steps × strength) runs one step (Turbo img2img: 2 at strength 0.5). */
-export function minimumSteps(strength: number): number {
-  let steps = Math.max(1, Math.ceil(1 / strength));
-  // 1/strength rounds; the product is what get_timesteps truncates.
-  while (Math.trunc(steps * strength) < 1) steps++;
-  return steps;
 }
 
 export function randomSeed(): number {
