@@ -1,22 +1,13 @@
-/** What a `progress` message says about the running job. */
-export interface ProgressInfo {
-  jobId: string;
-  step: number;
-  total: number;
-  itPerSecond: number;
-  etaSeconds: number;
-  phase: string;
-}
+import type { HostToPanel } from '../src/protocol/panelProtocol';
+import { PHASE_LABELS } from '../src/protocol/phase';
 
-const PHASE_TEXT: Record<string, string> = {
-  load: 'Loading the model…',
-  encode: 'Encoding the prompt…',
-  decode: 'Decoding the image…',
-};
+/** What a `progress` message says about the running job. */
+export type ProgressInfo = Omit<Extract<HostToPanel, { type: 'progress' }>, 'type'>;
 
 /** "step 7/30 · 2.1 it/s · ETA 11 s"; the phase name outside the denoising loop. */
 export function progressText(p: ProgressInfo): string {
-  if (p.phase !== 'denoise') return PHASE_TEXT[p.phase] ?? `${p.phase}…`;
+  // Messages cross postMessage unchecked: a phase missing from the table still shows its name.
+  if (p.phase !== 'denoise') return PHASE_LABELS[p.phase] ?? `${p.phase}…`;
   const parts = [`step ${p.step}/${p.total}`];
   if (p.itPerSecond > 0 && Number.isFinite(p.itPerSecond)) {
     parts.push(speedText(p.itPerSecond));

@@ -1,30 +1,22 @@
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
-import type { Phase } from '../protocol/phase';
-
-const PHASE_TEXT: Record<Phase, string> = {
-  load: 'loading model',
-  encode: 'encoding prompt',
-  denoise: 'denoising',
-  decode: 'decoding image',
-};
+import { StepRate } from '../engine/server/stepRate';
+import { PHASE_LABELS, type Phase } from '../protocol/phase';
 
 /** Progress lines on stderr, so stdout carries only the written paths. */
 export class ProgressReporter {
   private readonly tty = process.stderr.isTTY === true;
-  private stepsStarted = 0;
+  private rate = new StepRate();
 
   constructor(private readonly label: string) {}
 
   phase(phase: Phase): void {
-    if (phase === 'denoise') this.stepsStarted = performance.now();
-    this.line(`${this.label}${PHASE_TEXT[phase]}…`);
+    if (phase === 'denoise') this.rate = new StepRate();
+    this.line(`${this.label}${PHASE_LABELS[phase]}`);
   }
 
   step(info: StepInfo): void {
-    const elapsed = (performance.now() - this.stepsStarted) / 1000;
-    const perSecond = info.step / elapsed;
-    const eta = (info.total - info.step) / perSecond;
-    this.line(`${this.label}step ${info.step}/${info.total}, ${perSecond.toFixed(2)} it/s, ETA ${eta.toFixed(1)} s`);
+    const { itPerSecond, etaSeconds } = this.rate.step(info.stepMs, info.step, info.total);
+    this.line(`${this.label}step ${info.step}/${info.total}, ${itPerSecond.toFixed(2)} it/s, ETA ${etaSeconds.toFixed(1)} s`);
   }
 
   done(): void {

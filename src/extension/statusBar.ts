@@ -1,14 +1,8 @@
 import * as vscode from 'vscode';
 import type { ProviderReport } from '../protocol/providerChoice';
 import type { EngineState } from '../protocol/engineProtocol';
+import { PHASE_LABELS } from '../protocol/phase';
 import { stepText } from './jobs/jobProgress';
-
-const PHASE_TEXT: Record<string, string> = {
-  load: 'loading model',
-  encode: 'encoding prompt',
-  denoise: 'denoising',
-  decode: 'decoding',
-};
 
 const PROVIDER_LABELS: Record<ProviderReport['provider'], string> = {
   cpu: 'the CPU',
@@ -60,13 +54,13 @@ export class EngineStatusBar implements vscode.Disposable {
         this.item.tooltip = this.tooltip(state.modelLoaded ? 'SDXL Assets: model loaded, ready' : 'SDXL Assets: ready');
         break;
       case 'loading':
-        this.item.text = `$(sync~spin) SDXL: loading model${more}`;
+        this.item.text = `$(sync~spin) SDXL: ${PHASE_LABELS.load}${more}`;
         this.item.tooltip = 'SDXL Assets: loading the model';
         break;
       case 'running': {
         const step = this.step;
         const text =
-          state.phase === 'denoise' && step?.jobId === state.jobId ? stepText(step.step, step.total) : PHASE_TEXT[state.phase];
+          state.phase === 'denoise' && step?.jobId === state.jobId ? stepText(step.step, step.total) : PHASE_LABELS[state.phase];
         this.item.text = `$(sync~spin) SDXL: ${text}${provider}${more}`;
         this.item.tooltip = this.tooltip('SDXL Assets: generating — click to open the panel');
         break;

@@ -2,6 +2,7 @@
 import type { Recipe, SamplerName } from './recipe';
 import type { TokenCount } from './engineProtocol';
 import type { ModelFamily } from './modelFamily';
+import type { Phase } from './phase';
 
 export type SeedMode = 'random' | 'fixed' | 'last';
 
@@ -121,7 +122,7 @@ export type HostToPanel =
   | { type: 'init'; models: ModelChoice[]; defaults: PanelSettings; gallery: GalleryItem[]; lastSeed?: number }
   | { type: 'models'; models: ModelChoice[]; selected?: string }
   | { type: 'queue'; items: QueueItem[] }
-  | { type: 'progress'; jobId: string; step: number; total: number; itPerSecond: number; etaSeconds: number; phase: string }
+  | { type: 'progress'; jobId: string; step: number; total: number; itPerSecond: number; etaSeconds: number; phase: Phase }
   | { type: 'preview'; jobId: string; dataUrl: string }
   | { type: 'jobDone'; jobId: string; item: GalleryItem }
   | { type: 'jobFailed'; jobId: string; message: string }

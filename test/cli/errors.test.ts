@@ -74,7 +74,7 @@ describe('sdxl-assets errors', () => {
     if (!user) chmodSync(folder, 0o555);
     const result = await runAs(user, args(model, join(folder, 'x.png')));
     assertOneLine(result, 1, /^sdxl-assets: cannot access .*read-only: permission denied \(EACCES\); choose a folder you can write to/);
-    assert.doesNotMatch(result.stderr, /loading model/, 'refused before any model is loaded');
+    assert.doesNotMatch(result.stderr, /Loading the model/, 'refused before any model is loaded');
     assert.deepEqual(readdirSync(folder), []);
   });
 

@@ -57,7 +57,7 @@ describe('limits are checked before any download or model load', () => {
       const result = await runCli(argv);
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, message);
-      assert.doesNotMatch(result.stderr, /loading model|download/i);
+      assert.doesNotMatch(result.stderr, /loading the model|download/i);
       assert.equal(requests, before, 'no request to the hub');
     });
   }
@@ -72,7 +72,7 @@ describe('limits are checked before any download or model load', () => {
     const result = await runCli(['generate', '--model', model, '--recipe', image, '--out', out()]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /^sdxl-assets: negativePrompt contains a NUL character/m);
-    assert.doesNotMatch(result.stderr, /loading model/);
+    assert.doesNotMatch(result.stderr, /Loading the model/);
   });
 
   test('a recipe that names a catalog refiner not here asks for it instead of downloading it', async () => {

@@ -1,11 +1,5 @@
+import { PHASE_LABELS } from '../../protocol/phase';
 import type { BackendEvent } from '../panel/panelBackend';
-
-const PHASE_TEXT: Record<string, string> = {
-  load: 'Loading the model…',
-  encode: 'Encoding the prompt…',
-  denoise: 'Denoising…',
-  decode: 'Decoding the image…',
-};
 
 /** How the notification and the status bar both write a step, so that they read the same. */
 export function stepText(step: number, total: number): string {
@@ -29,7 +23,7 @@ export class JobProgress {
 
   next(event: BackendEvent): ProgressReport | undefined {
     if (event.type === 'phase' && event.jobId === this.jobId) {
-      return { message: PHASE_TEXT[event.phase] ?? `${event.phase}…`, increment: 0 };
+      return { message: PHASE_LABELS[event.phase], increment: 0 };
     }
     if (event.type === 'progress' && event.jobId === this.jobId) {
       const percent = event.total > 0 ? Math.min(100, (100 * event.step) / event.total) : this.reportedPercent;

@@ -1,5 +1,5 @@
 import type { Event } from 'vscode';
-import type { TokenCount } from '../../protocol/engineProtocol';
+import type { EngineToHost, TokenCount } from '../../protocol/engineProtocol';
 import type { GalleryAction, InitImage, ModelChoice, PanelSettings, QueueItem } from '../../protocol/panelProtocol';
 import type { Recipe } from '../../protocol/recipe';
 
@@ -21,11 +21,14 @@ export type FormEvent =
   /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe. */
   | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings> };
 
+type EngineEvent<T extends EngineToHost['type']> = Extract<EngineToHost, { type: T }>;
+
+/** What the backend tells the panel and the progress displays; the engine's own events pass through as it sent them. */
 export type BackendEvent =
   | { type: 'queue'; items: QueueItem[] }
-  | { type: 'phase'; jobId: string; phase: string }
-  | { type: 'progress'; jobId: string; step: number; total: number; itPerSecond: number; etaSeconds: number }
-  | { type: 'preview'; jobId: string; png: Uint8Array }
+  | EngineEvent<'phase' | 'progress'>
+  /** The panel needs only the picture. */
+  | Pick<EngineEvent<'preview'>, 'type' | 'jobId' | 'png'>
   | { type: 'jobDone'; jobId: string; file: GalleryFile }
   | { type: 'jobFailed'; jobId: string; message: string }
   | { type: 'jobCancelled'; jobId: string }
