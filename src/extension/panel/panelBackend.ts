@@ -21,14 +21,14 @@ export type FormEvent =
   /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe. */
   | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings> };
 
-type EngineEvent<T extends EngineToHost['type']> = Extract<EngineToHost, { type: T }>;
+type EngineMessage<T extends EngineToHost['type']> = Extract<EngineToHost, { type: T }>;
 
 /** What the backend tells the panel and the progress displays; the engine's own events pass through as it sent them. */
 export type BackendEvent =
   | { type: 'queue'; items: QueueItem[] }
-  | EngineEvent<'phase' | 'progress'>
+  | EngineMessage<'phase' | 'progress'>
   /** The panel needs only the picture. */
-  | Pick<EngineEvent<'preview'>, 'type' | 'jobId' | 'png'>
+  | Pick<EngineMessage<'preview'>, 'type' | 'jobId' | 'png'>
   | { type: 'jobDone'; jobId: string; file: GalleryFile }
   | { type: 'jobFailed'; jobId: string; message: string }
   | { type: 'jobCancelled'; jobId: string }

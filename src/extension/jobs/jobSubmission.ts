@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { readModelFolder } from '../../engine/models/modelFolder';
+import { randomSeed } from '../../engine/models/generationSettings';
+import { MAX_BATCH, settingsProblem } from '../../protocol/generationLimits';
+import type { PanelSettings } from '../../protocol/panelProtocol';
+import type { EngineClient } from '../engineClient';
+import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../outputFiles';
+import type { BackendEvent, GalleryFile } from '../panel/panelBackend';
+import { readSettings } from '../settings';
+import type { HostQueue } from './hostQueue';
+import { jobSettings, usesRefiner } from './jobSettings';
+import type { LastSettings } from './lastSettings';
+import { batchSeeds } from './seeds';
+
+/** A job followed to its end: `done` resolves with the written file, or rejects (code 'cancelled' on cancel). */
+export interface StartedJob {
+  jobId: string;
+  done: Promise<GalleryFile>;
+}
+
+/**
+ * Turns forms into engine jobs with output paths inside the workspace, and reports how each
+ * ends. Paths handed to queued jobs are reserved, so two jobs never get the same free name.
+ */
+export class JobSubmission {
+  private readonly reserved = new Set<string>();
+
+  constructor(
+    private readonly client: EngineClient,
+    private readonly queue: HostQueue,
+    private readonly last: LastSettings,
+    private readonly output: { appendLine(line: string): void },
+    private readonly emit: (event: BackendEvent) => void,
+    /** Called once per job as it leaves the queue, before the queue is re-sent. */
+    private readonly ended: (jobId: string) => void,
+  ) {}
+
+  /** `form.batch` jobs under the workspace folder `root`, seeds per the seed mode; all are checked before any is queued. */
+  submitBatch(root: string, form: PanelSettings, modelName: string): void {
+    const seeds = batchSeeds(form.seedMode, form.seed, this.last.seed(), Math.max(1, form.batch), randomSeed);
+    seeds.forEach((seed) => checkForm(form, seed));
+    for (const seed of seeds) {
+      // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
+      this.submit(root, form, seed, modelName).done.catch(() => undefined);
+    }
+    this.emitQueue();
+  }
+
+  /** One picture from `form` in a job of its own, for callers that follow it to its end. */
+  submitOne(root: string, form: PanelSettings, modelName: string): StartedJob {
+    const [seed] = batchSeeds(form.seedMode, form.seed, this.last.seed(), 1, randomSeed);
+    checkForm(form, seed!);
+    const job = this.submit(root, form, seed!, modelName);
+    this.emitQueue();
+    return job;
+  }
+
+  emitQueue(): void {
+    this.emit({ type: 'queue', items: this.queue.snapshot() });
+  }
+
+  private submit(root: string, form: PanelSettings, seed: number, modelName: string): StartedJob {
+    const settings = readSettings();
+    const jobId = randomUUID();
+    const imageToImage = form.initImage !== undefined;
+    const outputPath = outputPathFor(
+      root,
+      settings.outputDirectory,
+      imageToImage ? IMAGE_TO_IMAGE_TEMPLATE : settings.fileNameTemplate,
+      { prompt: form.prompt, seed, model: modelName, date: new Date(), source: form.initImage },
+      settings.outputFormat,
+      this.reserved,
+    );
+    this.reserved.add(outputPath);
+    this.queue.add(jobId, form.prompt, seed);
+    const handle = this.client.submit({
+      jobId,
+      modelDir: form.modelDir,
+      ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
+      settings: jobSettings(form, seed),
+      outputPath,
+      format: settings.outputFormat,
+      embedRecipe: settings.embedRecipe,
+    });
+    const done = handle.done.then(
+      async (result) => {
+        await this.last.rememberSeed(result.recipe.seed);
+        this.finish(jobId, outputPath);
+        const file: GalleryFile = {
+          path: result.path,
+          relativePath: workspaceRelative(root, result.path),
+          recipe: result.recipe,
+          modifiedMs: Date.now(),
+        };
+        this.output.appendLine(`Wrote ${file.relativePath} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+        this.emit({ type: 'jobDone', jobId, file });
+        return file;
+      },
+      (error: Error & { code?: string }) => {
+        this.finish(jobId, outputPath);
+        if (error.code === 'cancelled') {
+          this.emit({ type: 'jobCancelled', jobId });
+        } else {
+          this.output.appendLine(`Job failed: ${error.message}`);
+          this.emit({ type: 'jobFailed', jobId, message: error.message });
+        }
+        throw error;
+      },
+    );
+    return { jobId, done };
+  }
+
+  private finish(jobId: string, outputPath: string): void {
+    this.ended(jobId);
+    this.reserved.delete(outputPath);
+    this.queue.finish(jobId);
+    this.emitQueue();
+  }
+}
+
+/** The name a job's output file takes its model from; throws for a form without a model or with one that does not load. */
+export function modelNameOf(form: PanelSettings): string {
+  if (!form.modelDir) throw new Error('Choose a model folder first.');
+  return readModelFolder(form.modelDir).name;
+}
+
+/** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */
+function checkForm(form: PanelSettings, seed: number): void {
+  if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
+  const problem = settingsProblem(jobSettings(form, seed));
+  if (problem !== undefined) throw new Error(problem);
+}
