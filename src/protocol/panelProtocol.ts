@@ -1,6 +1,6 @@
 // Messages between the Generate Image webview and the extension host.
 import type { Recipe, SamplerName } from './recipe';
-import type { TokenCount } from './engineProtocol';
+import type { EngineToHost, TokenCount } from './engineProtocol';
 import type { ModelFamily } from './modelFamily';
 import type { Phase } from './phase';
 
@@ -122,7 +122,8 @@ export type HostToPanel =
   | { type: 'init'; models: ModelChoice[]; defaults: PanelSettings; gallery: GalleryItem[]; lastSeed?: number }
   | { type: 'models'; models: ModelChoice[]; selected?: string }
   | { type: 'queue'; items: QueueItem[] }
-  | { type: 'progress'; jobId: string; step: number; total: number; itPerSecond: number; etaSeconds: number; phase: Phase }
+  /** The engine's latest step of the job, with the phase it is in now. */
+  | (Extract<EngineToHost, { type: 'progress' }> & { phase: Phase })
   | { type: 'preview'; jobId: string; dataUrl: string }
   | { type: 'jobDone'; jobId: string; item: GalleryItem }
   | { type: 'jobFailed'; jobId: string; message: string }
