@@ -4,16 +4,10 @@ import type { InitImage, ModelChoice, PanelSettings } from '../../src/protocol/p
 import { generateBlocker } from '../../webview/generateReadiness';
 import { denoisingSteps } from '../../src/protocol/denoisingSteps';
 import { fittedSize, strengthHint, strengthText } from '../../webview/imageToImage';
-import {
-  initialPanelState,
-  PLACEHOLDER_SETTINGS,
-  reducePanelState,
-  rewritesForm,
-  type PanelAction,
-  type PanelState,
-} from '../../webview/panelState';
+import { PLACEHOLDER_SETTINGS, reducePanelState, rewritesForm, type PanelAction } from '../../webview/panelState';
 import { persistPanelState, restorePanelState } from '../../webview/persistedState';
 import { settingsToGenerate } from '../../webview/samplers';
+import { run } from '../support/panelReducer';
 
 const base: ModelChoice = { dir: '/models/base', label: 'sdxl-base', sizeMultiple: 32 };
 const sd15: ModelChoice = { dir: '/models/sd15', label: 'sd15', sizeMultiple: 64 };
@@ -25,10 +19,6 @@ const photo: InitImage = {
   width: 1000,
   height: 750,
 };
-
-function run(...actions: PanelAction[]): PanelState {
-  return actions.reduce(reducePanelState, initialPanelState());
-}
 
 const init: PanelAction = { type: 'init', models: [base, sd15], defaults, gallery: [] };
 

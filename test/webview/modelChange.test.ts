@@ -6,9 +6,10 @@ import { DEFAULT_REFINER_START } from '../../src/protocol/refiner';
 import type { InitImage, ModelChoice, ModelDefaults, PanelSettings } from '../../src/protocol/panelProtocol';
 import { generateBlocker, REFINER_NEEDS_AN_IMAGE } from '../../webview/generateReadiness';
 import { modelLabel } from '../../webview/modelLabel';
-import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState, rewritesForm, type PanelAction, type PanelState } from '../../webview/panelState';
+import { PLACEHOLDER_SETTINGS, reducePanelState, rewritesForm, type PanelAction, type PanelState } from '../../webview/panelState';
 import { persistPanelState, restorePanelState } from '../../webview/persistedState';
 import { refinerChoices, refinerStartHint } from '../../webview/refiner';
+import { run } from '../support/panelReducer';
 
 const sdxlDefaults: ModelDefaults = {
   width: 1024, height: 1024, steps: 30, guidance: 5, sampler: 'euler', imageToImage: { steps: 30, guidance: 5, strength: 0.5 },
@@ -34,10 +35,6 @@ const picture: InitImage = { path: '/ws/fox.png', src: 'https://webview/fox.png'
 const init: PanelAction = { type: 'init', models, defaults, gallery: [] };
 const typed: PanelAction = { type: 'edit', settings: { prompt: 'a fox', negativePrompt: 'blurry', seedMode: 'fixed', seed: 42 } };
 const choose = (modelDir: string): PanelAction => ({ type: 'edit', settings: { modelDir } });
-
-function run(...actions: PanelAction[]): PanelState {
-  return actions.reduce(reducePanelState, initialPanelState());
-}
 
 /** The fields a model brings, in one array for short assertions. */
 const modelFields = ({ settings }: PanelState) =>

@@ -9,9 +9,9 @@ import {
   PLACEHOLDER_SETTINGS,
   reducePanelState,
   type PanelAction,
-  type PanelState,
 } from '../../webview/panelState';
 import { settingsToGenerate } from '../../webview/samplers';
+import { run } from '../support/panelReducer';
 
 const base: ModelChoice = { dir: '/models/base', label: 'sdxl-base' };
 const turbo: ModelChoice = { dir: '/models/turbo', label: 'sdxl-turbo' };
@@ -38,10 +38,6 @@ function item(name: string, modifiedMs: number, seed?: number): GalleryItem {
           seed,
         };
   return { path, relativePath: `assets/${name}.png`, src: `https://webview/${name}.png`, modifiedMs, recipe };
-}
-
-function run(...actions: PanelAction[]): PanelState {
-  return actions.reduce(reducePanelState, initialPanelState());
 }
 
 const init = (overrides: Partial<Extract<PanelAction, { type: 'init' }>> = {}): PanelAction => ({
