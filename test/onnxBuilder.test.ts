@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { maxAbsDiff } from './support/maxAbsDiff';
 import { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16, toFloat16 } from './support/onnx/float16';
 import { GraphBuilder, mulberry32 } from './support/onnx/graphBuilder';
 import { attr } from './support/onnx/onnxProto';
 import { ProtoWriter } from './support/onnx/protobuf';
 import { readReferenceJson, skipWithoutShared } from './support/shared';
 import { smallVocabSize } from './support/smallVocab';
+import { tempFolder } from './support/tempFolder';
 import { buildTinySdxl, type TinyModelOptions } from './support/tinyModels';
 
 type Component = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
@@ -31,11 +32,7 @@ const PROJECTION = 20;
 const CONTEXT = H1 + H2;
 const SEQUENCE = 77;
 
-let workDir: string;
-before(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'onnx-builder-'));
-});
-after(() => rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempFolder('onnx-builder');
 
 function bytes(writer: ProtoWriter): number[] {
   return [...writer.finish()];
@@ -218,12 +215,6 @@ function randn(random: () => number, count: number, std = 1): Float32Array {
     out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
   }
   return out;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array, from = 0, to = a.length): number {
-  let max = 0;
-  for (let i = from; i < to; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 function assertFinite(values: Float32Array, what: string): void {

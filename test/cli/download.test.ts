@@ -2,24 +2,23 @@
 // `generate --model <catalog id>` downloads it on first use and generates, and a model sitting
 // in a fake Hugging Face cache is used without a single request.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 import { FakeHub, REVISION, tinyEntry } from '../engine/models/fakeHub';
 import { cacheModel } from '../engine/models/fakeHfCache';
 
 const CACHED_COMMIT = 'cafe000000000000000000000000000000000002';
 
-let work = '';
+const work = tempFolder('sdxl-cli-download');
 let hub: FakeHub;
 const savedEnv = { ...process.env };
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cli-download-'));
   const source = join(work, 'source');
   buildTinySdxl(source, { externalDataFor: ['unet'] });
   hub = new FakeHub();
@@ -55,7 +54,6 @@ before(async () => {
 after(async () => {
   process.env = savedEnv;
   await hub.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 beforeEach(() => {

@@ -1,25 +1,23 @@
 // Environment and model-file errors are one line with exit code 1; signals stop cleanly.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { systemErrorLine } from '../../src/cli/systemError';
 import { runCli, type CliResult } from '../support/cli';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-errors');
 let model = '';
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-errors-'));
   chmodSync(work, 0o755);
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const args = (modelDir: string, out: string, extra: string[] = []) => [
   'generate', '--model', modelDir, '--prompt', 'a lighthouse', '--width', '32', '--height', '32', '--steps', '2', '--seed', '1', '--out', out, ...extra,

@@ -1,33 +1,23 @@
 // Each model family end to end through the built CLI, with the family's own defaults.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
+import { tinyModelFolders } from '../support/tinyModelFolders';
 import { buildTinySd, buildTinySdxl, LCM_SCHEDULER_CONFIG, TURBO_SCHEDULER_CONFIG } from '../support/tinyModels';
 
-let work = '';
-const models: Record<string, string> = {};
-
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cli-families-'));
-  const build: Record<string, (dir: string) => void> = {
-    'sd15': (dir) => buildTinySd(dir, { version: 1 }),
-    'sd2-v': (dir) => buildTinySd(dir, { version: 2, sampleSize: 6 }),
-    'sd-turbo': (dir) => buildTinySd(dir, { version: 2, scheduler: TURBO_SCHEDULER_CONFIG, sampleSize: 4 }),
-    'sdxl-turbo': (dir) => buildTinySdxl(dir, { scheduler: TURBO_SCHEDULER_CONFIG, sampleSize: 4 }),
-    'lcm': (dir) => buildTinySd(dir, { version: 1, scheduler: LCM_SCHEDULER_CONFIG, timeCondProjDim: 8, sampleSize: 4 }),
-  };
-  for (const [name, make] of Object.entries(build)) {
-    models[name] = join(work, name);
-    make(models[name]);
-  }
+const work = tempFolder('sdxl-cli-families');
+const models: Record<string, string> = tinyModelFolders(work, {
+  'sd15': (dir) => buildTinySd(dir, { version: 1 }),
+  'sd2-v': (dir) => buildTinySd(dir, { version: 2, sampleSize: 6 }),
+  'sd-turbo': (dir) => buildTinySd(dir, { version: 2, scheduler: TURBO_SCHEDULER_CONFIG, sampleSize: 4 }),
+  'sdxl-turbo': (dir) => buildTinySdxl(dir, { scheduler: TURBO_SCHEDULER_CONFIG, sampleSize: 4 }),
+  'lcm': (dir) => buildTinySd(dir, { version: 1, scheduler: LCM_SCHEDULER_CONFIG, timeCondProjDim: 8, sampleSize: 4 }),
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('sdxl-assets with each model family', () => {
   const cases: Array<[string, string, { steps: number; guidance: number; sampler: string; size: number }]> = [

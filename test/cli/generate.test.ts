@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-cli');
 let model = '';
 let model16 = '';
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cli-'));
   model = join(work, 'tiny-sdxl');
   model16 = join(work, 'tiny-sdxl-fp16');
   buildTinySdxl(model);
   buildTinySdxl(model16, { dtype: 'float16' });
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const base = (out: string, extra: string[] = []) => [
   'generate', '--model', model, '--prompt', 'a red fox in the snow', '--width', '64', '--height', '48',

@@ -3,8 +3,7 @@
 // re-run that gives generate and info the CUDA library folders.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { cudaSupport, withCudaLibraryPath } from '../../src/engine/cuda/cudaSupport';
@@ -12,12 +11,13 @@ import { ortVersion } from '../../src/engine/cuda/cudaPackage';
 import { runCli } from '../support/cli';
 import { repoRoot } from '../support/shared';
 import { buildGpuPackage, FakeNuget, LINUX_PROVIDER_FILES } from '../engine/cuda/fakeNuget';
+import { tempFolder } from '../support/tempFolder';
 
 const PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
 const LIBRARIES = ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcurand.so.10', 'libcudnn.so.9'];
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
-let work = '';
+const work = tempFolder('sdxl-cli-gpu');
 let feed: FakeNuget;
 let binDir = '';
 let libDir = '';
@@ -25,7 +25,6 @@ let count = 0;
 const savedEnv = { ...process.env };
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cli-gpu-'));
   // Readable by the unprivileged user of the permission test.
   chmodSync(work, 0o755);
   libDir = join(work, 'cuda-libs');
@@ -40,7 +39,6 @@ before(async () => {
 after(async () => {
   process.env = savedEnv;
   await feed.close();
-  rmSync(work, { recursive: true, force: true });
 });
 
 beforeEach(() => {

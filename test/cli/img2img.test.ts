@@ -1,23 +1,22 @@
 // `generate --init-image`: image-to-image from the command line, end to end through the built CLI.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { parseRecipe, readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
 import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-cli-img2img');
 let model = '';
 let input = '';
 let inputBytes: Buffer;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cli-img2img-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
   input = join(work, 'sketch.png');
@@ -25,8 +24,6 @@ before(async () => {
   await sharp(pixels, { raw: { width: 80, height: 56, channels: 4 } }).png().toFile(input);
   inputBytes = readFileSync(input);
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const args = (out: string, extra: string[] = []) => [
   'generate', '--model', model, '--prompt', 'a watercolour fox', '--steps', '4', '--seed', '5',

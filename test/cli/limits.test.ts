@@ -1,24 +1,23 @@
 // Requests that can only fail must fail before any download or model load.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeImage } from '../../src/engine/image/writeImage';
 import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-limits');
 let model = '';
 let server: Server;
 let requests = 0;
 const savedEnv = { ...process.env };
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-limits-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
   // Any request here would be the start of a download nobody should have started.
@@ -38,7 +37,6 @@ before(async () => {
 after(async () => {
   process.env = savedEnv;
   await new Promise((resolve) => server.close(resolve));
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('limits are checked before any download or model load', () => {

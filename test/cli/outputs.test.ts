@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-outputs');
 let model = '';
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-outputs-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const args = (out: string, extra: string[] = []) => [
   'generate', '--model', model, '--prompt', 'a lighthouse', '--width', '32', '--height', '32', '--steps', '2', '--seed', '5', '--out', out, ...extra,

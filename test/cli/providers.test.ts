@@ -2,12 +2,11 @@
 // and CI): the CPU runs the job, and info, stderr and the recipe say why WebGPU was not used.
 // An explicit --provider webgpu still runs there, which is how CI tests the WebGPU path.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { readImageMetadata } from '../../src/engine/image/recipeMetadata';
 import { runCli } from '../support/cli';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 import { conformanceProviders } from '../support/webgpu';
 
@@ -15,14 +14,12 @@ const skip = conformanceProviders().includes('webgpu') ? false : 'WebGPU (SwiftS
 const SOFTWARE_ONLY = /only a software Vulkan driver \(SwiftShader\), which renders on the CPU/;
 
 describe('providers on a machine whose only Vulkan driver is SwiftShader', { skip }, () => {
-  let work = '';
+  const work = tempFolder('sdxl-cli-providers');
   let model = '';
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-cli-providers-'));
     model = join(work, 'model');
     buildTinySdxl(model);
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   test('info says auto runs on the CPU and why WebGPU is left out, though WebGPU loads', async () => {
     const result = await runCli(['info', '--model', model]);

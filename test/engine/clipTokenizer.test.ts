@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
 import { cleanText } from '../../src/engine/text/textCleanup';
 import { clipDataDir, readReferenceJson, referenceDir, skipWithoutShared } from '../support/shared';
 import { smallVocabSize, writeSmallClipTokenizer } from '../support/smallVocab';
+import { tempFolder } from '../support/tempFolder';
 
-const scratch = mkdtempSync(join(tmpdir(), 'clip-tokenizer-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempFolder('clip-tokenizer');
 let folders = 0;
 
 /** A fresh small tokenizer folder, so a test may damage its files. */

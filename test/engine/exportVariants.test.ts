@@ -1,25 +1,18 @@
 // One set of tiny weights exported in each convention the engine must adapt to: the images
 // must agree, because the engine reads what each session declares instead of assuming it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, type GeneratedImage } from '../../src/engine/engine';
-import { maxAbsDiff } from '../support/npy';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl, type TinyModelOptions } from '../support/tinyModels';
 
-let work = '';
 const engine = new Engine({ provider: 'cpu', lowMemory: false });
-
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-variants-'));
-});
-
-after(async () => {
-  await engine.unload();
-  rmSync(work, { recursive: true, force: true });
-});
+// Before the folder's removal: the engine lets go of the model files first.
+after(() => engine.unload());
+const work = tempFolder('sdxl-variants');
 
 async function generate(options: TinyModelOptions, name: string, guidance = 4): Promise<GeneratedImage> {
   const dir = join(work, name);

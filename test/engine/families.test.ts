@@ -2,10 +2,8 @@
 // conditioning, and an SD 2.x v-prediction run with Karras sigmas checked step by step against
 // the published formulas, computed here in float64 from the raw ONNX sessions.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import { EngineError } from '../../src/engine/errors';
@@ -15,6 +13,9 @@ import { resolveSettings } from '../../src/engine/models/generationSettings';
 import { guidanceScaleEmbedding } from '../../src/engine/pipelines/stages';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { tempFolder } from '../support/tempFolder';
+import { tinyModelFolders } from '../support/tinyModelFolders';
 import {
   buildTinySd,
   buildTinySdxl,
@@ -23,37 +24,23 @@ import {
   TURBO_SCHEDULER_CONFIG,
 } from '../support/tinyModels';
 
-let work = '';
-const dirs = { sd15: '', sd2v: '', sdTurbo: '', sdxlTurbo: '', lcm: '', sdxl: '', refiner: '' };
 const engine = new Engine({ provider: 'cpu', lowMemory: false });
-
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-families-'));
-  for (const key of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[key] = join(work, key);
-  buildTinySd(dirs.sd15, { version: 1 });
-  buildTinySd(dirs.sd2v, { version: 2, sampleSize: 12 });
-  buildTinySd(dirs.sdTurbo, { version: 2, scheduler: TURBO_SCHEDULER_CONFIG });
-  buildTinySd(dirs.lcm, { version: 1, scheduler: LCM_SCHEDULER_CONFIG, timeCondProjDim: 13 });
-  buildTinySdxl(dirs.sdxlTurbo, { scheduler: TURBO_SCHEDULER_CONFIG });
-  buildTinySdxl(dirs.sdxl);
-  buildTinySdxlRefiner(dirs.refiner);
-});
-
-after(async () => {
-  await engine.unload();
-  rmSync(work, { recursive: true, force: true });
+// Before the folder's removal: the engine lets go of the model files first.
+after(() => engine.unload());
+const work = tempFolder('sdxl-families');
+const dirs = tinyModelFolders(work, {
+  sd15: (dir) => buildTinySd(dir, { version: 1 }),
+  sd2v: (dir) => buildTinySd(dir, { version: 2, sampleSize: 12 }),
+  sdTurbo: (dir) => buildTinySd(dir, { version: 2, scheduler: TURBO_SCHEDULER_CONFIG }),
+  lcm: (dir) => buildTinySd(dir, { version: 1, scheduler: LCM_SCHEDULER_CONFIG, timeCondProjDim: 13 }),
+  sdxlTurbo: (dir) => buildTinySdxl(dir, { scheduler: TURBO_SCHEDULER_CONFIG }),
+  sdxl: (dir) => buildTinySdxl(dir),
+  refiner: (dir) => buildTinySdxlRefiner(dir),
 });
 
 async function latents(request: Partial<GenerateRequest> & { modelDir: string }): Promise<Float32Array> {
   const image = await engine.generate({ prompt: 'hello cat', width: 32, height: 32, seed: 5, ...request });
   return image.latents;
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 describe('family detection', () => {
@@ -224,17 +211,17 @@ describe('SD 2.x v-prediction with Karras sigmas', () => {
   test('the engine follows the formulas step for step', async () => {
     const expected = await expectedLatents(3, 4, 0.7);
     const actual = await latents({ modelDir: dirs.sd2v, sampler: 'euler', karras: true, steps: 3, guidance: 4, guidanceRescale: 0.7 });
-    const error = maxAbs(actual, expected.latents);
+    const error = maxAbsDiff(actual, expected.latents);
     assert.ok(error < expected.tolerance, `latents differ by ${error} (tolerance ${expected.tolerance})`);
   });
 
   test('without the rescale the result changes, so the check above exercises it', async () => {
     const expected = await expectedLatents(3, 4, 0);
     const actual = await latents({ modelDir: dirs.sd2v, sampler: 'euler', karras: true, steps: 3, guidance: 4 });
-    const error = maxAbs(actual, expected.latents);
+    const error = maxAbsDiff(actual, expected.latents);
     assert.ok(error < expected.tolerance, `latents differ by ${error} (tolerance ${expected.tolerance})`);
     const rescaled = await latents({ modelDir: dirs.sd2v, sampler: 'euler', karras: true, steps: 3, guidance: 4, guidanceRescale: 0.7 });
-    assert.ok(maxAbs(actual, rescaled) > 10 * expected.tolerance);
+    assert.ok(maxAbsDiff(actual, rescaled) > 10 * expected.tolerance);
   });
 });
 
@@ -244,7 +231,7 @@ describe('conditioning per family', () => {
     const empty = await latents({ modelDir: dirs.sd15, steps: 2, guidance: 5, negativePrompt: '' });
     const other = await latents({ modelDir: dirs.sd15, steps: 2, guidance: 5, negativePrompt: 'bat' });
     assert.deepEqual(none, empty);
-    assert.ok(maxAbs(none, other) > 1e-4);
+    assert.ok(maxAbsDiff(none, other) > 1e-4);
   });
 
   test('Turbo at guidance 0 skips the negative branch: the negative prompt changes nothing', async () => {
@@ -260,7 +247,7 @@ describe('conditioning per family', () => {
     const b = await latents({ modelDir: dirs.lcm, guidance: 8.5, negativePrompt: null });
     const c = await latents({ modelDir: dirs.lcm, guidance: 2 });
     assert.deepEqual(a, b);
-    assert.ok(maxAbs(a, c) > 1e-4);
+    assert.ok(maxAbsDiff(a, c) > 1e-4);
   });
 
   test('Turbo image-to-image whose steps × strength is below 1 names the steps needed', async () => {
@@ -291,7 +278,7 @@ describe('prompt weighting in the pipelines', () => {
     for (const modelDir of [dirs.sd15, dirs.sdxl]) {
       const plain = await latents({ modelDir, steps: 2, guidance: 5, prompt: 'hello cat' });
       const weighted = await latents({ modelDir, steps: 2, guidance: 5, prompt: 'hello (cat:1.5)', promptWeighting: true });
-      assert.ok(maxAbs(plain, weighted) > 1e-5);
+      assert.ok(maxAbsDiff(plain, weighted) > 1e-5);
     }
   });
 
@@ -303,7 +290,7 @@ describe('prompt weighting in the pipelines', () => {
       const truncated = await latents({ modelDir, steps: 2, guidance: 5, prompt: cut });
       assert.deepEqual(off, truncated);
       const on = await latents({ modelDir, steps: 2, guidance: 5, prompt: long, promptWeighting: true });
-      assert.ok(maxAbs(on, off) > 1e-6);
+      assert.ok(maxAbsDiff(on, off) > 1e-6);
     }
   });
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
@@ -10,9 +9,9 @@ import { insertPngTextChunks, readPngTextChunks } from '../../src/engine/image/p
 import { readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
 import { encodeImage, writeImage } from '../../src/engine/image/writeImage';
 import type { Recipe } from '../../src/protocol/recipe';
+import { tempFolder } from '../support/tempFolder';
 
-const root = mkdtempSync(join(tmpdir(), 'sdxl-assets-image-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempFolder('sdxl-assets-image');
 let folderCount = 0;
 const freshFolder = () => {
   const dir = join(root, `case-${folderCount++}`);

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { readModelFolder, sizeMultiple } from '../../src/engine/models/modelFolder';
 import { defaultSampler } from '../../src/engine/models/generationSettings';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-folder-'));
-});
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempFolder('sdxl-folder');
 
 function fresh(name: string): string {
   const dir = join(work, name);

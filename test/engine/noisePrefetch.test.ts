@@ -2,8 +2,6 @@
 // bit for bit, and leave the generator where drawing it on the main thread would have.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +14,7 @@ import type { SamplerName } from '../../src/protocol/recipe';
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
 /** Exact equality of the float32 bit patterns, so that -0 and NaN payloads count too. */
@@ -187,18 +186,15 @@ test('every sampler declares exactly the steps at which it draws', () => {
 });
 
 describe('the denoising loop with noise drawn ahead', () => {
-  let work = '';
   let sessions: ModelSessions;
   const latentShape = [1, 4, 6, 8];
+  // Before the folder's removal: the sessions let go of the model files first.
+  after(() => sessions.dispose());
+  const work = tempFolder('sdxl-noise-prefetch');
 
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-noise-prefetch-'));
     buildTinySdxl(work);
     sessions = new ModelSessions(readModelFolder(work), 'cpu', false);
-  });
-  after(async () => {
-    await sessions.dispose();
-    rmSync(work, { recursive: true, force: true });
   });
 
   async function unetRunner(): Promise<UnetRunner> {

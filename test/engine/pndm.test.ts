@@ -3,10 +3,9 @@
 // Adams–Bashforth / Runge–Kutta weights computed here in float64, image-to-image, and a run
 // through the built CLI on the tiny SD 1.5 model. pndmReference.test.ts checks diffusers' numbers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters, parseA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
@@ -18,6 +17,7 @@ import { resolveSchedulerConfig, SCHEDULER_DEFAULTS } from '../../src/engine/sch
 import { roundHalfEven } from '../../src/engine/schedulers/timesteps';
 import { runCli } from '../support/cli';
 import { assertClose, scaledLinearAlphaBar } from '../support/schedulerChecks';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySd, SD15_SCHEDULER_CONFIG } from '../support/tinyModels';
 
 /** runwayml/stable-diffusion-v1-5's scheduler_config.json: no timestep_spacing, so the class default. */
@@ -367,18 +367,16 @@ describe('pndm steps, computed by hand', () => {
 });
 
 describe('sdxl-assets generate --sampler pndm on the tiny SD 1.5 model', () => {
-  let work = '';
+  const work = tempFolder('sdxl-pndm');
   let model = '';
   let input = '';
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-pndm-'));
     model = join(work, 'sd15');
     buildTinySd(model, { version: 1 });
     input = join(work, 'input.png');
     const pixels = new Uint8Array(64 * 64 * 3).map((_, i) => (i * 13) & 255);
     await sharp(pixels, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(input);
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   const generate = (out: string, extra: string[]) =>
     runCli(['generate', '--model', model, '--prompt', 'a red fox', '--sampler', 'pndm', '--steps', '3', '--out', out, ...extra]);

@@ -1,10 +1,8 @@
 // AUTOMATIC1111's prompt attention syntax and long-prompt chunks; expected values follow
 // modules/prompt_parser.py parse_prompt_attention and sd_hijack_clip.py tokenize_line.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
 import {
@@ -14,6 +12,7 @@ import {
   weightedChunks,
 } from '../../src/engine/text/promptWeighting';
 import { writeSmallClipTokenizer } from '../support/smallVocab';
+import { tempFolder } from '../support/tempFolder';
 
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} ≠ ${expected}`);
 
@@ -93,14 +92,12 @@ describe('parsePromptAttention', () => {
 });
 
 describe('weightedChunks', () => {
-  let work = '';
+  const work = tempFolder('sdxl-weights');
   let tokenizer: ClipTokenizer;
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-weights-'));
     writeSmallClipTokenizer(join(work, 'tokenizer'), { padToken: '!' });
     tokenizer = await ClipTokenizer.fromFolder(join(work, 'tokenizer'));
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   test('a short unweighted prompt gives exactly the ids diffusers feeds, all of weight 1', () => {
     const chunks = weightedChunks(tokenizer, 'hello cat, bat');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
@@ -9,6 +8,7 @@ import { autoProviderOrder, decideProviders, type MachineView } from '../../src/
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
 import { createSession, providerCandidates } from '../../src/engine/runtime/providers';
 import { vulkanLoaderInstalled } from '../../src/engine/runtime/vulkanDrivers';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
 test('auto prefers the platform GPU provider and always ends with the CPU', () => {
@@ -40,28 +40,18 @@ function linuxMachine(root: string, drivers: Record<string, string>, devices: st
   };
 }
 
-function withTempDir(body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'sdxl-machine-'));
-  try {
-    body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 test('auto never takes a software Vulkan driver: SwiftShader alone leaves WebGPU out, with the reason', (t) => {
   if (!vulkanLoaderInstalled({})) {
     t.skip('the Vulkan loader (libvulkan1) is not installed here');
     return;
   }
-  withTempDir((root) => {
-    const machine = linuxMachine(root, { swiftshader: '/usr/lib/chromium/libvk_swiftshader.so', lvp: 'libvulkan_lvp.so' }, []);
-    const decision = decideProviders('auto', machine);
-    assert.deepEqual(decision.candidates, ['cpu']);
-    const webgpu = decision.skipped.find((s) => s.provider === 'webgpu');
-    assert.match(webgpu?.reason ?? '', /only a software Vulkan driver \(lavapipe \(llvmpipe\), SwiftShader\)/);
-    assert.match(decision.skipped.find((s) => s.provider === 'cuda')?.reason ?? '', /no NVIDIA GPU driver/);
-  });
+  const root = tempFolder('sdxl-machine');
+  const machine = linuxMachine(root, { swiftshader: '/usr/lib/chromium/libvk_swiftshader.so', lvp: 'libvulkan_lvp.so' }, []);
+  const decision = decideProviders('auto', machine);
+  assert.deepEqual(decision.candidates, ['cpu']);
+  const webgpu = decision.skipped.find((s) => s.provider === 'webgpu');
+  assert.match(webgpu?.reason ?? '', /only a software Vulkan driver \(lavapipe \(llvmpipe\), SwiftShader\)/);
+  assert.match(decision.skipped.find((s) => s.provider === 'cuda')?.reason ?? '', /no NVIDIA GPU driver/);
 });
 
 test('a GPU driver beside SwiftShader: auto takes WebGPU and hands the loader the GPU driver alone', (t) => {
@@ -69,17 +59,16 @@ test('a GPU driver beside SwiftShader: auto takes WebGPU and hands the loader th
     t.skip('the Vulkan loader (libvulkan1) is not installed here');
     return;
   }
-  withTempDir((root) => {
-    const machine = linuxMachine(
-      root,
-      { nvidia_icd: 'libGLX_nvidia.so.0', swiftshader: 'libvk_swiftshader.so' },
-      ['nvidiactl'],
-    );
-    const decision = decideProviders('auto', machine);
-    assert.deepEqual(decision.candidates, ['webgpu', 'cpu']);
-    assert.deepEqual(decision.vulkanDriverFiles, [join(root, 'icd.d', 'nvidia_icd.json')]);
-    assert.deepEqual(decision.skipped, [{ provider: 'cuda', reason: 'CUDA provider not installed' }]);
-  });
+  const root = tempFolder('sdxl-machine');
+  const machine = linuxMachine(
+    root,
+    { nvidia_icd: 'libGLX_nvidia.so.0', swiftshader: 'libvk_swiftshader.so' },
+    ['nvidiactl'],
+  );
+  const decision = decideProviders('auto', machine);
+  assert.deepEqual(decision.candidates, ['webgpu', 'cpu']);
+  assert.deepEqual(decision.vulkanDriverFiles, [join(root, 'icd.d', 'nvidia_icd.json')]);
+  assert.deepEqual(decision.skipped, [{ provider: 'cuda', reason: 'CUDA provider not installed' }]);
 });
 
 test('Mesa installs every vendor\'s driver: one without its GPU device is no GPU', (t) => {
@@ -87,13 +76,12 @@ test('Mesa installs every vendor\'s driver: one without its GPU device is no GPU
     t.skip('the Vulkan loader (libvulkan1) is not installed here');
     return;
   }
-  withTempDir((root) => {
-    const without = decideProviders('auto', linuxMachine(root, { radeon: 'libvulkan_radeon.so' }, []));
-    assert.match(without.skipped.find((s) => s.provider === 'webgpu')?.reason ?? '', /without their GPU \(Mesa radeon\)/);
-    const withNode = decideProviders('auto', linuxMachine(root, { radeon: 'libvulkan_radeon.so' }, ['dri/renderD128']));
-    assert.deepEqual(withNode.candidates, ['webgpu', 'cpu']);
-    assert.equal(withNode.vulkanDriverFiles, undefined, 'nothing to filter out');
-  });
+  const root = tempFolder('sdxl-machine');
+  const without = decideProviders('auto', linuxMachine(root, { radeon: 'libvulkan_radeon.so' }, []));
+  assert.match(without.skipped.find((s) => s.provider === 'webgpu')?.reason ?? '', /without their GPU \(Mesa radeon\)/);
+  const withNode = decideProviders('auto', linuxMachine(root, { radeon: 'libvulkan_radeon.so' }, ['dri/renderD128']));
+  assert.deepEqual(withNode.candidates, ['webgpu', 'cpu']);
+  assert.equal(withNode.vulkanDriverFiles, undefined, 'nothing to filter out');
 });
 
 test('Windows: a machine with only the Basic Display Adapter gets neither DirectML nor WebGPU (WARP)', () => {
@@ -125,37 +113,29 @@ test('macOS tries WebGPU (Metal) before CoreML', () => {
 });
 
 test('auto falls back to the CPU and reports each passed-over provider once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sdxl-providers-'));
-  try {
-    buildTinySdxl(dir);
-    const reported: string[] = [];
-    const sessions = new ModelSessions(readModelFolder(dir), 'auto', false, {
-      onFallback: (provider) => reported.push(provider),
-    });
-    const loaded = await Promise.all([sessions.get('text_encoder'), sessions.get('unet')]);
-    assert.ok(loaded.every((l) => l.provider === 'cpu' || l.provider === loaded[0].provider));
-    assert.equal(new Set(reported).size, reported.length, `reported twice: ${reported.join(', ')}`);
-    const report = sessions.report();
-    assert.equal(report?.provider, loaded[1].provider);
-    assert.deepEqual(report?.skipped.map((s) => s.provider), reported);
-    await sessions.dispose();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempFolder('sdxl-providers');
+  buildTinySdxl(dir);
+  const reported: string[] = [];
+  const sessions = new ModelSessions(readModelFolder(dir), 'auto', false, {
+    onFallback: (provider) => reported.push(provider),
+  });
+  const loaded = await Promise.all([sessions.get('text_encoder'), sessions.get('unet')]);
+  assert.ok(loaded.every((l) => l.provider === 'cpu' || l.provider === loaded[0].provider));
+  assert.equal(new Set(reported).size, reported.length, `reported twice: ${reported.join(', ')}`);
+  const report = sessions.report();
+  assert.equal(report?.provider, loaded[1].provider);
+  assert.deepEqual(report?.skipped.map((s) => s.provider), reported);
+  await sessions.dispose();
 });
 
 test('a provider that cannot load is a provider error naming it, not a crash', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sdxl-providers-'));
-  try {
-    buildTinySdxl(dir);
-    const path = join(dir, 'unet', 'model.onnx');
-    // No platform of onnxruntime-node builds in both DirectML and CoreML, so one of them is missing everywhere.
-    const missing = process.platform === 'win32' ? 'coreml' : 'dml';
-    await assert.rejects(
-      createSession(path, [missing], { keepArena: false }),
-      (error: unknown) => error instanceof EngineError && error.code === 'provider' && error.message.includes(missing),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempFolder('sdxl-providers');
+  buildTinySdxl(dir);
+  const path = join(dir, 'unet', 'model.onnx');
+  // No platform of onnxruntime-node builds in both DirectML and CoreML, so one of them is missing everywhere.
+  const missing = process.platform === 'win32' ? 'coreml' : 'dml';
+  await assert.rejects(
+    createSession(path, [missing], { keepArena: false }),
+    (error: unknown) => error instanceof EngineError && error.code === 'provider' && error.message.includes(missing),
+  );
 });

@@ -1,17 +1,16 @@
 // Image-to-image input files: every format and pixel layout sharp reads becomes the VAE
 // encoder's [1,3,H,W] input in [-1,1], as diffusers' VaeImageProcessor makes it from 8-bit RGB.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { EngineError } from '../../src/engine/errors';
 import { rgbToModelInput } from '../../src/engine/image/postprocess';
 import { readImageSize, readInputImage } from '../../src/engine/image/readInputImage';
+import { tempFolder } from '../support/tempFolder';
 
-const work = mkdtempSync(join(tmpdir(), 'sdxl-input-image-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempFolder('sdxl-input-image');
 
 const width = 24;
 const height = 16;

@@ -2,8 +2,7 @@
 // aesthetic-score time ids), image-to-image on its own, and the base→refiner hand-off, checked
 // by construction: a hand-off to a copy of the base must reproduce the base's own run exactly.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
@@ -16,37 +15,28 @@ import { sdxlTimeIds } from '../../src/engine/pipelines/microConditioning';
 import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines/baseToRefiner';
 import { createScheduler } from '../../src/engine/schedulers/scheduler';
 import { runCli } from '../support/cli';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { tempFolder } from '../support/tempFolder';
+import { tinyModelFolders } from '../support/tinyModelFolders';
 import { buildTinySd, buildTinySdxl, buildTinySdxlRefiner, SDXL_SCHEDULER_CONFIG } from '../support/tinyModels';
 
-let work = '';
-const dirs = { base: '', baseCopy: '', refiner: '', sd: '' };
-let input = '';
 const engine = new Engine({ provider: 'cpu', lowMemory: false });
+// Before the folder's removal: the engine lets go of the model files first.
+after(() => engine.unload());
+const work = tempFolder('sdxl-refiner');
+const dirs = tinyModelFolders(work, {
+  base: (dir) => buildTinySdxl(dir),
+  // The same weights in another folder: a "refiner" that must continue exactly where the base stops.
+  baseCopy: (dir) => buildTinySdxl(dir),
+  refiner: (dir) => buildTinySdxlRefiner(dir),
+  sd: (dir) => buildTinySd(dir, { version: 1 }),
+});
+const input = join(work, 'input.png');
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-refiner-'));
-  for (const key of Object.keys(dirs) as (keyof typeof dirs)[]) dirs[key] = join(work, key);
-  buildTinySdxl(dirs.base);
-  // The same weights in another folder: a "refiner" that must continue exactly where the base stops.
-  buildTinySdxl(dirs.baseCopy);
-  buildTinySdxlRefiner(dirs.refiner);
-  buildTinySd(dirs.sd, { version: 1 });
-  input = join(work, 'input.png');
   const image = await engine.generate({ modelDir: dirs.base, prompt: 'a lighthouse', width: 32, height: 32, seed: 3, steps: 4 });
   await writeImage(input, image.rgb, image.width, image.height, { format: 'png' });
 });
-
-after(async () => {
-  await engine.unload();
-  rmSync(work, { recursive: true, force: true });
-});
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
 
 async function refine(request: Partial<GenerateRequest> = {}): Promise<Float32Array> {
   const image = await engine.generate({ modelDir: dirs.refiner, prompt: 'a lighthouse, detailed', seed: 9, initImage: input, ...request });
@@ -110,14 +100,14 @@ describe('refiner image-to-image', () => {
   test('runs, and the aesthetic score reaches the UNet', async () => {
     const a = await refine();
     assert.deepEqual(await refine(), a, 'deterministic for a seed');
-    assert.ok(maxAbs(a, await refine({ aestheticScore: 3 })) > 1e-4);
+    assert.ok(maxAbsDiff(a, await refine({ aestheticScore: 3 })) > 1e-4);
   });
 
   test('the negative score feeds the negative branch only', async () => {
     const unguided = await refine({ guidance: 1 });
     assert.deepEqual(await refine({ guidance: 1, negativeAestheticScore: 9 }), unguided);
     const guided = await refine({ guidance: 5 });
-    assert.ok(maxAbs(guided, await refine({ guidance: 5, negativeAestheticScore: 9 })) > 1e-4);
+    assert.ok(maxAbsDiff(guided, await refine({ guidance: 5, negativeAestheticScore: 9 })) > 1e-4);
   });
 
   test('a UNet whose time ids disagree with model_index.json is refused with the fix', async () => {
@@ -153,7 +143,7 @@ describe('base→refiner hand-off', () => {
       const request = { prompt: 'a lighthouse', width: 32, height: 32, seed: 11, steps: 10, sampler };
       const whole = await engine.generate({ modelDir: dirs.base, ...request });
       const split = await engine.generate({ modelDir: dirs.base, refinerDir: dirs.baseCopy, refinerStart: 0.6, ...request });
-      assert.equal(maxAbs(split.latents, whole.latents), 0);
+      assert.equal(maxAbsDiff(split.latents, whole.latents), 0);
       assert.deepEqual(split.rgb, whole.rgb);
       assert.equal(split.recipe.refiner, 'baseCopy');
       assert.equal(split.recipe.refinerStart, 0.6);
@@ -172,7 +162,7 @@ describe('base→refiner hand-off', () => {
     assert.equal(image.recipe.refinerStart, 0.8);
     assert.equal(image.recipe.aestheticScore, 6);
     const alone = await engine.generate({ modelDir: dirs.base, prompt: 'a lighthouse', width: 32, height: 32, seed: 2, steps: 10 });
-    assert.ok(maxAbs(image.latents, alone.latents) > 1e-4, 'the refiner changed the last steps');
+    assert.ok(maxAbsDiff(image.latents, alone.latents) > 1e-4, 'the refiner changed the last steps');
   });
 
   test('refuses what diffusers cannot hand over, saying why', async () => {

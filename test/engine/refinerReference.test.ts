@@ -3,10 +3,9 @@
 // StableDiffusionXLImg2ImgPipeline.get_timesteps with denoising_start, and both pipelines'
 // _get_add_time_ids, executed unmodified on our schedulers' timesteps. Everything is exact.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import { EngineError } from '../../src/engine/errors';
 import { readModelFolder, type ModelFolder } from '../../src/engine/models/modelFolder';
 import { resolveSettings } from '../../src/engine/models/generationSettings';
@@ -15,6 +14,7 @@ import { refinerBeginIndex, stepsBeforeCutoff } from '../../src/engine/pipelines
 import { createScheduler, type Scheduler } from '../../src/engine/schedulers/scheduler';
 import { repoRoot, skipWithoutFile } from '../support/shared';
 import { CONFIGS, type InputSchedule } from '../fixtures/refiner/writeTimestepsInput';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
 
 const DIR = join(repoRoot, 'test', 'fixtures', 'refiner');
@@ -114,19 +114,16 @@ describe("diffusers' SDXL base→refiner hand-off", { skip }, () => {
 });
 
 describe("diffusers' SDXL time ids", { skip }, () => {
-  let work = '';
+  const work = tempFolder('sdxl-refiner-reference');
   let base: ModelFolder;
   let refiner: ModelFolder;
 
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-refiner-reference-'));
     buildTinySdxl(join(work, 'base'));
     buildTinySdxlRefiner(join(work, 'refiner'));
     base = readModelFolder(join(work, 'base'));
     refiner = readModelFolder(join(work, 'refiner'));
   });
-
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   test('_get_add_time_ids of both pipelines, with and without aesthetic scores', () => {
     const { time_ids } = reference();

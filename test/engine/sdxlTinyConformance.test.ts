@@ -1,13 +1,13 @@
 // The whole SDXL text-to-image pipeline against diffusers' own outputs on the shared tiny
 // SDXL (../shared/reference/sdxl-tiny): tolerances are the fixture's (latents and float
 // image 1e-3 max abs, uint8 within 1).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { assertMatchesCase, fixtureDir as fixture, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { conformanceProviders } from '../support/webgpu';
 
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
@@ -51,15 +51,14 @@ for (const provider of conformanceProviders()) {
 
 describe('an int64-timestep UNet export gives the same images', { skip }, () => {
   const engine = new Engine({ provider: 'cpu', lowMemory: true });
-  let dir = '';
-  after(async () => {
-    await engine.unload();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  // Before the folder's removal: the engine lets go of the model files first.
+  after(() => engine.unload());
+  const dir = tempFolder('sdxl-int64');
+  let copied = false;
   for (const c of cases().slice(0, 2)) {
     test(c.id, async (t) => {
-      if (!dir) {
-        dir = mkdtempSync(join(tmpdir(), 'sdxl-int64-'));
+      if (!copied) {
+        copied = true;
         cpSync(join(fixture, 'model'), dir, { recursive: true });
         cpSync(join(fixture, 'variants', 'unet_timestep_int64', 'unet'), join(dir, 'unet'), { recursive: true });
       }

@@ -3,8 +3,7 @@
 // pinned through debug/initial_latents.npy. Then strength, input layouts and model variants
 // on the test suite's own tiny models, which run anywhere.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import sharp from 'sharp';
@@ -15,9 +14,11 @@ import { firstStepIndex, noisedImageLatents } from '../../src/engine/pipelines/i
 import { jobScheduler } from '../../src/engine/pipelines/stages';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
-import { maxAbsDiff, readNpy } from '../support/npy';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { readNpy } from '../support/npy';
 import { assertMatchesCase, fixtureDir, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { conformanceProviders } from '../support/webgpu';
 import { buildTinySdxl } from '../support/tinyModels';
 
@@ -84,17 +85,14 @@ async function checkCase(t: TestContext, engine: Engine, modelDir: string, id: s
 for (const provider of conformanceProviders()) {
   describe(`SDXL image-to-image matches diffusers on sdxl-tiny (${provider})`, { skip }, () => {
     const engine = new Engine({ provider, lowMemory: false });
-    let variantDir = '';
-    after(async () => {
-      await engine.unload();
-      if (variantDir) rmSync(variantDir, { recursive: true, force: true });
-    });
+    // Before the folder's removal: the engine lets go of the model files first.
+    after(() => engine.unload());
+    const variantDir = tempFolder('sdxl-latent-parameters');
 
     test('img2img_euler: the encoder returns the posterior mean', (t) =>
       checkCase(t, engine, join(fixtureDir, 'model'), 'img2img_euler'));
 
     test('img2img_latent_parameters: the posterior is sampled before the add_noise draw', async (t) => {
-      variantDir = mkdtempSync(join(tmpdir(), 'sdxl-latent-parameters-'));
       cpSync(join(fixtureDir, 'model'), variantDir, { recursive: true });
       const variant = join(fixtureDir, 'variants', 'vae_encoder_latent_parameters', 'vae_encoder');
       cpSync(variant, join(variantDir, 'vae_encoder'), { recursive: true });
@@ -105,7 +103,9 @@ for (const provider of conformanceProviders()) {
 
 describe('image-to-image on tiny models', () => {
   const engine = new Engine({ provider: 'cpu', lowMemory: false });
-  let work = '';
+  // Before the folder's removal: the engine lets go of the model files first.
+  after(() => engine.unload());
+  const work = tempFolder('sdxl-img2img');
   let model = '';
   const path = (name: string) => join(work, name);
   /** A smooth 64×48 picture, so resampled and re-encoded versions stay close to it. */
@@ -116,14 +116,9 @@ describe('image-to-image on tiny models', () => {
   const raw = (channels: 1 | 3 | 4, width = 64, height = 48) => ({ raw: { width, height, channels } });
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-img2img-'));
     model = path('tiny');
     buildTinySdxl(model);
     await sharp(rgb, raw(3)).png().toFile(path('photo.png'));
-  });
-  after(async () => {
-    await engine.unload();
-    rmSync(work, { recursive: true, force: true });
   });
 
   const generate = (extra: Partial<GenerateRequest> = {}, hooks = {}) =>

@@ -3,30 +3,27 @@
 // tolerances (latents and float image 1e-3 max abs, uint8 within 1). And what crosses between
 // host and device at each step once the conditioning stays on the device.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import type { StepInfo } from '../../src/engine/pipelines/denoiseLoop';
-import { maxAbsDiff } from '../support/npy';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl, buildTinySdxlRefiner } from '../support/tinyModels';
 import { conformanceProviders } from '../support/webgpu';
 
 const skip = conformanceProviders().includes('webgpu') ? false : 'WebGPU (SwiftShader) is not installed here';
 
 describe('WebGPU on SwiftShader', { skip }, () => {
-  let work = '';
+  const work = tempFolder('sdxl-webgpu-refiner');
   const request: GenerateRequest = { modelDir: '', prompt: 'a lighthouse', width: 32, height: 32, seed: 2, steps: 6, refinerStart: 0.7 };
 
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-webgpu-refiner-'));
     request.modelDir = join(work, 'base');
     request.refinerDir = join(work, 'refiner');
     buildTinySdxl(request.modelDir);
     buildTinySdxlRefiner(request.refinerDir);
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
 
   test('the base→refiner hand-off gives the CPU\'s image within the fixture\'s tolerances', async (t) => {
     const onCpu = new Engine({ provider: 'cpu', lowMemory: false });
@@ -111,7 +108,7 @@ describe('WebGPU on SwiftShader', { skip }, () => {
 });
 
 test('on the CPU a batch runs job after job, each byte for byte its own single job', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'sdxl-cpu-batch-'));
+  const work = tempFolder('sdxl-cpu-batch');
   const engine = new Engine({ provider: 'cpu', lowMemory: false });
   try {
     buildTinySdxl(work);
@@ -126,6 +123,5 @@ test('on the CPU a batch runs job after job, each byte for byte its own single j
     for (const [k, seed] of [1, 2].entries()) assert.deepEqual(images[k].rgb, (await engine.generate({ ...job, seed })).rgb);
   } finally {
     await engine.unload();
-    rmSync(work, { recursive: true, force: true });
   }
 });

@@ -1,16 +1,16 @@
 // The engine client against the real engine process (dist/engineServer.js, built by `npm run build`)
 // and tiny models on disk.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, parse } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { EngineConfig, JobRequest } from '../../src/protocol/engineProtocol';
 import { EngineClient, type EngineEvent, type EngineJobError } from '../../src/extension/engineClient';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { ClipTokenizer } from '../../src/engine/text/clipTokenizer';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
 const enginePath = join(repoRoot, 'dist', 'engineServer.js');
@@ -18,17 +18,15 @@ const baseConfig: EngineConfig = { provider: 'cpu', lowMemory: false, idleUnload
 /** Long enough (about a second on a laptop core) that a cancel or a kill lands mid-loop. */
 const LONG = { steps: 1000, width: 256, height: 256 };
 
-let work = '';
+const work = tempFolder('sdxl-engine-client');
 let model = '';
 let folderCount = 0;
 let jobCount = 0;
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-engine-client-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 function freshFolder(): string {
   const dir = join(work, `out-${folderCount++}`);

@@ -1,24 +1,21 @@
 // EngineClient.restart() against the real engine process (dist/engineServer.js, built by
 // `npm run build`): a running job finishes in the engine it started in, the next one gets a new engine.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { EngineClient } from '../../src/extension/engineClient';
 import type { JobRequest } from '../../src/protocol/engineProtocol';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-engine-restart');
 let model = '';
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-engine-restart-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 function job(jobId: string): JobRequest {
   return {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeImage } from '../../src/engine/image/writeImage';
@@ -9,6 +8,7 @@ import { HostQueue } from '../../src/extension/jobs/hostQueue';
 import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
 import { batchSeeds } from '../../src/extension/jobs/seeds';
 import type { Recipe } from '../../src/protocol/recipe';
+import { tempFolder } from '../support/tempFolder';
 
 const recipe: Recipe = {
   version: 1, model: 'm', prompt: 'a fox', negativePrompt: null, width: 64, height: 64, steps: 4,
@@ -44,24 +44,20 @@ test('reusing a recipe fixes its seed and fills the form', () => {
 });
 
 test('the gallery lists images newest first with their recipes, skipping other files', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'sdxl-gallery-'));
-  try {
-    const folder = join(root, 'assets', 'generated');
-    mkdirSync(join(folder, 'sub'), { recursive: true });
-    const rgb = new Uint8Array(8 * 8 * 3).fill(128);
-    await writeImage(join(folder, 'old.png'), rgb, 8, 8, { format: 'png', recipe });
-    await writeImage(join(folder, 'sub', 'new.webp'), rgb, 8, 8, { format: 'webp', recipe: { ...recipe, seed: 10 } });
-    await writeImage(join(folder, 'plain.png'), rgb, 8, 8, { format: 'png' });
-    writeFileSync(join(folder, 'notes.txt'), 'x');
-    writeFileSync(join(folder, '.hidden.png.tmp'), 'x');
-    utimesSync(join(folder, 'old.png'), 1000, 1000);
-    const items = await scanGallery(root, folder);
-    assert.deepEqual(items.map((i) => i.relativePath).sort(), ['assets/generated/old.png', 'assets/generated/plain.png', 'assets/generated/sub/new.webp']);
-    assert.equal(items.at(-1)?.relativePath, 'assets/generated/old.png');
-    assert.equal(items.find((i) => i.relativePath.endsWith('new.webp'))?.recipe?.seed, 10);
-    assert.equal(items.find((i) => i.relativePath.endsWith('plain.png'))?.recipe, undefined);
-    assert.deepEqual(await scanGallery(root, join(root, 'missing')), []);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  const root = tempFolder('sdxl-gallery');
+  const folder = join(root, 'assets', 'generated');
+  mkdirSync(join(folder, 'sub'), { recursive: true });
+  const rgb = new Uint8Array(8 * 8 * 3).fill(128);
+  await writeImage(join(folder, 'old.png'), rgb, 8, 8, { format: 'png', recipe });
+  await writeImage(join(folder, 'sub', 'new.webp'), rgb, 8, 8, { format: 'webp', recipe: { ...recipe, seed: 10 } });
+  await writeImage(join(folder, 'plain.png'), rgb, 8, 8, { format: 'png' });
+  writeFileSync(join(folder, 'notes.txt'), 'x');
+  writeFileSync(join(folder, '.hidden.png.tmp'), 'x');
+  utimesSync(join(folder, 'old.png'), 1000, 1000);
+  const items = await scanGallery(root, folder);
+  assert.deepEqual(items.map((i) => i.relativePath).sort(), ['assets/generated/old.png', 'assets/generated/plain.png', 'assets/generated/sub/new.webp']);
+  assert.equal(items.at(-1)?.relativePath, 'assets/generated/old.png');
+  assert.equal(items.find((i) => i.relativePath.endsWith('new.webp'))?.recipe?.seed, 10);
+  assert.equal(items.find((i) => i.relativePath.endsWith('plain.png'))?.recipe, undefined);
+  assert.deepEqual(await scanGallery(root, join(root, 'missing')), []);
 });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { copyImageInto } from '../../src/extension/markdown/imageCopy';
+import { tempFolder } from '../support/tempFolder';
 
-const work = mkdtempSync(join(tmpdir(), 'sdxl-copy-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempFolder('sdxl-copy');
 
 test('an outside image is copied in under its own name, into a folder made for it', async () => {
   const source = join(work, 'outside', 'My Fox (1).png');

@@ -2,10 +2,9 @@
 // VS Code: the host's request from the file, the panel's reducer, the job, the real engine
 // process (dist/engineServer.js, built by `npm run build`) and a tiny model.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { readModelFolder, sizeMultiple } from '../../src/engine/models/modelFolder';
@@ -17,16 +16,15 @@ import type { ModelChoice } from '../../src/protocol/panelProtocol';
 import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
 import { settingsToGenerate } from '../../webview/samplers';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
-let ws = '';
+const ws = tempFolder('sdxl-img2img-job');
 let modelDir = '';
 before(() => {
-  ws = mkdtempSync(join(tmpdir(), 'sdxl-img2img-job-'));
   modelDir = join(ws, 'models', 'tiny-sdxl');
   buildTinySdxl(modelDir);
 });
-after(() => rmSync(ws, { recursive: true, force: true }));
 
 test('a picture becomes a new file named after it, and the picture keeps its bytes', { timeout: 60_000 }, async () => {
   const input = join(ws, 'art', 'Hero Sketch.png');

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { insertPngTextChunks } from '../../src/engine/image/pngText';
 import { writeImage } from '../../src/engine/image/writeImage';
@@ -12,6 +11,7 @@ import { jobSettings, usesRefiner } from '../../src/extension/jobs/jobSettings';
 import { locateInitImage, modelDirForRecipe, settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
 import { thumbnailDataUrl } from '../../src/extension/panel/imageThumbnail';
 import type { ModelChoice, PanelSettings } from '../../src/protocol/panelProtocol';
+import { tempFolder } from '../support/tempFolder';
 
 const recipe: Recipe = {
   version: 1, model: 'sdxl-base-1.0', prompt: 'a fox in snow', negativePrompt: 'blurry', width: 64, height: 48,
@@ -24,12 +24,10 @@ const models: ModelChoice[] = [
   { dir: '/models/refiner', label: 'sdxl-refiner-1.0', sizeMultiple: 32 },
 ];
 
-let ws = '';
+const ws = tempFolder('sdxl-img2img');
 before(() => {
-  ws = mkdtempSync(join(tmpdir(), 'sdxl-img2img-'));
   mkdirSync(join(ws, 'art'));
 });
-after(() => rmSync(ws, { recursive: true, force: true }));
 
 const pixels = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 20 } } });
@@ -67,21 +65,17 @@ describe('image-to-image input from a file', () => {
   });
 
   test('a plain photo outside the workspace, turned by EXIF: its displayed size and file name, nothing prefilled', async () => {
-    const outside = mkdtempSync(join(tmpdir(), 'sdxl-outside-'));
-    try {
-      const path = join(outside, 'holiday photo.jpg');
-      writeFileSync(path, await pixels(30, 20).jpeg().withMetadata({ orientation: 6 }).toBuffer());
-      const request = await imageToImageRequest(path, ws, models);
-      assert.deepEqual(request.image, { path, label: 'holiday photo.jpg', width: 20, height: 30 });
-      assert.deepEqual(request.settings, {});
+    const outside = tempFolder('sdxl-outside');
+    const path = join(outside, 'holiday photo.jpg');
+    writeFileSync(path, await pixels(30, 20).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const request = await imageToImageRequest(path, ws, models);
+    assert.deepEqual(request.image, { path, label: 'holiday photo.jpg', width: 20, height: 30 });
+    assert.deepEqual(request.settings, {});
 
-      const thumbnail = await thumbnailDataUrl(path, 16);
-      assert.match(thumbnail, /^data:image\/webp;base64,/);
-      const decoded = await sharp(Buffer.from(thumbnail.split(',')[1]!, 'base64')).metadata();
-      assert.deepEqual([decoded.width, decoded.height], [11, 16]);
-    } finally {
-      rmSync(outside, { recursive: true, force: true });
-    }
+    const thumbnail = await thumbnailDataUrl(path, 16);
+    assert.match(thumbnail, /^data:image\/webp;base64,/);
+    const decoded = await sharp(Buffer.from(thumbnail.split(',')[1]!, 'base64')).metadata();
+    assert.deepEqual([decoded.width, decoded.height], [11, 16]);
   });
 
   test('a file that is no picture is refused with its name', async () => {

@@ -1,34 +1,32 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { catalogPickItems, speedText } from '../../src/extension/models/catalogPick';
 import { formDefaults } from '../../src/extension/jobs/formDefaults';
 import { modelChoices } from '../../src/extension/models/modelChoices';
 import type { ModelDefaults } from '../../src/protocol/panelProtocol';
+import { tempFolder } from '../support/tempFolder';
+import { tinyModelFolders } from '../support/tinyModelFolders';
 import { buildTinySd, buildTinySdxl, TURBO_SCHEDULER_CONFIG } from '../support/tinyModels';
 import { tinyEntry } from '../engine/models/fakeHub';
 
-let work = '';
-const family = { base: '', turbo: '', sd2: '', refiner: '' };
+const work = tempFolder('sdxl-choices');
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-choices-'));
   buildTinySdxl(join(work, 'configured'));
   buildTinySdxl(join(work, 'models', 'downloaded'));
-  family.base = join(work, 'families', 'base');
-  family.turbo = join(work, 'families', 'turbo');
-  family.sd2 = join(work, 'families', 'sd2');
-  family.refiner = join(work, 'families', 'refiner');
-  buildTinySdxl(family.base);
-  buildTinySdxl(family.turbo, { scheduler: TURBO_SCHEDULER_CONFIG });
-  buildTinySd(family.sd2, { version: 2 });
-  // A refiner folder is an SDXL folder with the second text encoder alone.
-  buildTinySdxl(family.refiner);
-  rmSync(join(family.refiner, 'text_encoder'), { recursive: true });
-  rmSync(join(family.refiner, 'tokenizer'), { recursive: true });
 });
-after(() => rmSync(work, { recursive: true, force: true }));
+const family = tinyModelFolders(join(work, 'families'), {
+  base: (dir) => buildTinySdxl(dir),
+  turbo: (dir) => buildTinySdxl(dir, { scheduler: TURBO_SCHEDULER_CONFIG }),
+  sd2: (dir) => buildTinySd(dir, { version: 2 }),
+  // A refiner folder is an SDXL folder with the second text encoder alone.
+  refiner: (dir) => {
+    buildTinySdxl(dir);
+    rmSync(join(dir, 'text_encoder'), { recursive: true });
+    rmSync(join(dir, 'tokenizer'), { recursive: true });
+  },
+});
 
 describe('the model picker list', () => {
   test('configured folders first (with why one does not load), then discovered ones, each once', () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix, win32 } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   IMAGE_TO_IMAGE_TEMPLATE,
   isInside,
@@ -10,9 +9,9 @@ import {
   outputPathFor,
   workspaceRelative,
 } from '../../src/extension/outputFiles';
+import { tempFolder } from '../support/tempFolder';
 
-const root = mkdtempSync(join(tmpdir(), 'sdxl-out-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempFolder('sdxl-out');
 
 const values = { prompt: 'A Red Fox, in the snow!', seed: 42, model: 'sdxl-base-1.0', date: new Date('2026-11-27T10:20:30Z') };
 

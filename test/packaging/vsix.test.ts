@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { repoRoot } from '../support/shared';
+import { tempFolder } from '../support/tempFolder';
 import { readZip, type ZipEntry } from '../support/zip';
 
 // Runs the real packaging script on the built dist/ (npm test builds before the unit tests),
@@ -27,7 +27,7 @@ const EXPECTED: Record<string, Expected> = {
 const NATIVE = /\.(node|dll|dylib)$|\.so(\.\d+)*$/;
 const { name, version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 
-let out = '';
+const out = tempFolder('sdxl-vsix');
 let run: { code: number; stdout: string; stderr: string };
 let nativeInstallBefore: string[];
 
@@ -49,12 +49,9 @@ function nativeInstall(): string[] {
 }
 
 before(async () => {
-  out = mkdtempSync(join(tmpdir(), 'sdxl-vsix-'));
   nativeInstallBefore = nativeInstall();
   run = await runPackage(['--all', '--out-dir', out]);
 });
-
-after(() => rmSync(out, { recursive: true, force: true }));
 
 /** The CPU a native binary was built for, from its ELF, PE or Mach-O header. */
 function binaryPlatform(header: Buffer): string {

@@ -23,10 +23,3 @@ export function readNpy(path: string): NpyArray {
   const data = new Float32Array(buf.buffer.slice(start, buf.byteOffset + buf.length));
   return { shape, data };
 }
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}

@@ -6,7 +6,8 @@ import sharp from 'sharp';
 import type { SamplerName } from '../../src/protocol/recipe';
 import type { GeneratedImage } from '../../src/engine/engine';
 import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
-import { maxAbsDiff, readNpy } from './npy';
+import { maxAbsDiff } from './maxAbsDiff';
+import { readNpy } from './npy';
 import { referenceDir } from './shared';
 
 export const fixtureDir = join(referenceDir, 'sdxl-tiny');

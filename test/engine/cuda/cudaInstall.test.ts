@@ -3,14 +3,14 @@
 // connection do, and how a full disk fails.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { DownloadProgress } from '../../../src/engine/models/download/downloadProgress';
 import { installCudaProvider, uninstallCudaProvider } from '../../../src/engine/cuda/cudaInstall';
 import { cudaProviderInstalled } from '../../../src/engine/cuda/cudaSupport';
 import { ortVersion } from '../../../src/engine/cuda/cudaPackage';
+import { tempFolder } from '../../support/tempFolder';
 import { buildGpuPackage, FakeNuget, LINUX_PROVIDER_FILES, sha512Base64 } from './fakeNuget';
 
 const PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
@@ -18,21 +18,17 @@ const PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
 const SHIPPED = { 'libonnxruntime.so.1': 'core', 'onnxruntime_binding.node': 'binding' };
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
-let work = '';
+const work = tempFolder('sdxl-cuda-install');
 let feed: FakeNuget;
 let binDir = '';
 let count = 0;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cuda-install-'));
   feed = new FakeNuget();
   await feed.start();
 });
 
-after(async () => {
-  await feed.close();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => feed.close());
 
 beforeEach(() => {
   feed.clear();

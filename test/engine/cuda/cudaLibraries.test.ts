@@ -1,22 +1,20 @@
 // Finding the CUDA 12 and cuDNN 9 libraries in a fake folder tree (real files named like the
 // libraries), named through the environment as a user's machine names them.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { cudaSearchRoots, findCudaLibraries } from '../../../src/engine/cuda/cudaLibraries';
 import { cudaSupport, withCudaLibraryPath } from '../../../src/engine/cuda/cudaSupport';
+import { tempFolder } from '../../support/tempFolder';
 import { LINUX_PROVIDER_FILES } from './fakeNuget';
 
-let work = '';
+const work = tempFolder('sdxl-cuda-libs');
 let binDir = '';
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-cuda-libs-'));
   binDir = join(work, 'ort-bin');
   mkdirSync(binDir);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 function libraries(dir: string, ...names: string[]): string {
   mkdirSync(dir, { recursive: true });

@@ -1,16 +1,14 @@
 // The zip reader against archives written the way NuGet writes them: deflated and stored
 // entries, an empty file, ZIP64 records, and the damage it must refuse.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { extractZipEntry, readZipEntries } from '../../../src/engine/cuda/zipReader';
+import { tempFolder } from '../../support/tempFolder';
 import { buildZip, type ZipInput } from './zipWriter';
 
-let work = '';
-before(() => (work = mkdtempSync(join(tmpdir(), 'sdxl-zip-'))));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempFolder('sdxl-zip');
 
 const FILES: ZipInput[] = [
   { name: 'runtimes/linux-x64/native/big.so', data: Buffer.from('compressible '.repeat(20_000)) },

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { EngineError } from '../../../src/engine/errors';
 import { findCatalogEntry, loadCatalog } from '../../../src/engine/models/catalog';
 import { parseCatalog } from '../../../src/engine/models/catalogSchema';
 import { repoRoot } from '../../support/shared';
+import { tempFolder } from '../../support/tempFolder';
 import { tinyEntry } from './fakeHub';
 
-const work = mkdtempSync(join(tmpdir(), 'sdxl-catalog-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const work = tempFolder('sdxl-catalog');
 
 function rejects(value: unknown, message: RegExp): void {
   assert.throws(

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { EngineError } from '../../../src/engine/errors';
@@ -10,20 +9,18 @@ import { downloadModel, type ModelDownloadOptions } from '../../../src/engine/mo
 import type { DownloadProgress } from '../../../src/engine/models/download/downloadProgress';
 import { readModelFolder } from '../../../src/engine/models/modelFolder';
 import { DOWNLOAD_RECORD, readDownloadRecord } from '../../../src/engine/models/modelStore';
+import { tempFolder } from '../../support/tempFolder';
 import { buildTinySdxl } from '../../support/tinyModels';
 import { FakeHub, REVISION, sha256, tinyEntry } from './fakeHub';
 
-let work = '';
+const work = tempFolder('sdxl-download');
 let source = '';
 let hub: FakeHub;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-download-'));
   source = join(work, 'source');
   buildTinySdxl(source, { externalDataFor: ['unet'] });
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 beforeEach(async () => {
   await hub?.close();

@@ -1,14 +1,14 @@
 // Where models are found without a download: the models directory and a fake Hugging Face
 // cache laid out as huggingface_hub writes it (blobs + symlinked snapshots + refs).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { catalogEntryForFolder, discoverModels, locateCatalogModel } from '../../../src/engine/models/discovery';
 import { cachedSnapshots, hfHubDir, hfToken } from '../../../src/engine/models/hfCache';
 import { readModelFolder } from '../../../src/engine/models/modelFolder';
 import { defaultModelsDir, writeDownloadRecord } from '../../../src/engine/models/modelStore';
+import { tempFolder } from '../../support/tempFolder';
 import { buildTinySdxl } from '../../support/tinyModels';
 import { tinyEntry } from './fakeHub';
 import { cacheModel } from './fakeHfCache';
@@ -16,7 +16,7 @@ import { cacheModel } from './fakeHfCache';
 const OLD = 'a'.repeat(40);
 const PINNED = 'b'.repeat(40);
 
-let work = '';
+const work = tempFolder('sdxl-locations');
 let hubDir = '';
 let modelsDir = '';
 const turbo = tinyEntry({ id: 'turbo', repo: 'test-org/turbo', revision: PINNED });
@@ -30,7 +30,6 @@ function tiny(name: string): string {
 }
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-locations-'));
   hubDir = join(work, 'hf', 'hub');
   modelsDir = join(work, 'models');
   cacheModel(hubDir, 'test-org/turbo', OLD, tiny('old'));
@@ -47,8 +46,6 @@ before(() => {
   buildTinySdxl(join(modelsDir, 'my-own-export'));
   mkdirSync(join(modelsDir, 'half-downloaded', 'unet'), { recursive: true });
 });
-
-after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('models already on this machine', () => {
   test('the cache lists every snapshot by repository and commit', () => {

@@ -2,23 +2,21 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { EngineToHost } from '../../../src/protocol/engineProtocol';
 import { repoRoot } from '../../support/shared';
+import { tempFolder } from '../../support/tempFolder';
 import { buildTinySdxl } from '../../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-engine-server');
 let model = '';
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-engine-server-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 type Ended = Promise<[number | null, NodeJS.Signals | null]>;
 

@@ -1,26 +1,23 @@
 // The counts the panel shows under the prompts, from a tiny model's real tokenizer files.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { TokenCounter } from '../../../src/engine/server/tokenCounter';
 import { ClipTokenizer } from '../../../src/engine/text/clipTokenizer';
+import { tempFolder } from '../../support/tempFolder';
 import { buildTinySdxl } from '../../support/tinyModels';
 
-let work = '';
+const work = tempFolder('sdxl-token-counter');
 let model = '';
 let tokenizer: ClipTokenizer;
 /** The text's own tokens, without BOS and EOS. */
 const own = (text: string) => tokenizer.encode(text).length - 2;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'sdxl-token-counter-'));
   model = join(work, 'tiny-sdxl');
   buildTinySdxl(model);
   tokenizer = await ClipTokenizer.fromFolder(join(model, 'tokenizer'));
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('token counter', () => {
   const counter = new TokenCounter();
