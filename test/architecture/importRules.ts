@@ -6,8 +6,14 @@ import { isNodeBuiltin, type ImportEdge, type ImportGraph } from '../support/imp
  * stays so for every file these entries cover.
  */
 export const EXTENSION_ENGINE_MODULES = [
-  // The catalog, model discovery, model folder reading and downloads.
-  'src/engine/models/',
+  // The catalog, model discovery, model folder reading and downloads; not models/ as a whole,
+  // where float16 conversion may run on ONNX Runtime's code.
+  'src/engine/models/catalog.ts',
+  'src/engine/models/discovery.ts',
+  'src/engine/models/hfCache.ts',
+  'src/engine/models/modelFolder.ts',
+  'src/engine/models/modelStore.ts',
+  'src/engine/models/download/',
   // Recipe reading, an init image's size, and the output file names.
   'src/engine/image/recipeMetadata.ts',
   'src/engine/image/a1111Parameters.ts',
