@@ -13,6 +13,8 @@ export const EXTENSION_ENGINE_MODULES = [
   'src/engine/models/hfCache.ts',
   'src/engine/models/modelFolder.ts',
   'src/engine/models/modelStore.ts',
+  // Each family's defaults and a job's settings, from the model folder alone.
+  'src/engine/models/generationSettings.ts',
   'src/engine/models/download/',
   // Recipe reading, an init image's size, and the output file names.
   'src/engine/image/recipeMetadata.ts',
