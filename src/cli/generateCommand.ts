@@ -4,14 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageFormat } from './outputPaths';
 import { Engine } from '../engine/engine';
-import type { Recipe } from '../protocol/recipe';
+import type { Recipe, VaeTiling } from '../protocol/recipe';
 import { EngineError } from '../engine/errors';
 import { promptSlug } from '../engine/image/fileNames';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { writeImage } from '../engine/image/writeImage';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
 import { checkSettings, randomSeed } from '../engine/models/generationSettings';
-import { MAX_BATCH } from '../protocol/generationLimits';
+import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import {
   extensionOf,
@@ -23,6 +23,7 @@ import {
 import { localModel, modelForGenerate, type CliModel } from './modelArgument';
 import type { Phase } from '../protocol/phase';
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
+import type { TileInfo } from '../engine/pipelines/vaeRuns';
 import { ProgressReporter } from './progress';
 import { parseChoice, parseNumber, UsageError } from './usageError';
 
@@ -52,6 +53,9 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --refiner-start F          share of the steps the base runs before the refiner, 0 to 1 (default 0.8)
   --aesthetic-score A        refiner only: the aesthetic score it is conditioned on (default 6)
   --negative-aesthetic-score A   refiner only: the negative side's score (default 2.5)
+  --vae-tiling               decode (and encode) in diffusers' overlapping VAE tiles, at the VAE
+                             config's tile size (SDXL: 1024 px): less memory for large images
+  --vae-tile-size PX         VAE tiling with smaller tiles, a multiple of 32 px (implies --vae-tiling)
   --recipe IMAGE             start from the recipe stored in an image this tool made
                              (options given explicitly override it)`;
 
@@ -86,6 +90,8 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
       'refiner-start': { type: 'string' },
       'aesthetic-score': { type: 'string' },
       'negative-aesthetic-score': { type: 'string' },
+      'vae-tiling': { type: 'boolean' },
+      'vae-tile-size': { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
@@ -114,6 +120,8 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
   }
 
+  const vaeTiling = parseVaeTiling(values['vae-tiling'], values['vae-tile-size']) ?? base?.vaeTiling;
+
   const given = {
     prompt,
     negativePrompt: values.negative ?? base?.negativePrompt ?? null,
@@ -132,6 +140,7 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     aestheticScore: parseNumber('aesthetic-score', values['aesthetic-score'], false) ?? base?.aestheticScore,
     negativeAestheticScore:
       parseNumber('negative-aesthetic-score', values['negative-aesthetic-score'], false) ?? base?.negativeAestheticScore,
+    vaeTiling,
   };
   // Before any download or model load: a bad number must not cost gigabytes first. The first and
   // last seeds stand for the batch, since seeds only grow.
@@ -171,7 +180,12 @@ export async function generateCommand(argv: string[], signal: AbortSignal): Prom
     const hooksFor = (first: number, count: number) => {
       progress = new ProgressReporter(batch === 1 ? '' : count === 1 ? `[${first + 1}/${batch}] ` : `[${first + 1}-${first + count}/${batch}] `);
       const reporter = progress;
-      return { signal, onPhase: (phase: Phase) => reporter.phase(phase), onStep: (info: StepInfo) => reporter.step(info) };
+      return {
+        signal,
+        onPhase: (phase: Phase) => reporter.phase(phase),
+        onStep: (info: StepInfo) => reporter.step(info),
+        onTile: (info: TileInfo) => reporter.tile(info),
+      };
     };
     let i = 0;
     for await (const image of engine.generateMany(request, seeds, hooksFor)) {
@@ -209,6 +223,17 @@ function recipeRefinerFor(arg: string): CliModel {
     if (!(error instanceof EngineError) || error.code !== 'model-folder') throw error;
     throw new UsageError(`The recipe's image was refined with "${arg}", which is not found here; give its folder with --refiner DIR (or --refiner ${arg} to download a catalog model).`);
   }
+}
+
+/** `--vae-tiling` asks for the VAE config's tile size, `--vae-tile-size` for its own; neither: undefined. */
+function parseVaeTiling(tiling: boolean | undefined, size: string | undefined): Partial<VaeTiling> | undefined {
+  const tileSize = parseNumber('vae-tile-size', size, true);
+  if (tileSize !== undefined) {
+    const problem = vaeTilingProblem({ tileSize });
+    if (problem !== undefined) throw new UsageError(`--vae-tile-size: ${problem}`);
+    return { tileSize };
+  }
+  return tiling === true ? {} : undefined;
 }
 
 /** Optional fields left out rather than present as undefined, which the limits would read as given. */

@@ -1,6 +1,7 @@
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
 import { StepRate } from '../engine/server/stepRate';
 import { PHASE_LABELS, type Phase } from '../protocol/phase';
+import type { TileInfo } from '../engine/pipelines/vaeRuns';
 
 /** Progress lines on stderr, so stdout carries only the written paths. */
 export class ProgressReporter {
@@ -17,6 +18,11 @@ export class ProgressReporter {
   step(info: StepInfo): void {
     const { itPerSecond, etaSeconds } = this.rate.step(info.stepMs, info.step, info.total);
     this.line(`${this.label}step ${info.step}/${info.total}, ${itPerSecond.toFixed(2)} it/s, ETA ${etaSeconds.toFixed(1)} s`);
+  }
+
+  tile(info: TileInfo): void {
+    const what = info.component === 'vae_decoder' ? 'decoding' : 'encoding image';
+    this.line(`${this.label}${what}, VAE tile ${info.tile}/${info.total}`);
   }
 
   done(): void {

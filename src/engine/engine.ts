@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { drawsFromPrompt } from '../protocol/modelFamily';
 import type { ProviderChoice } from '../protocol/providerChoice';
 import { continuesSdxlLatents, takesRefiner } from '../protocol/refiner';
-import type { GenerationSettings, Recipe } from '../protocol/recipe';
+import type { GenerationSettings, Recipe, SettingsRequest } from '../protocol/recipe';
 import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
@@ -24,9 +24,8 @@ export interface EngineOptions {
 }
 
 /** With `initImage` (a path the engine reads) it is image-to-image, recorded in the recipe as given. */
-export interface GenerateRequest extends Partial<GenerationSettings> {
+export interface GenerateRequest extends SettingsRequest {
   modelDir: string;
-  prompt: string;
   /** An SDXL folder (usually the refiner) that takes the base's latents over at refinerStart. */
   refinerDir?: string;
 }

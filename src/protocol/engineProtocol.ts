@@ -1,6 +1,6 @@
 // Messages between the extension host and the engine child process (fork with
 // serialization 'advanced', so typed arrays cross as structured clones).
-import type { GenerationSettings, Recipe } from './recipe';
+import type { Recipe, SettingsRequest } from './recipe';
 import type { Phase } from './phase';
 import type { ProviderChoice, ProviderReport } from './providerChoice';
 
@@ -22,7 +22,7 @@ export interface JobRequest {
   modelDir: string;
   /** An SDXL refiner (or any SDXL folder) that takes the base's latents over at settings.refinerStart. */
   refinerDir?: string;
-  settings: Partial<GenerationSettings> & { prompt: string };
+  settings: SettingsRequest;
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it. */
   outputPath: string;
   format: OutputFormat;

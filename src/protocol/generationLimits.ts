@@ -19,6 +19,15 @@ export const MAX_BATCH = 1000;
 export const OUTPUT_FORMATS = ['png', 'webp', 'jpeg'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/**
+ * A VAE tile is a multiple of this many latent cells: diffusers' quarter overlap then strides by
+ * exactly the part of each tile it keeps (int(0.75·t) cells = t − int(0.25·t) pixels at the VAE
+ * factor); any other size leaves the tiles misaligned. Four cells is also the smallest tile.
+ */
+export const VAE_TILE_LATENT_MULTIPLE = 4;
+/** The VAE factor of every SD and SDXL VAE (three down-samplings), for checks before the model is read. */
+export const USUAL_VAE_FACTOR = 8;
+
 /** The settings as they arrive: any field may be missing, and anything may be in it. */
 export type SettingsToCheck = { [K in keyof GenerationSettings]?: unknown };
 
@@ -76,6 +85,10 @@ export function settingsProblem(settings: SettingsToCheck, multiple?: number): s
       return `${name} must be a number from 0 to 10 (LAION's aesthetic scale), got ${describe(score)}.`;
     }
   }
+  if (settings.vaeTiling !== undefined) {
+    const problem = vaeTilingProblem(settings.vaeTiling);
+    if (problem !== undefined) return problem;
+  }
   if (settings.initImage !== undefined && (typeof settings.initImage !== 'string' || settings.initImage === '')) {
     return `the input image must be a file path, got ${describe(settings.initImage)}.`;
   }
@@ -85,6 +98,25 @@ export function settingsProblem(settings: SettingsToCheck, multiple?: number): s
     if (typeof strength !== 'number' || !Number.isFinite(strength) || strength <= 0 || strength > 1) {
       return `strength must be a number above 0 and at most 1, got ${describe(strength)}.`;
     }
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a tiling request, or undefined: an object whose tileSize, when given, is a
+ * whole number of pixels, a multiple of VAE_TILE_LATENT_MULTIPLE latent cells, at most MAX_IMAGE_SIDE.
+ */
+export function vaeTilingProblem(tiling: unknown, vaeFactor = USUAL_VAE_FACTOR): string | undefined {
+  if (typeof tiling !== 'object' || tiling === null) return `VAE tiling must be an object with an optional tileSize, got ${describe(tiling)}.`;
+  const { tileSize } = tiling as { tileSize?: unknown };
+  if (tileSize === undefined) return undefined;
+  const multiple = VAE_TILE_LATENT_MULTIPLE * vaeFactor;
+  if (!isWhole(tileSize) || tileSize < multiple || tileSize > MAX_IMAGE_SIDE) {
+    return `the VAE tile size must be a whole number of pixels from ${multiple} to ${MAX_IMAGE_SIDE}, got ${describe(tileSize)}.`;
+  }
+  if (tileSize % multiple !== 0) {
+    const lower = Math.floor(tileSize / multiple) * multiple;
+    return `the VAE tile size ${tileSize} is not a multiple of ${multiple} pixels (${VAE_TILE_LATENT_MULTIPLE} latent cells), which diffusers' quarter overlap needs; try ${lower} or ${lower + multiple}.`;
   }
   return undefined;
 }

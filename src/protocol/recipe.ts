@@ -4,6 +4,15 @@ import type { ProviderReport } from './providerChoice';
 export const SAMPLERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m', 'lcm', 'pndm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
+/**
+ * Tiled VAE, as diffusers' AutoencoderKL after enable_tiling(): the latents are decoded (and an
+ * input image encoded) in square tiles of tileSize pixels that overlap by a quarter and are blended
+ * linearly. Lower peak memory at large sizes; the pixels differ slightly from a decode in one piece.
+ */
+export interface VaeTiling {
+  tileSize: number;
+}
+
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 
@@ -63,7 +72,21 @@ export interface Recipe {
    * provider chosen then, and GPU kernels may round differently from the CPU's.
    */
   provider?: ProviderReport;
+  /**
+   * Present when the VAE ran in tiles (the image was larger than the tile), so that regenerating
+   * tiles the same way and gives the same pixels. Absent: decoded and encoded in one piece.
+   */
+  vaeTiling?: VaeTiling;
 }
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */
 export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider'>;
+
+/**
+ * Settings as a job asks for them: what is left out takes the model's defaults, and tiling
+ * without a tile size takes the VAE config's sample_size, as diffusers does.
+ */
+export type SettingsRequest = Partial<Omit<GenerationSettings, 'vaeTiling'>> & {
+  prompt: string;
+  vaeTiling?: Partial<VaeTiling>;
+};

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
+import { vaeTilingProblem } from '../../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
 import { readExifUserComment } from './exif';
 import { isPng, readPngTextChunks } from './pngText';
@@ -49,6 +50,7 @@ function knownFields(recipe: Recipe): Recipe {
           },
         }
       : {}),
+    ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
   };
 }
 
@@ -109,6 +111,12 @@ export function parseRecipe(json: string): Recipe {
   }
   if (r.provider !== undefined && !isProviderReport(r.provider)) {
     fail('provider', `{ choice, provider, skipped: [{ provider, reason }] } with providers among ${PROVIDER_CHOICES.join(', ')}`);
+  }
+  if (r.vaeTiling !== undefined) {
+    const tileSize = (r.vaeTiling as { tileSize?: unknown } | null)?.tileSize;
+    if (typeof r.vaeTiling !== 'object' || vaeTilingProblem(r.vaeTiling) !== undefined || tileSize === undefined) {
+      fail('vaeTiling', '{ tileSize } with a tile size in pixels when present');
+    }
   }
   return knownFields(r as unknown as Recipe);
 }

@@ -1,7 +1,7 @@
-import type { GenerationSettings } from '../../protocol/recipe';
+import type { GenerationSettings, SettingsRequest, VaeTiling } from '../../protocol/recipe';
 import type { SamplerName } from '../../protocol/recipe';
 import { minimumSteps } from '../../protocol/denoisingSteps';
-import { fittedInputSize, settingsProblem, type SettingsToCheck } from '../../protocol/generationLimits';
+import { fittedInputSize, settingsProblem, vaeTilingProblem, type SettingsToCheck } from '../../protocol/generationLimits';
 import { DEFAULT_REFINER_START } from '../../protocol/refiner';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from './modelFolder';
@@ -41,6 +41,8 @@ export function defaultSampler(model: ModelFolder): SamplerName {
 /** Rejects settings that would otherwise fail deep inside ONNX Runtime or silently misbehave. */
 export function validateSettings(settings: Partial<GenerationSettings>, model: ModelFolder): void {
   checkSettings(settings, sizeMultiple(model));
+  const tilingProblem = settings.vaeTiling && vaeTilingProblem(settings.vaeTiling, model.vae.scaleFactor);
+  if (tilingProblem) throw new EngineError(tilingProblem, 'bad-request');
 }
 
 /** The shared limits (src/protocol/generationLimits.ts) as an EngineError; the multiple once the model is known. */
@@ -73,7 +75,7 @@ function familyDefaults(model: ModelFolder, strength: number | undefined): { ste
  * aesthetic scores, so that the recipe states every number the image depends on.
  */
 export function resolveSettings(
-  request: Partial<GenerationSettings> & { prompt: string },
+  request: SettingsRequest,
   model: ModelFolder,
   inputImageSize?: { width: number; height: number },
   refiner?: ModelFolder,
@@ -94,11 +96,14 @@ export function resolveSettings(
     throw new EngineError('A refiner start needs a refiner model.', 'bad-request');
   }
   const defaults = familyDefaults(model, strength);
+  const width = request.width ?? fitted?.width ?? trainedSize;
+  const height = request.height ?? fitted?.height ?? trainedSize;
+  const vaeTiling = request.vaeTiling && tilingInEffect(request.vaeTiling, model, width, height);
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? null,
-    width: request.width ?? fitted?.width ?? trainedSize,
-    height: request.height ?? fitted?.height ?? trainedSize,
+    width,
+    height,
     steps: request.steps ?? defaults.steps,
     guidance: request.guidance ?? defaults.guidance,
     sampler: request.sampler ?? defaultSampler(model),
@@ -119,7 +124,23 @@ export function resolveSettings(
       : {}),
     ...(request.guidanceRescale !== undefined ? { guidanceRescale: request.guidanceRescale } : {}),
     ...(request.promptWeighting !== undefined ? { promptWeighting: request.promptWeighting } : {}),
+    ...(vaeTiling ? { vaeTiling } : {}),
   };
+}
+
+/**
+ * The tiling a request asks for, its size defaulting to the VAE config's sample_size as in
+ * diffusers, or undefined when no tile would be split (diffusers tiles only an image with a side
+ * above the tile), so that the recipe names tiling only when it changed the pixels.
+ */
+function tilingInEffect(request: Partial<VaeTiling>, model: ModelFolder, width: number, height: number): VaeTiling | undefined {
+  const tileSize = request.tileSize ?? model.vae.sampleSize;
+  const problem = vaeTilingProblem({ tileSize }, model.vae.scaleFactor);
+  if (problem !== undefined) {
+    const fromConfig = request.tileSize === undefined ? ` (the tile size of ${model.dir}'s VAE config, sample_size; give another)` : '';
+    throw new EngineError(`${problem.slice(0, -1)}${fromConfig}.`, 'bad-request');
+  }
+  return Math.max(width, height) > tileSize ? { tileSize } : undefined;
 }
 
 export function randomSeed(): number {

@@ -38,6 +38,11 @@ export interface VaeConfig {
   shiftFactor: number;
   /** Pixel size of one latent cell: 2^(levels-1). */
   scaleFactor: number;
+  /** The config's sample_size: diffusers' tile size in pixels when tiling is on (AutoencoderKL's default 32 when absent). */
+  sampleSize: number;
+  /** Channels of each level, full resolution first (SDXL: 128, 256, 512, 512). */
+  blockOutChannels: number[];
+  latentChannels: number;
 }
 
 export interface ModelFolder {
@@ -227,11 +232,18 @@ function parseVaeConfig(config: Record<string, unknown>, path: string): VaeConfi
   if (typeof config.scaling_factor !== 'number') {
     throw new EngineError(`${path}: scaling_factor is missing.`, 'model-folder');
   }
-  const levels = Array.isArray(blockOutChannels) ? blockOutChannels.length : 4;
+  const channels = Array.isArray(blockOutChannels) && blockOutChannels.every((c) => typeof c === 'number')
+    ? (blockOutChannels as number[])
+    : [128, 256, 512, 512];
+  // AutoencoderKL takes the first of a [height, width] sample_size for its latent tile.
+  const sampleSize = Array.isArray(config.sample_size) ? config.sample_size[0] : config.sample_size;
   return {
     scalingFactor: config.scaling_factor,
     shiftFactor: typeof config.shift_factor === 'number' ? config.shift_factor : 0,
-    scaleFactor: 2 ** (levels - 1),
+    scaleFactor: 2 ** (channels.length - 1),
+    sampleSize: typeof sampleSize === 'number' ? sampleSize : 32,
+    blockOutChannels: channels,
+    latentChannels: typeof config.latent_channels === 'number' ? config.latent_channels : 4,
   };
 }
 

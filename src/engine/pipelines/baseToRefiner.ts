@@ -72,7 +72,7 @@ export async function baseToRefiner(
     withStepOffset(hooks, baseSteps, total),
   );
   hooks.onPhase?.('decode');
-  const decoded = await decodeLatents(refiner.sessions, latents, latentShape);
+  const decoded = await decodeLatents(refiner.sessions, latents, latentShape, settings.vaeTiling, hooks);
   return { latents, latentShape, decoded };
 }
 

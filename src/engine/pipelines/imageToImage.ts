@@ -1,10 +1,9 @@
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from '../../protocol/recipe';
+import type { GenerationSettings, VaeTiling } from '../../protocol/recipe';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { readInputImage } from '../image/readInputImage';
 import { TorchGenerator } from '../random/torchGenerator';
-import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import type { Scheduler } from '../schedulers/scheduler';
 import { denoisingSteps, minimumSteps } from '../../protocol/denoisingSteps';
 import { validateSettings } from '../models/generationSettings';
@@ -18,6 +17,7 @@ import {
   type PipelineResult,
   vaeOverflowAdvice,
 } from './stages';
+import { runVaeEncoder } from './vaeRuns';
 
 /**
  * diffusers StableDiffusionXLImg2ImgPipeline.__call__ (requires_aesthetics_score false, no
@@ -47,13 +47,13 @@ export async function imageToImage(
   const conditioning = await encodeConditioning(sessions, tokenizers, settings, hooks);
 
   const generator = new TorchGenerator(settings.seed);
-  const start = await noisedImageLatents(sessions, initImage, settings, { scheduler, beginIndex, generator }, hooks.signal);
+  const start = await noisedImageLatents(sessions, initImage, settings, { scheduler, beginIndex, generator }, hooks);
 
   const latentShape = start.shape;
   const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex };
   const latents = await denoiseLatents(sessions, start.latents, job, hooks);
   hooks.onPhase?.('decode');
-  const decoded = await decodeLatents(sessions, latents, latentShape);
+  const decoded = await decodeLatents(sessions, latents, latentShape, settings.vaeTiling, hooks);
   return { latents, latentShape, decoded };
 }
 
@@ -76,19 +76,21 @@ export function firstStepIndex(steps: number, strength: number): number {
 /**
  * diffusers' prepare_latents: the input image at the job's size, encoded, then
  * `scheduler.add_noise(init_latents, randn, timesteps[begin])` with the begin index set first,
- * so that add_noise and the first step use the same noise level.
+ * so that add_noise and the first step use the same noise level. The encoder runs in tiles when
+ * `size.vaeTiling` says.
  */
 export async function noisedImageLatents(
   sessions: ModelSessions,
   path: string,
-  size: { width: number; height: number },
+  size: { width: number; height: number; vaeTiling?: VaeTiling },
   start: { scheduler: Scheduler; beginIndex: number; generator: TorchGenerator },
-  signal?: AbortSignal,
+  hooks: Pick<PipelineHooks, 'signal' | 'onTile'> = {},
 ): Promise<{ latents: Float32Array; shape: number[] }> {
   const { scheduler, beginIndex, generator } = start;
+  const { signal } = hooks;
   const pixels = await readInputImage(path, size.width, size.height);
   throwIfAborted(signal);
-  const image = await encodeImage(sessions, pixels, [1, 3, size.height, size.width], generator);
+  const image = await encodeImage(sessions, pixels, [1, 3, size.height, size.width], generator, size.vaeTiling, hooks);
   throwIfAborted(signal);
   scheduler.setBeginIndex(beginIndex);
   const noise = generator.randn(image.shape);
@@ -105,14 +107,12 @@ async function encodeImage(
   pixels: Float32Array,
   imageShape: number[],
   generator: TorchGenerator,
+  tiling: VaeTiling | undefined,
+  hooks: Pick<PipelineHooks, 'signal' | 'onTile'>,
 ): Promise<{ latents: Float32Array; shape: number[] }> {
   const vae = sessions.model.vae;
-  const encoder = await sessions.get('vae_encoder');
-  const signature = encoder.signature;
-  const output = signature.outputs.has('latent_parameters') ? 'latent_parameters' : 'latent_sample';
-  signature.output(output);
-  const result = await encoder.session.run({ sample: floatTensor(signature.input('sample'), pixels, imageShape) }, [output]);
-  const values = tensorToFloat32(result[output], `vae_encoder ${output}`);
+  const encoded = await runVaeEncoder(sessions, { data: pixels, shape: imageShape }, tiling, hooks);
+  const { output, data: values } = encoded;
   await sessions.done('vae_encoder');
   if (findNonFinite(values) >= 0) {
     throw new EngineError(
@@ -120,7 +120,7 @@ async function encodeImage(
       'non-finite',
     );
   }
-  const [, channels, height, width] = result[output].dims.map(Number);
+  const [, channels, height, width] = encoded.shape;
   const latentChannels = output === 'latent_parameters' ? channels / 2 : channels;
   const shape = [1, latentChannels, height, width];
   const mean = output === 'latent_parameters' ? samplePosterior(values, shape, generator) : values;

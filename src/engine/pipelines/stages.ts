@@ -3,18 +3,18 @@
 // are made and in what the family's UNet takes.
 import type { ClipTokenizer } from '../text/clipTokenizer';
 import type { ModelSessions } from '../runtime/modelSessions';
-import type { GenerationSettings } from '../../protocol/recipe';
+import type { GenerationSettings, VaeTiling } from '../../protocol/recipe';
 import { TorchGenerator } from '../random/torchGenerator';
 import type { Phase } from '../../protocol/phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
-import { floatTensor, tensorToFloat32 } from '../runtime/tensors';
 import { createScheduler, type Scheduler } from '../schedulers/scheduler';
 import type { ModelFolder } from '../models/modelFolder';
 import { denoiseTracks, type DenoiseTrack, type StepInfo } from './denoiseLoop';
 import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
 import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
 import { UnetRunner } from './unetRunner';
+import { runVaeDecoder, type TileInfo } from './vaeRuns';
 
 /** A loaded model as the engine keeps it and a pipeline runs it: its folder, its sessions, the tokenizers of its text encoders. */
 export interface LoadedModel {
@@ -34,6 +34,8 @@ export interface PipelineHooks {
   signal?: AbortSignal;
   onPhase?: (phase: Phase) => void;
   onStep?: (info: StepInfo) => void;
+  /** Before each VAE tile when the VAE runs in tiles. */
+  onTile?: (info: TileInfo) => void;
 }
 
 export interface PipelineResult {
@@ -206,21 +208,19 @@ export function guidanceScaleEmbedding(w: number, dim: number): Float32Array {
   return out;
 }
 
-/** latents / scaling_factor + shift_factor, then the VAE decoder (diffusers' decode path). */
+/** latents / scaling_factor + shift_factor, then the VAE decoder (diffusers' decode path), in tiles when `tiling` says. */
 export async function decodeLatents(
   sessions: ModelSessions,
   latents: Float32Array,
   latentShape: readonly number[],
+  tiling?: VaeTiling,
+  hooks: Pick<PipelineHooks, 'signal' | 'onTile'> = {},
 ): Promise<Float32Array> {
   const vae = sessions.model.vae;
   const scaled = new Float32Array(latents.length);
   const scale = Math.fround(vae.scalingFactor);
   for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / scale + vae.shiftFactor;
-  const decoder = await sessions.get('vae_decoder');
-  const input = decoder.signature.input('latent_sample');
-  decoder.signature.output('sample');
-  const result = await decoder.session.run({ latent_sample: floatTensor(input, scaled, latentShape) }, ['sample']);
-  const decoded = tensorToFloat32(result.sample, 'vae_decoder sample');
+  const { data: decoded } = await runVaeDecoder(sessions, { data: scaled, shape: latentShape }, tiling, hooks);
   await sessions.done('vae_decoder');
   if (findNonFinite(decoded) >= 0) {
     throw new EngineError(

@@ -30,7 +30,7 @@ export async function textToImage(
   const job = { settings, conditioning, scheduler, generator, latentShape, beginIndex: 0 };
   const latents = await denoiseLatents(sessions, initial, job, hooks);
   hooks.onPhase?.('decode');
-  const decoded = await decodeLatents(sessions, latents, latentShape);
+  const decoded = await decodeLatents(sessions, latents, latentShape, settings.vaeTiling, hooks);
   return { latents, latentShape, decoded };
 }
 
@@ -63,6 +63,6 @@ export async function textToImageBatch(
   const latents = await denoiseBatch(sessions, tracks, { settings: first, conditioning, latentShape, beginIndex: 0 }, hooks);
   hooks.onPhase?.('decode');
   const results: PipelineResult[] = [];
-  for (const each of latents) results.push({ latents: each, latentShape, decoded: await decodeLatents(sessions, each, latentShape) });
+  for (const each of latents) results.push({ latents: each, latentShape, decoded: await decodeLatents(sessions, each, latentShape, first.vaeTiling, hooks) });
   return results;
 }

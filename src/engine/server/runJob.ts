@@ -62,6 +62,10 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
             );
           }
         },
+        // A tile is the VAE phase's step: the state carries it, so a long tiled decode shows it is moving.
+        onTile: ({ tile, total }) => {
+          send({ type: 'state', state: { kind: 'running', jobId, phase, step: tile, total, provider: context.provider() } });
+        },
       },
     );
     throwIfAborted(signal);
