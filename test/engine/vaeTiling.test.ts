@@ -19,6 +19,7 @@ import {
   tileStarts,
   type TensorData,
 } from '../../src/engine/image/vaeTiles';
+import { decoderActivationBytes, vaeDecodeMemory, vaeEncodeMemory, vaeTilingFor } from '../../src/engine/image/vaeMemory';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
 import { maxAbsDiff, readNpy } from '../support/npy';
@@ -186,6 +187,45 @@ describe('tile geometry', () => {
     await assert.rejects(run, CancelledError);
     assert.equal(ran, 2);
     assert.deepEqual(started, [1, 2]);
+  });
+});
+
+describe('VAE memory estimate', () => {
+  // stabilityai/stable-diffusion-xl-base-1.0's vae/config.json.
+  const sdxl = { blockOutChannels: [128, 256, 512, 512], latentChannels: 4, scaleFactor: 8, sampleSize: 1024 };
+  const GiB = 2 ** 30;
+
+  test('a whole decode grows with the area; tiles bound it by the tile', () => {
+    const at1024 = decoderActivationBytes(sdxl, 1024, 1024);
+    assert.ok(decoderActivationBytes(sdxl, 2048, 2048) >= 4 * at1024);
+    const big = vaeDecodeMemory(sdxl, 2048, 2048);
+    assert.equal(big.tileSize, 1024);
+    assert.equal(big.tiles, 9);
+    assert.ok(big.tiled < big.whole / 3, `${big.tiled / GiB} GiB tiled against ${big.whole / GiB} GiB whole`);
+    // No side above the tile: diffusers does not tile, so neither does the estimate.
+    const small = vaeDecodeMemory(sdxl, 1024, 768);
+    assert.deepEqual([small.tiles, small.tiled], [1, small.whole]);
+    const half = vaeDecodeMemory(sdxl, 1024, 1024, 512, 2);
+    assert.ok(half.tiled < half.whole && half.tiles === 9);
+  });
+
+  test('encoding is estimated the same way', () => {
+    const encode = vaeEncodeMemory(sdxl, 2048, 1024);
+    // range(0, 1024, 768) is two rows, the second a 256 px sliver, as in diffusers.
+    assert.equal(encode.tiles, 6);
+    assert.ok(encode.tiled < encode.whole);
+  });
+
+  test('vaeTilingFor tiles only what does not fit, with the largest tile that does', () => {
+    const need = decoderActivationBytes(sdxl, 1024, 1024);
+    assert.equal(vaeTilingFor(sdxl, 1024, 1024, need), undefined);
+    const tiling = vaeTilingFor(sdxl, 1024, 1024, need / 3);
+    assert.ok(tiling !== undefined && tiling.tileSize < 1024 && tiling.tileSize % 32 === 0, JSON.stringify(tiling));
+    assert.ok(vaeDecodeMemory(sdxl, 1024, 1024, tiling.tileSize).tiled <= need / 3);
+    const larger = vaeDecodeMemory(sdxl, 1024, 1024, tiling.tileSize + 32).tiled;
+    assert.ok(larger > need / 3, 'a larger tile would have fitted');
+    // Nothing fits: the smallest tile, the least that can be done.
+    assert.deepEqual(vaeTilingFor(sdxl, 1024, 1024, 1), { tileSize: 32 });
   });
 });
 

@@ -28,31 +28,20 @@ export interface TilePlan {
 
 /**
  * tiled_decode's numbers for a tile of `tileSize` pixels: latent tiles of tileSize / factor
- * cells (tile_latent_min_size), blended over a quarter of a pixel tile.
+ * cells (tile_latent_min_size) every three quarters of a tile, blended over a quarter of a pixel tile.
  */
 export function decodeTilePlan(tileSize: number, vaeFactor: number): TilePlan {
-  const latentTile = Math.trunc(tileSize / vaeFactor);
-  const blend = Math.trunc(tileSize * TILE_OVERLAP_FACTOR);
-  return {
-    tile: latentTile,
-    stride: Math.trunc(latentTile * (1 - TILE_OVERLAP_FACTOR)),
-    blend,
-    keep: tileSize - blend,
-    scale: vaeFactor,
-  };
+  return tilePlan(Math.trunc(tileSize / vaeFactor), tileSize, vaeFactor);
 }
 
-/** _tiled_encode's numbers: pixel tiles, blended over a quarter of a latent tile. */
+/** _tiled_encode's numbers, the same with the sides swapped: pixel tiles, blended over a quarter of a latent tile. */
 export function encodeTilePlan(tileSize: number, vaeFactor: number): TilePlan {
-  const latentTile = Math.trunc(tileSize / vaeFactor);
-  const blend = Math.trunc(latentTile * TILE_OVERLAP_FACTOR);
-  return {
-    tile: tileSize,
-    stride: Math.trunc(tileSize * (1 - TILE_OVERLAP_FACTOR)),
-    blend,
-    keep: latentTile - blend,
-    scale: 1 / vaeFactor,
-  };
+  return tilePlan(tileSize, Math.trunc(tileSize / vaeFactor), 1 / vaeFactor);
+}
+
+function tilePlan(inputTile: number, outputTile: number, scale: number): TilePlan {
+  const blend = Math.trunc(outputTile * TILE_OVERLAP_FACTOR);
+  return { tile: inputTile, stride: Math.trunc(inputTile * (1 - TILE_OVERLAP_FACTOR)), blend, keep: outputTile - blend, scale };
 }
 
 /** Whether diffusers tiles an input of this height and width: when either side is above the tile. */
