@@ -58,6 +58,7 @@ export interface TokenCount {
 export type EngineState =
   | { kind: 'idle'; modelLoaded: boolean; provider?: ProviderReport }
   | { kind: 'loading'; jobId: string }
+  /** step of total: the denoising step, or in decode (and image-to-image's encode) the VAE tile when it runs in tiles. */
   | { kind: 'running'; jobId: string; phase: Phase; step?: number; total?: number; provider?: ProviderReport };
 
 export type EngineToHost =

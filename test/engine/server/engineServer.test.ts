@@ -98,6 +98,34 @@ describe('engine server process', { timeout: 60_000 }, () => {
     assert.deepEqual(readdirSync(folder), ['long.png']);
   });
 
+  test('a tiled decode reports each VAE tile as the decode phase\'s step', async () => {
+    const { child, messages, closed } = startEngine();
+    const folder = mkdtempSync(join(work, 'tiles-'));
+    await until(child, (message) => message.type === 'ready');
+    child.send({
+      type: 'generate',
+      job: {
+        jobId: 'tiled',
+        modelDir: model,
+        settings: { prompt: 'a harbour', width: 96, height: 64, steps: 2, seed: 1, vaeTiling: { tileSize: 32 } },
+        outputPath: join(folder, 'tiled.png'),
+        format: 'png',
+        embedRecipe: true,
+      },
+    });
+    const done = await until(child, (message) => message.type === 'done' || message.type === 'failed');
+    child.send({ type: 'shutdown' });
+    await closed;
+    assert.equal(done.type, 'done', JSON.stringify(done));
+    assert.deepEqual(done.type === 'done' && done.recipe.vaeTiling, { tileSize: 32 });
+    const tiles = messages.flatMap((m) =>
+      m.type === 'state' && m.state.kind === 'running' && m.state.phase === 'decode' && m.state.step !== undefined
+        ? [`${m.state.step}/${m.state.total}`]
+        : [],
+    );
+    assert.deepEqual(tiles, Array.from({ length: 12 }, (_, i) => `${i + 1}/12`));
+  });
+
   test('the engine exits when its host goes away', async () => {
     const { child, exited } = startEngine();
     await until(child, (message) => message.type === 'ready');
