@@ -1,16 +1,29 @@
 // What the VAE's activations need at a size, whole or in diffusers' tiles, so that the memory
 // plan can decide when to tile. Estimates from the architecture of diffusers' Encoder and Decoder
-// (diffusers/models/autoencoders/vae.py): weights are the plan's to add.
+// (diffusers/models/autoencoders/vae.py), calibrated on ONNX Runtime's CPU arena; weights are the
+// plan's to add. They err high: an estimate that is short ends in the out-of-memory killer.
 import type { VaeTiling } from '../../protocol/recipe';
 import { VAE_TILE_LATENT_MULTIPLE } from '../../protocol/generationLimits';
 import type { VaeConfig } from '../models/modelFolder';
-import { decodeTilePlan, encodeTilePlan, needsTiles, tileStarts, type TilePlan } from './vaeTiles';
+import { decodeTilePlan, encodeTilePlan, needsTiles, tileCount, tileStarts, type TilePlan } from './vaeTiles';
 
 /**
  * Tensors of the widest layer alive at once at one resolution: a resnet's input (kept for the
  * skip), its group norm, activation and convolution outputs.
  */
 const LIVE_TENSORS = 4;
+/**
+ * ONNX Runtime's CPU arena grows in doubling chunks, so a run holds up to half again what its
+ * tensors need. Measured on a full-size SDXL VAE decoder (random weights, float32, CPU), RSS above
+ * the loaded session: 256² 229 MiB, 512² 1016 MiB, 768² 3359 MiB, against 256, 1024 and 2304 MiB
+ * of tensors by the count above.
+ */
+const ARENA_SLACK = 1.5;
+/**
+ * A tiled run feeds tiles of several shapes (the edge tiles are narrower), and the arena keeps
+ * blocks for each: measured 456 MiB for 512² in 256 px tiles against 229 MiB for one 256² run.
+ */
+const TILE_SHAPES_SLACK = 2;
 
 export type VaeShape = Pick<VaeConfig, 'blockOutChannels' | 'latentChannels' | 'scaleFactor' | 'sampleSize'>;
 
@@ -37,7 +50,7 @@ export function decoderActivationBytes(vae: VaeShape, width: number, height: num
     const widest = Math.max(channels[level], level > 0 ? channels[level - 1] : vae.latentChannels);
     peak = Math.max(peak, LIVE_TENSORS * widest * latentCells * 4 ** level);
   }
-  return peak * bytesPerValue;
+  return ARENA_SLACK * peak * bytesPerValue;
 }
 
 /** Peak activation bytes of the encoder: the mirror image, widest at full resolution in the first block. */
@@ -50,7 +63,7 @@ export function encoderActivationBytes(vae: VaeShape, width: number, height: num
     const widest = Math.max(channels[level], level > 0 ? channels[level - 1] : 3);
     peak = Math.max(peak, LIVE_TENSORS * widest * (pixels / 4 ** level));
   }
-  return peak * bytesPerValue;
+  return ARENA_SLACK * peak * bytesPerValue;
 }
 
 /** What decoding a width × height image needs whole and in tiles of tileSize pixels (default: the VAE config's). */
@@ -64,9 +77,9 @@ export function vaeDecodeMemory(vae: VaeShape, width: number, height: number, ti
   const kept = 4 * 3 * (width * height + 2 * rowOfTiles(plan, latent.width) * tile.height * tile.width);
   return {
     whole,
-    tiled: decoderActivationBytes(vae, tile.width, tile.height, bytesPerValue) + kept,
+    tiled: TILE_SHAPES_SLACK * decoderActivationBytes(vae, tile.width, tile.height, bytesPerValue) + kept,
     tileSize,
-    tiles: tileStarts(latent.height, plan.stride).length * rowOfTiles(plan, latent.width),
+    tiles: tileCount(plan, latent.height, latent.width),
   };
 }
 
@@ -80,9 +93,9 @@ export function vaeEncodeMemory(vae: VaeShape, width: number, height: number, ti
   const kept = 4 * (3 * width * height + 2 * 2 * vae.latentChannels * rowOfTiles(plan, width) * latentTile);
   return {
     whole,
-    tiled: encoderActivationBytes(vae, tile.width, tile.height, bytesPerValue) + kept,
+    tiled: TILE_SHAPES_SLACK * encoderActivationBytes(vae, tile.width, tile.height, bytesPerValue) + kept,
     tileSize,
-    tiles: tileStarts(height, plan.stride).length * rowOfTiles(plan, width),
+    tiles: tileCount(plan, height, width),
   };
 }
 
