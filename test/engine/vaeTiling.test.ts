@@ -22,7 +22,8 @@ import {
 import { decoderActivationBytes, vaeDecodeMemory, vaeEncodeMemory, vaeTilingFor } from '../../src/engine/image/vaeMemory';
 import { TorchGenerator } from '../../src/engine/random/torchGenerator';
 import { ModelSessions } from '../../src/engine/runtime/modelSessions';
-import { maxAbsDiff, readNpy } from '../support/npy';
+import { maxAbsDiff } from '../support/maxAbsDiff';
+import { readNpy } from '../support/npy';
 import { fixtureDir } from '../support/sdxlTinyFixture';
 import { repoRoot, skipWithoutShared } from '../support/shared';
 import { buildTinySdxl } from '../support/tinyModels';
