@@ -1,5 +1,6 @@
 import { constants as osConstants } from 'node:os';
 import { EngineError } from '../engine/errors';
+import { isCancelled } from '../protocol/failureCode';
 import { rerunWithCudaLibraryPath } from './cudaLibraryPath';
 import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
 import { GENERATE_USAGE, generateCommand } from './generateCommand';
@@ -97,7 +98,7 @@ function report(error: unknown): number {
   }
   if (error instanceof EngineError) {
     process.stderr.write(`sdxl-assets: ${error.message}\n`);
-    return error.code === 'cancelled' ? 130 : 1;
+    return isCancelled(error) ? 130 : 1;
   }
   // The environment refused (permissions, a full disk, a name taken meanwhile): not a bug.
   const line = systemErrorLine(error);

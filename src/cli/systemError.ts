@@ -1,7 +1,8 @@
 import { basename, dirname } from 'node:path';
+import { isSystemErrorCode, type SystemErrorCode } from '../protocol/failureCode';
 
 /** What the user can do about each environment failure; the operating system's words say what happened. */
-const ADVICE: Readonly<Record<string, string>> = {
+const ADVICE: Readonly<Record<SystemErrorCode, string>> = {
   EACCES: 'choose a folder you can write to, or change its permissions',
   EPERM: 'choose a folder you can write to, or change its permissions',
   EROFS: 'the file system is read-only; choose another folder',
@@ -22,7 +23,7 @@ const ADVICE: Readonly<Record<string, string>> = {
  */
 export function systemErrorLine(error: unknown): string | undefined {
   const { code, syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (typeof code !== 'string' || !(code in ADVICE) || !(error instanceof Error)) return undefined;
+  if (!isSystemErrorCode(code) || !(error instanceof Error)) return undefined;
   // The engine's own file errors (a name taken meanwhile) already say what to do.
   if (syscall === undefined) return error.message;
   const reason = error.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');

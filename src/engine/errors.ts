@@ -1,26 +1,21 @@
+import type { EngineErrorCode, SystemErrorCode } from '../protocol/failureCode';
+
+export type { EngineErrorCode };
+
 /**
  * An error the user can act on (bad input, a model folder that does not fit, a numeric
- * overflow with a known fix). The CLI prints its message as one line; anything else is a bug
- * and keeps its stack.
+ * overflow with a known fix, a file name taken). The CLI prints its message as one line and the
+ * server sends its code to the host; anything else is a bug and keeps its stack.
  */
 export class EngineError extends Error {
   constructor(
     message: string,
-    readonly code: EngineErrorCode,
+    readonly code: EngineErrorCode | SystemErrorCode,
   ) {
     super(message);
     this.name = 'EngineError';
   }
 }
-
-export type EngineErrorCode =
-  | 'bad-request'
-  | 'model-folder'
-  | 'provider'
-  | 'non-finite'
-  | 'cancelled'
-  | 'image-input'
-  | 'download';
 
 export class CancelledError extends EngineError {
   constructor() {

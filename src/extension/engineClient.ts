@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Recipe } from '../protocol/recipe';
 import { withCudaLibraryPath } from '../engine/cuda/cudaSupport';
 import type { EngineConfig, EngineToHost, HostToEngine, JobRequest, TokenCount } from '../protocol/engineProtocol';
+import type { FailureCode } from '../protocol/failureCode';
 
 export interface EngineClientOptions {
   /** The built child-process entry, dist/engineServer.js. */
@@ -26,11 +27,11 @@ export interface JobResult {
   elapsedMs: number;
 }
 
-/** A job that did not produce its file; `code` is 'cancelled', the engine's error code, or 'engine-stopped'. */
+/** A job that did not produce its file; `code` is 'cancelled', the engine's failure code, or 'engine-stopped'. */
 export class EngineJobError extends Error {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: FailureCode | 'engine-stopped',
   ) {
     super(message);
     this.name = 'EngineJobError';

@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { isCancelled } from '../protocol/failureCode';
 import type { PanelSettings } from '../protocol/panelProtocol';
 import type { GenerationBackend } from './generationBackend';
 import { JobProgress } from './jobs/jobProgress';
@@ -35,7 +36,7 @@ export function generateWithProgress(
       backend.galleryChanged();
       return undefined;
     } catch (error) {
-      if ((error as { code?: string }).code === 'cancelled') return undefined;
+      if (isCancelled(error)) return undefined;
       throw error;
     } finally {
       subscription.dispose();

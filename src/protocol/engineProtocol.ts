@@ -3,6 +3,7 @@
 import type { Recipe, SettingsRequest } from './recipe';
 import type { Phase } from './phase';
 import type { ProviderChoice, ProviderReport } from './providerChoice';
+import type { FailureCode } from './failureCode';
 
 import type { OutputFormat } from './generationLimits';
 
@@ -72,7 +73,7 @@ export type EngineToHost =
   /** A small PNG of the current latents through the latent→RGB approximation. */
   | { type: 'preview'; jobId: string; step: number; png: Uint8Array; width: number; height: number }
   | { type: 'done'; jobId: string; path: string; recipe: Recipe; elapsedMs: number }
-  | { type: 'failed'; jobId: string; message: string; code: string }
+  | { type: 'failed'; jobId: string; message: string; code: FailureCode }
   | { type: 'cancelled'; jobId: string }
   | { type: 'tokenCounts'; requestId: number; counts: TokenCount[][] }
   | { type: 'tokenCountsFailed'; requestId: number; message: string }

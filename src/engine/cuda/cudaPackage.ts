@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { EngineError } from '../errors';
 
 /** One provider library: its name in onnxruntime-node's binary folder and its path inside the NuGet package. */
 export interface ProviderFile {
@@ -55,7 +56,7 @@ function ortPackageDir(): string {
 /** The installed onnxruntime-node version: the provider libraries must come from exactly that ONNX Runtime release. */
 export function ortVersion(): string {
   const manifest = JSON.parse(readFileSync(join(ortPackageDir(), 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof manifest.version !== 'string') throw new Error('onnxruntime-node/package.json has no version.');
+  if (typeof manifest.version !== 'string') throw new EngineError('onnxruntime-node/package.json has no version.', 'provider');
   return manifest.version;
 }
 

@@ -3,6 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createInflateRaw } from 'node:zlib';
+import { EngineError } from '../errors';
 
 /** One file of a zip archive, as its central directory describes it. */
 export interface ZipEntry {
@@ -38,16 +39,16 @@ export async function readZipEntries(path: string): Promise<ZipEntry[]> {
     const tailSize = Math.min(size, EOCD_SIZE + MAX_COMMENT);
     const tail = await readAt(file, size - tailSize, tailSize);
     const eocd = lastIndexOfSignature(tail, EOCD_SIGNATURE);
-    if (eocd < 0) throw new Error(`${path} is not a zip file (no end of central directory).`);
+    if (eocd < 0) throw damaged(`${path} is not a zip file (no end of central directory).`);
     let count = tail.readUInt16LE(eocd + 10);
     let directorySize = tail.readUInt32LE(eocd + 12);
     let directoryOffset = tail.readUInt32LE(eocd + 16);
     if (count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) {
       const locatorAt = size - tailSize + eocd - 20;
       const locator = await readAt(file, locatorAt, 20);
-      if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIGNATURE) throw new Error(`${path}: ZIP64 fields without a ZIP64 locator.`);
+      if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIGNATURE) throw damaged(`${path}: ZIP64 fields without a ZIP64 locator.`);
       const record = await readAt(file, Number(locator.readBigUInt64LE(8)), 56);
-      if (record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw new Error(`${path}: bad ZIP64 end of central directory.`);
+      if (record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw damaged(`${path}: bad ZIP64 end of central directory.`);
       count = Number(record.readBigUInt64LE(32));
       directorySize = Number(record.readBigUInt64LE(40));
       directoryOffset = Number(record.readBigUInt64LE(48));
@@ -63,7 +64,7 @@ function parseCentralDirectory(directory: Buffer, count: number, path: string): 
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + 46 > directory.length || directory.readUInt32LE(at) !== CENTRAL_SIGNATURE) {
-      throw new Error(`${path}: central directory entry ${i} is damaged.`);
+      throw damaged(`${path}: central directory entry ${i} is damaged.`);
     }
     const flags = directory.readUInt16LE(at + 8);
     const nameLength = directory.readUInt16LE(at + 28);
@@ -112,13 +113,13 @@ function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
  * size and CRC-32: a damaged entry fails instead of landing on disk as a library.
  */
 export async function extractZipEntry(zipPath: string, entry: ZipEntry, dest: string): Promise<void> {
-  if (entry.flags & FLAG_ENCRYPTED) throw new Error(`${entry.name} is encrypted.`);
-  if (entry.method !== 0 && entry.method !== 8) throw new Error(`${entry.name} uses compression method ${entry.method}; only stored and deflate are read.`);
+  if (entry.flags & FLAG_ENCRYPTED) throw damaged(`${entry.name} is encrypted.`);
+  if (entry.method !== 0 && entry.method !== 8) throw damaged(`${entry.name} uses compression method ${entry.method}; only stored and deflate are read.`);
   const file = await open(zipPath, 'r');
   let dataStart: number;
   try {
     const header = await readAt(file, entry.localHeaderOffset, 30);
-    if (header.readUInt32LE(0) !== LOCAL_SIGNATURE) throw new Error(`${zipPath}: the local header of ${entry.name} is damaged.`);
+    if (header.readUInt32LE(0) !== LOCAL_SIGNATURE) throw damaged(`${zipPath}: the local header of ${entry.name} is damaged.`);
     dataStart = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   } finally {
     await file.close();
@@ -134,8 +135,8 @@ export async function extractZipEntry(zipPath: string, entry: ZipEntry, dest: st
     if (entry.method === 8) await pipeline(source, createInflateRaw(), check.stream(), out);
     else await pipeline(source, check.stream(), out);
   }
-  if (check.bytes !== entry.size) throw new Error(`${entry.name}: ${check.bytes} bytes extracted, the archive says ${entry.size}.`);
-  if (check.crc !== entry.crc32) throw new Error(`${entry.name}: CRC-32 mismatch; the archive is damaged.`);
+  if (check.bytes !== entry.size) throw damaged(`${entry.name}: ${check.bytes} bytes extracted, the archive says ${entry.size}.`);
+  if (check.crc !== entry.crc32) throw damaged(`${entry.name}: CRC-32 mismatch; the archive is damaged.`);
 }
 
 // zlib.crc32 arrived in Node 20.15; the extension host of older VS Code runs an earlier Node 20.
@@ -174,7 +175,7 @@ class CrcCounter {
 async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
   const { bytesRead } = await file.read(buffer, 0, length, position);
-  if (bytesRead !== length) throw new Error(`Unexpected end of the zip file at byte ${position + bytesRead}.`);
+  if (bytesRead !== length) throw damaged(`Unexpected end of the zip file at byte ${position + bytesRead}.`);
   return buffer;
 }
 
@@ -183,4 +184,9 @@ function lastIndexOfSignature(buffer: Buffer, signature: number): number {
     if (buffer.readUInt32LE(at) === signature) return at;
   }
   return -1;
+}
+
+/** A damaged package is a failed download, for the user to fetch again, not a bug. */
+function damaged(problem: string): EngineError {
+  return new EngineError(problem, 'download');
 }

@@ -1,4 +1,5 @@
 import { crc32, inflateSync } from 'node:zlib';
+import { EngineError } from '../errors';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const TEXT_TYPES = new Set(['tEXt', 'zTXt', 'iTXt']);
@@ -44,7 +45,7 @@ export function readPngTextChunks(png: Uint8Array): Map<string, string> {
     if (!TEXT_TYPES.has(chunk.type)) continue;
     const computed = crc32(chunk.bytes.subarray(4, chunk.bytes.length - 4));
     if (computed !== chunk.bytes.readUInt32BE(chunk.bytes.length - 4)) {
-      throw new Error(`PNG ${chunk.type} chunk "${textKeyword(chunk.data)}" has a bad CRC`);
+      throw new EngineError(`PNG ${chunk.type} chunk "${textKeyword(chunk.data)}" has a bad CRC`, 'image-input');
     }
     const [keyword, text] = decodeTextChunk(chunk);
     texts.set(keyword, text);
@@ -53,15 +54,15 @@ export function readPngTextChunks(png: Uint8Array): Map<string, string> {
 }
 
 function readChunks(png: Uint8Array): Chunk[] {
-  if (!isPng(png)) throw new Error('not a PNG file');
+  if (!isPng(png)) throw new EngineError('not a PNG file', 'image-input');
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   const chunks: Chunk[] = [];
   let offset = SIGNATURE.length;
   while (offset < buf.length) {
-    if (offset + 12 > buf.length) throw new Error(`PNG truncated at byte ${offset}`);
+    if (offset + 12 > buf.length) throw new EngineError(`PNG truncated at byte ${offset}`, 'image-input');
     const length = buf.readUInt32BE(offset);
     const end = offset + 12 + length;
-    if (end > buf.length) throw new Error(`PNG truncated at byte ${offset}`);
+    if (end > buf.length) throw new EngineError(`PNG truncated at byte ${offset}`, 'image-input');
     const type = buf.toString('latin1', offset + 4, offset + 8);
     chunks.push({ type, bytes: buf.subarray(offset, end), data: buf.subarray(offset + 8, end - 4) });
     offset = end;
@@ -77,14 +78,14 @@ function textKeyword(data: Buffer): string {
 
 function decodeTextChunk({ type, data }: Chunk): [string, string] {
   const nul = data.indexOf(0);
-  if (nul < 0) throw new Error(`PNG ${type} chunk has no keyword terminator`);
+  if (nul < 0) throw new EngineError(`PNG ${type} chunk has no keyword terminator`, 'image-input');
   const keyword = data.toString('latin1', 0, nul);
   if (type === 'tEXt') return [keyword, data.toString('latin1', nul + 1)];
   if (type === 'zTXt') return [keyword, inflateSync(data.subarray(nul + 2)).toString('latin1')];
   const compressed = data[nul + 1] === 1;
   const languageEnd = data.indexOf(0, nul + 3);
   const translatedEnd = languageEnd < 0 ? -1 : data.indexOf(0, languageEnd + 1);
-  if (translatedEnd < 0) throw new Error(`PNG iTXt chunk "${keyword}" is malformed`);
+  if (translatedEnd < 0) throw new EngineError(`PNG iTXt chunk "${keyword}" is malformed`, 'image-input');
   const body = data.subarray(translatedEnd + 1);
   return [keyword, (compressed ? inflateSync(body) : body).toString('utf8')];
 }

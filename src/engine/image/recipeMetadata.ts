@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
 import { vaeTilingProblem } from '../../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
+import { EngineError } from '../errors';
 import { readExifUserComment } from './exif';
 import { isPng, readPngTextChunks } from './pngText';
 import { readRecipeJsonFromXmp } from './xmp';
@@ -55,7 +56,7 @@ function knownFields(recipe: Recipe): Recipe {
 }
 
 /**
- * A recipe from JSON, checked field by field; the Error names the first bad field. Unknown
+ * A recipe from JSON, checked field by field; the error names the first bad field. Unknown
  * fields are dropped rather than rejected so that a later version 1 writer may add optional ones.
  */
 export function parseRecipe(json: string): Recipe {
@@ -63,14 +64,14 @@ export function parseRecipe(json: string): Recipe {
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`recipe is not valid JSON: ${(error as Error).message}`);
+    throw new EngineError(`recipe is not valid JSON: ${(error as Error).message}`, 'image-input');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error('recipe must be a JSON object');
+    throw new EngineError('recipe must be a JSON object', 'image-input');
   }
   const r = value as Record<string, unknown>;
   const fail = (field: string, expected: string): never => {
-    throw new Error(`recipe field "${field}" must be ${expected}, got ${JSON.stringify(r[field]) ?? 'nothing'}`);
+    throw new EngineError(`recipe field "${field}" must be ${expected}, got ${JSON.stringify(r[field]) ?? 'nothing'}`, 'image-input');
   };
   if (r.version !== 1) fail('version', '1');
   if (typeof r.model !== 'string' || r.model === '') fail('model', 'a non-empty string');

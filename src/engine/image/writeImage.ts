@@ -65,7 +65,7 @@ export async function encodeImage(
   const encoded = await (format === 'webp' ? image.webp({ quality }) : image.jpeg({ quality })).toBuffer();
   // libvips silently leaves out XMP that does not fit (about 59 kB in JPEG's APP1 segment).
   if (recipe && (await readEmbeddedMetadata(encoded)).recipe === null) {
-    throw new Error(`the recipe is too large for ${format} metadata; save as PNG instead`);
+    throw new EngineError(`the recipe is too large for ${format} metadata; save as PNG instead`, 'bad-request');
   }
   return encoded;
 }
@@ -112,12 +112,10 @@ export async function writeImage(
       const candidate = numberedPath(path, n);
       if (await claim(temp, candidate)) return candidate;
       if (options.ifExists !== 'next-free') {
-        throw Object.assign(new Error(`${candidate} already exists and was not overwritten; choose another name.`), {
-          code: 'EEXIST',
-        });
+        throw new EngineError(`${candidate} already exists and was not overwritten; choose another name.`, 'EEXIST');
       }
     }
-    throw Object.assign(new Error(`No free file name left beside ${path}.`), { code: 'EEXIST' });
+    throw new EngineError(`No free file name left beside ${path}.`, 'EEXIST');
   } finally {
     if (created) await unlink(temp).catch(() => undefined);
   }

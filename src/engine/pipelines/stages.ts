@@ -48,18 +48,19 @@ export interface PipelineResult {
 
 /** The job's sampler from the model's scheduler config, with its timesteps set. */
 export function jobScheduler(settings: GenerationSettings, schedulerConfig: Readonly<Record<string, unknown>>): Scheduler {
+  const scheduler = createScheduler(settings.sampler, schedulerConfig, {
+    karras: settings.karras,
+    ...(settings.timestepSpacing ? { timestepSpacing: settings.timestepSpacing } : {}),
+  });
   try {
-    const scheduler = createScheduler(settings.sampler, schedulerConfig, {
-      karras: settings.karras,
-      ...(settings.timestepSpacing ? { timestepSpacing: settings.timestepSpacing } : {}),
-    });
     scheduler.setTimesteps(settings.steps);
-    return scheduler;
   } catch (error) {
-    // A sampler refuses a combination of the model's scheduler config and the job's settings:
-    // the user's to change, so it is reported as a refused request, not as a crash.
-    throw new EngineError(`${(error as Error).message}.`, 'bad-request');
+    // A schedule that cannot take the job's step count (PNDM's warm-up needs four, LCM at most
+    // its distillation's) refuses the request, as diffusers does with a ValueError.
+    if (error instanceof RangeError) throw new EngineError(`${error.message}.`, 'bad-request');
+    throw error;
   }
+  return scheduler;
 }
 
 /**

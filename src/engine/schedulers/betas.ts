@@ -5,6 +5,7 @@
 // error, so each torch op is rounded to float32 here exactly as torch rounds it.
 import type { CommonConfig } from './schedulerConfig';
 import { npLinspace } from './timesteps';
+import { EngineError } from '../errors';
 
 const f32 = Math.fround;
 
@@ -83,7 +84,10 @@ function betaSchedule(config: ScheduleConfig): Float32Array {
   let betas: Float32Array;
   if (config.trained_betas !== null) {
     if (config.trained_betas.length !== count) {
-      throw new Error(`trained_betas has ${config.trained_betas.length} values for ${count} num_train_timesteps`);
+      throw new EngineError(
+        `scheduler_config.json: trained_betas has ${config.trained_betas.length} values for ${count} num_train_timesteps.`,
+        'model-folder',
+      );
     }
     betas = Float32Array.from(config.trained_betas);
   } else if (config.beta_schedule === 'linear') {

@@ -12,6 +12,7 @@ import {
 import type { Scheduler } from './scheduler';
 import { rejectUnsupported, type EulerConfig, type PredictionType } from './schedulerConfig';
 import { eulerTimesteps, StepIndex } from './timesteps';
+import { EngineError } from '../errors';
 
 const f32 = Math.fround;
 
@@ -67,7 +68,10 @@ export class EulerDiscreteScheduler implements Scheduler {
     rejectUnsupported('euler', 'use_exponential_sigmas', config.use_exponential_sigmas, [false]);
     rejectUnsupported('euler', 'use_beta_sigmas', config.use_beta_sigmas, [false]);
     if (config.timestep_type === 'continuous' && config.prediction_type === 'v_prediction') {
-      throw new Error('the euler sampler does not support timestep_type "continuous" with v_prediction (EDM timesteps)');
+      throw new EngineError(
+        'the euler sampler does not support timestep_type "continuous" with v_prediction (EDM timesteps).',
+        'bad-request',
+      );
     }
     this.trainSigmas = trainSigmas(alphasCumprod(config, true));
   }

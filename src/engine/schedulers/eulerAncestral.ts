@@ -5,6 +5,7 @@ import { addSigmaNoise, eulerInitNoiseSigma, scaleBySigma, sigmaX0Coefficients }
 import type { Scheduler } from './scheduler';
 import type { EulerAncestralConfig, PredictionType } from './schedulerConfig';
 import { eulerTimesteps, StepIndex } from './timesteps';
+import { EngineError } from '../errors';
 
 const f32 = Math.fround;
 
@@ -20,7 +21,7 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     const prediction = config.prediction_type;
     if (prediction === 'sample') {
       // diffusers raises NotImplementedError for it in step(); fail before a run starts instead.
-      throw new Error('the euler-a sampler does not support prediction_type "sample" (neither does diffusers)');
+      throw new EngineError('the euler-a sampler does not support prediction_type "sample" (neither does diffusers).', 'bad-request');
     }
     this.prediction = prediction;
     this.trainSigmas = trainSigmas(alphasCumprod(config, true));

@@ -30,6 +30,7 @@ export interface Scheduler {
   readonly initNoiseSigma: number;
   /** Model calls per timestep entry, like diffusers' scheduler.order. */
   readonly order: number;
+  /** Throws a RangeError for a step count the schedule cannot take, where diffusers raises a ValueError. */
   setTimesteps(numInferenceSteps: number): void;
   /** Image-to-image: the first step() runs timesteps[index] (diffusers set_begin_index). */
   setBeginIndex(index: number): void;

@@ -299,21 +299,26 @@ export function resolveSchedulerConfig<N extends SamplerName>(
     if (samplerSupportsKarras(name)) {
       resolved.use_karras_sigmas = overrides.karras;
     } else if (overrides.karras) {
-      throw new Error(
+      throw new EngineError(
         `Karras sigmas are not available with the ${name} sampler (diffusers' scheduler for it has no ` +
-          'use_karras_sigmas); use euler or dpmpp-2m, or turn Karras off',
+          'use_karras_sigmas); use euler or dpmpp-2m, or turn Karras off.',
+        'bad-request',
       );
     }
   }
   return resolved as unknown as SchedulerConfigs[N];
 }
 
-/** Throws for a config value that diffusers accepts but this port does not implement. */
+/**
+ * Throws for a config value that diffusers accepts but this port does not implement: the user's
+ * to work around with another sampler, so a refused request rather than a broken folder.
+ */
 export function rejectUnsupported(name: SamplerName, key: string, value: unknown, supported: readonly unknown[]): void {
   if (!supported.includes(value)) {
-    throw new Error(
+    throw new EngineError(
       `the ${name} sampler does not support ${key} ${JSON.stringify(value)} ` +
-        `(supported: ${supported.map((v) => JSON.stringify(v)).join(', ')})`,
+        `(supported: ${supported.map((v) => JSON.stringify(v)).join(', ')}).`,
+      'bad-request',
     );
   }
 }

@@ -1,6 +1,7 @@
 // Timestep spacing as diffusers' set_timesteps computes it (EulerDiscreteScheduler, DDIMScheduler,
 // DPMSolverMultistepScheduler, LCMScheduler), including numpy's rounding and arange/linspace arithmetic.
 import type { TimestepSpacing } from '../../protocol/recipe';
+import { EngineError } from '../errors';
 
 /** np.round: halves go to the even neighbour (937.5 → 938 but 812.5 → 812), unlike Math.round. */
 export function roundHalfEven(x: number): number {
@@ -138,11 +139,14 @@ export function dpmSolverTimesteps(
  */
 export function lcmTimesteps(numTrain: number, originalSteps: number, steps: number): Float64Array {
   if (originalSteps > numTrain) {
-    throw new Error(`original_inference_steps ${originalSteps} exceeds num_train_timesteps ${numTrain}`);
+    throw new EngineError(
+      `scheduler_config.json: original_inference_steps ${originalSteps} exceeds num_train_timesteps ${numTrain}.`,
+      'model-folder',
+    );
   }
   checkStepCount(steps, numTrain);
   if (steps > originalSteps) {
-    throw new Error(`LCM takes at most original_inference_steps (${originalSteps}) steps, got ${steps}`);
+    throw new RangeError(`LCM takes at most original_inference_steps (${originalSteps}) steps, got ${steps}`);
   }
   const k = Math.floor(numTrain / originalSteps);
   const indices = npLinspace(0, originalSteps, steps, false);

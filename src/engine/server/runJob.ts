@@ -2,6 +2,7 @@ import type { EngineToHost, JobRequest } from '../../protocol/engineProtocol';
 import type { Engine } from '../engine';
 import type { Phase } from '../../protocol/phase';
 import type { ProviderReport } from '../../protocol/providerChoice';
+import { isCancelled, isSystemErrorCode } from '../../protocol/failureCode';
 import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
@@ -89,10 +90,10 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
 }
 
 function endOfFailedJob(jobId: string, error: unknown): EngineToHost {
-  if (error instanceof EngineError && error.code === 'cancelled') return { type: 'cancelled', jobId };
+  if (isCancelled(error)) return { type: 'cancelled', jobId };
   if (error instanceof EngineError) return { type: 'failed', jobId, message: error.message, code: error.code };
   const message = error instanceof Error ? error.message : String(error);
-  // File system errors keep their code (ENOSPC, EACCES, EEXIST) so the host can tell them apart.
+  // File system errors keep their code (ENOSPC, EACCES) so the host can tell them apart.
   const code = (error as { code?: unknown } | null)?.code;
-  return { type: 'failed', jobId, message, code: typeof code === 'string' ? code : 'internal' };
+  return { type: 'failed', jobId, message, code: isSystemErrorCode(code) ? code : 'internal' };
 }

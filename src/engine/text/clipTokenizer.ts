@@ -65,24 +65,15 @@ export class ClipTokenizer {
   private readonly specialIds: Map<string, number>;
   private readonly cache = new Map<string, number[]>();
 
-  /** A damaged tokenizer file is the model folder's fault, reported as such rather than as a bug. */
+  /** The tokenizer of a model folder's tokenizer/ or tokenizer_2/. */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
-    try {
-      return await ClipTokenizer.readFolder(dir);
-    } catch (error) {
-      if (error instanceof EngineError) throw error;
-      throw new EngineError(`${(error as Error).message}; fix the file or download the model again.`, 'model-folder');
-    }
-  }
-
-  private static async readFolder(dir: string): Promise<ClipTokenizer> {
     const [vocab, mergesText, specialTokensMap, config] = await Promise.all([
       readJson(join(dir, 'vocab.json'), true),
       readRequired(join(dir, 'merges.txt')),
       readJson(join(dir, 'special_tokens_map.json'), false),
       readJson(join(dir, 'tokenizer_config.json'), false),
     ]);
-    if (!isPlainObject(vocab)) throw new Error(`${join(dir, 'vocab.json')}: expected an object of token -> id`);
+    if (!isPlainObject(vocab)) throw brokenFile(`${join(dir, 'vocab.json')}: expected an object of token -> id`);
     const merges = mergesText.trim().split('\n');
     if (merges[0]?.startsWith('#version')) merges.shift();
 
@@ -93,22 +84,19 @@ export class ClipTokenizer {
       typeof configured === 'number' && Number.isInteger(configured) && configured >= 2 && configured <= 10000
         ? configured
         : DEFAULT_MAX_LENGTH;
-    try {
-      return new ClipTokenizer({ vocab: vocab as Record<string, number>, merges, padToken, maxLength });
-    } catch (error) {
-      throw new Error(`${dir}: ${(error as Error).message}`, { cause: error });
-    }
+    return new ClipTokenizer({ vocab: vocab as Record<string, number>, merges, padToken, maxLength }, dir);
   }
 
-  constructor(files: TokenizerFiles) {
+  /** `dir` names the folder in the errors about its files. */
+  private constructor(
+    files: TokenizerFiles,
+    private readonly dir: string,
+  ) {
     this.vocab = files.vocab;
     this.bosId = this.requireId(BOS_TOKEN, 'BOS token');
     this.eosId = this.requireId(EOS_TOKEN, 'EOS token');
     this.padId = this.requireId(files.padToken, 'pad token');
     this.maxLength = files.maxLength ?? DEFAULT_MAX_LENGTH;
-    if (!Number.isInteger(this.maxLength) || this.maxLength < 2) {
-      throw new Error(`max length ${this.maxLength} leaves no room for BOS and EOS`);
-    }
 
     this.ranks = new Map();
     const count = Math.min(files.merges.length, MAX_MERGES);
@@ -117,7 +105,7 @@ export class ClipTokenizer {
       const line = files.merges[rank].trim();
       const space = line.indexOf(' ');
       if (space <= 0 || space !== line.lastIndexOf(' ')) {
-        throw new Error(`merges.txt: merge ${rank + 1} is not a pair of symbols: ${JSON.stringify(line)}`);
+        throw brokenFile(`${dir}: merges.txt: merge ${rank + 1} is not a pair of symbols: ${JSON.stringify(line)}`);
       }
       // A pair listed twice keeps its later rank, as a Python dict built from zip() would.
       this.ranks.set(line, rank);
@@ -164,13 +152,13 @@ export class ClipTokenizer {
   private idOf(token: string): number | undefined {
     if (!Object.hasOwn(this.vocab, token)) return undefined;
     const id = this.vocab[token];
-    if (!Number.isInteger(id) || id < 0) throw new Error(`vocab.json: id of ${JSON.stringify(token)} is not an index`);
+    if (!Number.isInteger(id) || id < 0) throw brokenFile(`${this.dir}: vocab.json: id of ${JSON.stringify(token)} is not an index`);
     return id;
   }
 
   private requireId(token: string, role: string): number {
     const id = this.idOf(token);
-    if (id === undefined) throw new Error(`${role} ${JSON.stringify(token)} is not in the vocabulary`);
+    if (id === undefined) throw brokenFile(`${this.dir}: ${role} ${JSON.stringify(token)} is not in the vocabulary`);
     return id;
   }
 
@@ -222,6 +210,11 @@ export class ClipTokenizer {
   }
 }
 
+/** A damaged or missing tokenizer file is the model folder's fault, reported as such rather than as a bug. */
+function brokenFile(problem: string): EngineError {
+  return new EngineError(`${problem}; fix the file or download the model again.`, 'model-folder');
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -240,13 +233,13 @@ async function readOptional(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read tokenizer file ${path}: ${(error as Error).message}`, { cause: error });
+    throw brokenFile(`cannot read tokenizer file ${path}: ${(error as Error).message}`);
   }
 }
 
 async function readRequired(path: string): Promise<string> {
   const text = await readOptional(path);
-  if (text === undefined) throw new Error(`tokenizer file missing: ${path}`);
+  if (text === undefined) throw brokenFile(`tokenizer file missing: ${path}`);
   return text;
 }
 
@@ -256,6 +249,6 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path}: invalid JSON (${(error as Error).message})`, { cause: error });
+    throw brokenFile(`${path}: invalid JSON (${(error as Error).message})`);
   }
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { EngineError } from '../../engine/errors';
+import { isCancelled } from '../../protocol/failureCode';
 import { progressText } from '../../engine/models/download/downloadProgress';
 import { installCudaProvider, uninstallCudaProvider } from '../../engine/cuda/cudaInstall';
 import { ortVersion } from '../../engine/cuda/cudaPackage';
@@ -97,6 +97,6 @@ function logSupport(output: vscode.OutputChannel, support: CudaSupport): void {
 function reportFailure(output: vscode.OutputChannel, what: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   output.appendLine(`${what}: ${message}`);
-  if (error instanceof EngineError && error.code === 'cancelled') void vscode.window.showInformationMessage(message);
+  if (isCancelled(error)) void vscode.window.showInformationMessage(message);
   else void vscode.window.showErrorMessage(`${what}: ${message}`);
 }

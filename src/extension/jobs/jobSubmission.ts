@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readModelFolder } from '../../engine/models/modelFolder';
 import { randomSeed } from '../../engine/models/generationSettings';
+import { isCancelled } from '../../protocol/failureCode';
 import { MAX_BATCH, settingsProblem } from '../../protocol/generationLimits';
 import type { PanelSettings } from '../../protocol/panelProtocol';
 import type { EngineClient } from '../engineClient';
@@ -96,9 +97,9 @@ export class JobSubmission {
         this.emit({ type: 'jobDone', jobId, file });
         return file;
       },
-      (error: Error & { code?: string }) => {
+      (error: Error) => {
         this.finish(jobId, outputPath);
-        if (error.code === 'cancelled') {
+        if (isCancelled(error)) {
           this.emit({ type: 'jobCancelled', jobId });
         } else {
           this.output.appendLine(`Job failed: ${error.message}`);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { EngineError } from '../../engine/errors';
+import { isCancelled } from '../../protocol/failureCode';
 import { type CatalogEntry, findCatalogEntry, loadCatalog } from '../../engine/models/catalog';
 import { locateCatalogModel } from '../../engine/models/discovery';
 import { progressText } from '../../engine/models/download/downloadProgress';
@@ -115,7 +115,7 @@ function downloadWithProgress(
 async function reportFailure(output: vscode.OutputChannel, error: unknown): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
   output.appendLine(`Download stopped: ${message}`);
-  if (error instanceof EngineError && error.code === 'cancelled') {
+  if (isCancelled(error)) {
     void vscode.window.showInformationMessage(message);
   } else if (error instanceof AccessDeniedError) {
     const setToken = 'Set Hugging Face Token…';
