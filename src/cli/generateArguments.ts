@@ -1,0 +1,41 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './usageError';
+
+const OPTIONS = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  negative: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  seed: { type: 'string' },
+  sampler: { type: 'string' },
+  karras: { type: 'boolean' },
+  'timestep-spacing': { type: 'string' },
+  batch: { type: 'string' },
+  provider: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  'low-memory': { type: 'boolean' },
+  recipe: { type: 'string' },
+  'init-image': { type: 'string' },
+  strength: { type: 'string' },
+  'guidance-rescale': { type: 'string' },
+  'prompt-weighting': { type: 'boolean' },
+  refiner: { type: 'string' },
+  'refiner-start': { type: 'string' },
+  'aesthetic-score': { type: 'string' },
+  'negative-aesthetic-score': { type: 'string' },
+  'vae-tiling': { type: 'boolean' },
+  'vae-tile-size': { type: 'string' },
+} as const;
+
+/** The options of `generate` as typed, unchecked beyond their kind; --model is the one every run needs. */
+export type GenerateArguments = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] & { model: string };
+
+export function parseGenerateArguments(argv: string[]): GenerateArguments {
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
+  if (!values.model) throw new UsageError('--model DIR_OR_ID is required.');
+  return { ...values, model: values.model };
+}

@@ -1,0 +1,206 @@
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { GenerateRequest } from '../engine/engine';
+import { EngineError } from '../engine/errors';
+import { readRecipeFromFile } from '../engine/image/recipeMetadata';
+import { checkSettings, randomSeed } from '../engine/models/generationSettings';
+import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
+import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
+import type { GenerateArguments } from './generateArguments';
+import { localModel, modelForGenerate, type CliModel } from './modelArgument';
+import { formatFromPath, IMAGE_FORMATS, isFolderTarget, sameFile, type ImageFormat } from './outputPaths';
+import { parseChoice, parseNumber, UsageError } from './usageError';
+
+/** Where the images go: a new file (numbered after the first in a batch), or a folder that names them. */
+export interface OutputTarget {
+  out: string;
+  toFolder: boolean;
+  format: ImageFormat;
+}
+
+/** Everything a run needs, checked: the engine request, one seed per image, the output, the engine's options. */
+export interface GenerationPlan {
+  request: GenerateRequest;
+  seeds: number[];
+  output: OutputTarget;
+  provider: ProviderChoice;
+  lowMemory: boolean;
+}
+
+/**
+ * The settings in layers: the recipe's (with --recipe), then the options given, then the catalog
+ * model's recommended ones, then (in the engine) the model's own. Every check that needs no model
+ * comes first, so that a mistake costs no download and no load.
+ */
+export async function resolveGeneration(args: GenerateArguments, signal: AbortSignal): Promise<GenerationPlan> {
+  const base = args.recipe ? await recipeFrom(args.recipe) : undefined;
+  const shape = jobShape(args, base);
+  const given = givenSettings(args, base, shape);
+  const { batch, firstSeed, output } = shape;
+  // Before any download or model load: a bad number must not cost gigabytes first. The first and
+  // last seeds stand for the batch, since seeds only grow.
+  for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
+  const provider = parseChoice('provider', args.provider, PROVIDER_CHOICES) ?? 'auto';
+
+  // A folder the user may not write to fails now, not after a download and a whole generation.
+  await checkWritable(output.toFolder ? output.out : dirname(resolve(output.out)));
+
+  const request = await withModels(given, args, shape.refinerArg, signal);
+  const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
+  return { request, seeds, output, provider, lowMemory: args['low-memory'] === true };
+}
+
+/**
+ * The model and refiner located (a catalog id is downloaded on first use), with the catalog
+ * model's recommended settings under the given ones.
+ */
+async function withModels(
+  given: SettingsRequest,
+  args: GenerateArguments,
+  refinerArg: string | undefined,
+  signal: AbortSignal,
+): Promise<GenerateRequest> {
+  // A refiner named only by the recipe is used where it already is, never downloaded unasked.
+  const recipeRefiner = refinerArg !== undefined && args.refiner === undefined ? recipeRefinerFor(refinerArg) : undefined;
+  const model = await modelForGenerate(args.model, signal);
+  const refiner = recipeRefiner ?? (args.refiner === undefined ? undefined : await modelForGenerate(args.refiner, signal));
+  const recommended = model.entry?.recommended;
+  return {
+    ...given,
+    modelDir: model.dir,
+    width: given.width ?? recommended?.width,
+    height: given.height ?? recommended?.height,
+    steps: given.steps ?? recommended?.steps,
+    guidance: given.guidance ?? recommended?.guidance,
+    sampler: given.sampler ?? recommended?.sampler,
+    timestepSpacing: given.timestepSpacing ?? recommended?.timestepSpacing ?? null,
+    refinerDir: refiner?.dir,
+    refinerStart: refiner ? given.refinerStart : undefined,
+  };
+}
+
+/** What the options make of the job around its settings, each checked against the others. */
+interface JobShape {
+  prompt: string;
+  batch: number;
+  firstSeed: number;
+  output: OutputTarget;
+  initImage: string | undefined;
+  strength: number | undefined;
+  refinerArg: string | undefined;
+  refinerStart: number | undefined;
+}
+
+/** Checked in the order the user reads the options, so that the first mistake is the one reported. */
+function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
+  const prompt = args.prompt ?? base?.prompt;
+  if (prompt === undefined) throw new UsageError('--prompt TEXT is required.');
+  if (!args.out) throw new UsageError('--out FILE_OR_DIR is required.');
+  const batch = parseNumber('batch', args.batch, true) ?? 1;
+  if (batch < 1 || batch > MAX_BATCH) throw new UsageError(`--batch must be from 1 to ${MAX_BATCH}, got ${batch}.`);
+  const out = args.out;
+  const toFolder = isFolderTarget(out);
+  const format: ImageFormat = parseChoice('format', args.format, IMAGE_FORMATS) ?? (toFolder ? undefined : formatFromPath(out)) ?? 'png';
+  const firstSeed = parseNumber('seed', args.seed, true) ?? base?.seed ?? randomSeed();
+  const initImage = args['init-image'] ?? base?.initImage;
+  const strength = parseNumber('strength', args.strength, false) ?? base?.strength;
+  if (args.strength !== undefined && initImage === undefined) {
+    throw new UsageError('--strength needs --init-image FILE.');
+  }
+  if (!toFolder) refuseExistingOut(out, initImage);
+  const refinerArg = args.refiner ?? base?.refiner;
+  const refinerStart = parseNumber('refiner-start', args['refiner-start'], false) ?? base?.refinerStart;
+  if (args['refiner-start'] !== undefined && refinerArg === undefined) {
+    throw new UsageError('--refiner-start needs --refiner DIR_OR_ID.');
+  }
+  if (refinerArg !== undefined && initImage !== undefined) {
+    throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
+  }
+  return { prompt, batch, firstSeed, output: { out, toFolder, format }, initImage, strength, refinerArg, refinerStart };
+}
+
+/** Each remaining setting from its option, else from the recipe. */
+function givenSettings(args: GenerateArguments, base: Recipe | undefined, shape: JobShape): SettingsRequest {
+  const vaeTiling = parseVaeTiling(args['vae-tiling'], args['vae-tile-size']) ?? base?.vaeTiling;
+  return {
+    prompt: shape.prompt,
+    negativePrompt: args.negative ?? base?.negativePrompt ?? null,
+    width: parseNumber('width', args.width, true) ?? base?.width,
+    height: parseNumber('height', args.height, true) ?? base?.height,
+    steps: parseNumber('steps', args.steps, true) ?? base?.steps,
+    guidance: parseNumber('guidance', args.guidance, false) ?? base?.guidance,
+    sampler: parseChoice('sampler', args.sampler, SAMPLERS) ?? base?.sampler,
+    karras: args.karras ?? base?.karras,
+    timestepSpacing: parseChoice('timestep-spacing', args['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing,
+    initImage: shape.initImage,
+    strength: shape.strength,
+    guidanceRescale: parseNumber('guidance-rescale', args['guidance-rescale'], false) ?? base?.guidanceRescale,
+    promptWeighting: args['prompt-weighting'] ?? base?.promptWeighting,
+    refinerStart: shape.refinerStart,
+    aestheticScore: parseNumber('aesthetic-score', args['aesthetic-score'], false) ?? base?.aestheticScore,
+    negativeAestheticScore:
+      parseNumber('negative-aesthetic-score', args['negative-aesthetic-score'], false) ?? base?.negativeAestheticScore,
+    vaeTiling,
+  };
+}
+
+/**
+ * The refiner a recipe names is its folder name or catalog id; where that is not here, the user
+ * is told to give the folder (or the id, to download it) rather than left with a bare "no such
+ * folder" or a download they did not ask for.
+ */
+function recipeRefinerFor(arg: string): CliModel {
+  try {
+    return localModel(arg);
+  } catch (error) {
+    if (!(error instanceof EngineError) || error.code !== 'model-folder') throw error;
+    throw new UsageError(`The recipe's image was refined with "${arg}", which is not found here; give its folder with --refiner DIR (or --refiner ${arg} to download a catalog model).`);
+  }
+}
+
+/** `--vae-tiling` asks for the VAE config's tile size, `--vae-tile-size` for its own; neither: undefined. */
+function parseVaeTiling(tiling: boolean | undefined, size: string | undefined): Partial<VaeTiling> | undefined {
+  const tileSize = parseNumber('vae-tile-size', size, true);
+  if (tileSize !== undefined) {
+    const problem = vaeTilingProblem({ tileSize });
+    if (problem !== undefined) throw new UsageError(`--vae-tile-size: ${problem}`);
+    return { tileSize };
+  }
+  return tiling === true ? {} : undefined;
+}
+
+/** Optional fields left out rather than present as undefined, which the limits would read as given. */
+function withoutUndefined<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * `--out FILE` names a new file: an existing one is refused before any work, the input image
+ * above all, which is recognised as the same file whatever path spells it.
+ */
+function refuseExistingOut(out: string, initImage: string | undefined): void {
+  if (!existsSync(out)) return;
+  if (initImage !== undefined && sameFile(out, initImage)) {
+    throw new UsageError(`--out would overwrite the input image ${initImage}; write elsewhere.`);
+  }
+  throw new UsageError(`--out ${out} already exists and is never overwritten; choose another name or give a folder.`);
+}
+
+async function recipeFrom(path: string): Promise<Recipe> {
+  let recipe: Recipe | null;
+  try {
+    recipe = await readRecipeFromFile(path);
+  } catch (error) {
+    throw new EngineError(`Cannot read a recipe from ${path}: ${(error as Error).message}`, 'image-input');
+  }
+  if (!recipe) throw new EngineError(`${path} carries no SDXL Assets recipe.`, 'image-input');
+  return recipe;
+}
+
+/** Creates the output folder if needed and checks that this user may write into it. */
+async function checkWritable(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await access(dir, constants.W_OK);
+}
