@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { EngineError } from '../engine/errors';
 import { isCancelled } from '../protocol/failureCode';
+import { BUILD_USAGE, buildCommand } from './buildCommand';
 import { rerunWithCudaLibraryPath } from './cudaLibraryPath';
 import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
 import { GENERATE_USAGE, generateCommand } from './generateCommand';
@@ -15,6 +16,8 @@ const USAGE = `SDXL Assets — Stable Diffusion XL image generation with local O
 
 ${GENERATE_USAGE}
 
+${BUILD_USAGE}
+
 ${DOWNLOAD_USAGE}
 
 ${MODELS_USAGE}
@@ -27,6 +30,7 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const COMMAND_USAGE: Readonly<Record<string, string>> = {
   generate: GENERATE_USAGE,
+  build: BUILD_USAGE,
   download: DOWNLOAD_USAGE,
   models: MODELS_USAGE,
   tokens: TOKENS_USAGE,
@@ -61,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       case 'generate':
         await generateCommand(rest, controller.signal);
         return 0;
+      case 'build':
+        return await buildCommand(rest, controller.signal);
       case 'download':
         await downloadCommand(rest, controller.signal);
         return 0;
@@ -83,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}"; use generate, download, models, tokens, info or gpu.`);
+        throw new UsageError(`Unknown command "${command}"; use generate, build, download, models, tokens, info or gpu.`);
     }
   } catch (error) {
     return report(error);

@@ -9,9 +9,16 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (dist/cli.js, made by `npm run build`) as a user would. */
-export function runCli(args: string[], options: { signalAfterStderr?: RegExp } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { signalAfterStderr?: RegExp; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], {
+      stdio: 'pipe',
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.env !== undefined ? { env: { ...process.env, ...options.env } } : {}),
+    });
     let stdout = '';
     let stderr = '';
     let signalled = false;

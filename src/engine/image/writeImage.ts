@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, parse } from 'node:path';
 import sharp from 'sharp';
 import { isOutputFormat, type OutputFormat } from '../../protocol/generationLimits';
@@ -18,8 +18,11 @@ export interface WriteImageOptions {
   recipe?: Recipe;
   /** WebP and JPEG only, 1–100; defaults 90 and 92 keep generated detail visually intact. */
   quality?: number;
-  /** A taken name is refused (the default) or moves on to the next free `stem-N.ext`. */
-  ifExists?: 'fail' | 'next-free';
+  /**
+   * A taken name is refused (the default), moves on to the next free `stem-N.ext`, or is replaced
+   * in one rename (a manifest build remaking an outdated asset: readers see the old file or the new).
+   */
+  ifExists?: 'fail' | 'next-free' | 'replace';
   /** With next-free: the number to start from (2 tries `stem-2.ext` first). */
   firstNumber?: number;
 }
@@ -82,7 +85,8 @@ function guardAgainstTailTrim(text: string): string {
  * Encodes and writes the image as a new file, never replacing one: the bytes go to a temporary
  * file first and are hard-linked to the final name, which fails when the name exists, so two
  * writers racing for one name cannot both get it and readers never see a partial file. With
- * `ifExists: 'next-free'` a taken name moves on to `stem-N.ext`; otherwise it is refused. The
+ * `ifExists: 'next-free'` a taken name moves on to `stem-N.ext`; with 'replace' the file takes its
+ * place by a rename; otherwise it is refused. The
  * folder is created when missing. Resolves to the path written.
  */
 export async function writeImage(
@@ -107,6 +111,11 @@ export async function writeImage(
       await handle.sync();
     } finally {
       await handle.close();
+    }
+    if (options.ifExists === 'replace') {
+      await rename(temp, path);
+      created = false;
+      return path;
     }
     for (let n = options.firstNumber ?? 1; n < MAX_NUMBER; n++) {
       const candidate = numberedPath(path, n);

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { EngineError } from '../errors';
+import { claimFileWaiting } from './exclusiveClaim';
+
+/**
+ * What a build remembers beside the manifest, to be committed with it: the seed each asset was
+ * made with (so that an entry without a seed rebuilds the same image), what it was made from, and
+ * each model's file hashes (so that a changed model is noticed, since recipes name models only).
+ */
+export interface ManifestLock {
+  version: 1;
+  models: Record<string, LockedModel>;
+  assets: Record<string, LockedAsset>;
+}
+
+export interface LockedModel {
+  /** The name the engine writes into recipes for this folder. */
+  name: string;
+  /** SHA-256 of every file of the model folder, by path inside it with forward slashes. */
+  files: Record<string, string>;
+}
+
+export interface LockedAsset {
+  seed: number;
+  /** The manifest's model (and refiner) as written when the asset was made, with a digest of the files. */
+  model: string;
+  modelDigest?: string;
+  refiner?: string;
+  refinerDigest?: string;
+  /** The settings the entry stated then; one no longer stated falls back to the model's default. */
+  stated: string[];
+  /** SHA-256 of the image-to-image source when made. */
+  sourceSha256?: string;
+}
+
+export function emptyLock(): ManifestLock {
+  return { version: 1, models: {}, assets: {} };
+}
+
+export function parseLock(text: string, path: string): ManifestLock {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new EngineError(`${path} is not valid JSON (${(error as Error).message}); restore it from version control or delete it to start afresh.`, 'bad-request');
+  }
+  const lock = value as Partial<ManifestLock> | null;
+  if (typeof lock !== 'object' || lock === null || lock.version !== 1 || typeof lock.models !== 'object' || typeof lock.assets !== 'object') {
+    throw new EngineError(`${path} is not an SDXL Assets lock (version 1 with "models" and "assets"); restore it or delete it.`, 'bad-request');
+  }
+  for (const [output, asset] of Object.entries(lock.assets ?? {})) {
+    if (!Number.isSafeInteger(asset?.seed) || typeof asset.model !== 'string' || !Array.isArray(asset.stated)) {
+      throw new EngineError(`${path}: the entry for "${output}" is damaged; delete that entry and build again.`, 'bad-request');
+    }
+  }
+  return lock as ManifestLock;
+}
+
+/** The lock at `path`, or an empty one when there is none yet. */
+export async function readLock(path: string): Promise<ManifestLock> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyLock();
+    throw error;
+  }
+  return parseLock(text, path);
+}
+
+/** Sorted keys and one field a line, so the committed lock diffs cleanly and two equal locks are equal bytes. */
+export function serializeLock(lock: ManifestLock): string {
+  return `${JSON.stringify(sorted(lock), null, 2)}\n`;
+}
+
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/**
+ * Reads, changes and writes the lock while holding `<lock>.claim`, so that builds running at
+ * once each add their entries without losing the other's; the new text replaces the old by a
+ * rename, so a reader never sees half a lock.
+ */
+export async function updateLock(path: string, change: (lock: ManifestLock) => void, signal?: AbortSignal): Promise<void> {
+  const release = await claimFileWaiting(`${path}.claim`, signal);
+  try {
+    const lock = await readLock(path);
+    change(lock);
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await writeFile(temp, serializeLock(lock), { flag: 'wx' });
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await release();
+  }
+}
