@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { staleReasons } from '../../src/engine/manifest/assetStaleness';
+import { parseJsonTree, JsonSyntaxError } from '../../src/engine/manifest/jsonTree';
+import { ENTRY_FIELDS, SETTING_FIELDS } from '../../src/engine/manifest/manifest';
+import { emptyLock } from '../../src/engine/manifest/manifestLock';
+import { buildOrder } from '../../src/engine/manifest/manifestStatus';
+import { parseManifest } from '../../src/engine/manifest/parseManifest';
+import { SAMPLERS, type Recipe } from '../../src/protocol/recipe';
+import { repoRoot } from '../support/shared';
+
+const manifestText = (assets: unknown[], presets: Record<string, unknown> = {}) => JSON.stringify({ presets, assets }, null, 2);
+const parse = (assets: unknown[], presets?: Record<string, unknown>) => parseManifest(manifestText(assets, presets), '/project/assets.sdxl.json');
+
+const recipe = (fields: Partial<Recipe> = {}): Recipe => ({
+  version: 1,
+  model: 'tiny',
+  prompt: 'a fox',
+  negativePrompt: null,
+  width: 32,
+  height: 32,
+  steps: 30,
+  guidance: 5,
+  sampler: 'euler',
+  karras: false,
+  timestepSpacing: null,
+  seed: 1,
+  ...fields,
+});
+
+describe('manifest parsing', () => {
+  test('a preset fills what the entry leaves out; the entry wins; paths resolve against the manifest', () => {
+    const { manifest, problems } = parse(
+      [{ output: 'img/fox.png', prompt: 'a fox', preset: 'small', steps: 4, source: 'sketch.png', strength: 0.4 }],
+      { small: { model: 'models/tiny', width: 32, height: 32, steps: 2 } },
+    );
+    assert.deepEqual(problems, []);
+    const [asset] = manifest.assets;
+    assert.deepEqual(asset?.settings, { model: 'models/tiny', width: 32, height: 32, steps: 4, strength: 0.4, prompt: 'a fox' });
+    assert.deepEqual(asset?.stated, ['height', 'model', 'prompt', 'steps', 'strength', 'width']);
+    assert.equal(asset?.outputPath, '/project/img/fox.png');
+    assert.equal(asset?.sourcePath, '/project/sketch.png');
+    assert.equal(asset?.format, 'png');
+  });
+
+  test('each mistake names the entry and the field, and points at it in the text', () => {
+    const text = manifestText([
+      { output: 'a.png', prompt: 'x', model: 'm', steps: 0 },
+      { output: 'b.gif', prompt: 'x', model: 'm' },
+      { output: '../c.png', prompt: 'x', model: 'm' },
+      { output: 'd.png', model: 'm' },
+      { output: 'e.png', prompt: 'x' },
+      { output: 'a.png', prompt: 'y', model: 'm' },
+      { output: 'f.png', prompt: 'x', model: 'm', strength: 0.5 },
+      { output: 'g.png', prompt: 'x', model: 'm', seed: -1 },
+    ]);
+    const { manifest, problems } = parseManifest(text, '/p/assets.sdxl.json');
+    assert.deepEqual(problems.map((p) => p.message), [
+      'assets[0] "a.png": steps must be a whole number of 1 or more, got 0',
+      'assets[1] "b.gif": output must end in .png, .webp, .jpg or .jpeg',
+      'assets[2] "../c.png": output must be a path inside the manifest\'s folder, without ".."',
+      'assets[3] "d.png": "prompt" is missing',
+      'assets[4] "e.png": no model; give "model" (a folder or catalog id) in the entry or in its preset',
+      'assets[6] "f.png": strength applies only to image-to-image; give an input image too.',
+      'assets[7] "g.png": seed must be a whole number from 0 to 9007199254740991, got -1',
+    ]);
+    assert.equal(text.slice(problems[0]!.start, problems[0]!.end), '0');
+    assert.deepEqual(manifest.assets.map((a) => a.index), [5]);
+  });
+
+  test('a repeated output is refused on the later entry', () => {
+    const { problems } = parse([
+      { output: 'a.png', prompt: 'x', model: 'm' },
+      { output: './a.png', prompt: 'y', model: 'm' },
+    ]);
+    assert.deepEqual(problems.map((p) => p.message), ['assets[1] "a.png": output is the same file as assets[0]\'s; each asset needs its own file']);
+  });
+
+  test('JSON mistakes and repeated keys say where they are', () => {
+    assert.throws(() => parseJsonTree('{\n  "a": 1,\n  "a": 2\n}'), (e: unknown) => e instanceof JsonSyntaxError && e.message === 'field "a" appears twice at line 3, column 3');
+    const { problems } = parseManifest('{ "assets": [ }', '/p/assets.sdxl.json');
+    assert.match(problems[0]!.message, /^not valid JSON: unexpected "}" at line 1, column 15$/);
+  });
+
+  test('sources are built before the entries made from them; a cycle is refused', () => {
+    const { manifest } = parse([
+      { output: 'b.png', prompt: 'x', model: 'm', source: 'a.png' },
+      { output: 'a.png', prompt: 'x', model: 'm' },
+      { output: 'c.png', prompt: 'x', model: 'm', source: 'd.png' },
+      { output: 'd.png', prompt: 'x', model: 'm', source: 'c.png' },
+    ]);
+    const { order, problems } = buildOrder(manifest);
+    assert.deepEqual(order.map((a) => a.output), ['a.png', 'b.png']);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!.message, /depends on itself through/);
+  });
+
+  test('the schema VS Code validates with lists exactly the fields the parser takes', () => {
+    const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'assets.sdxl.schema.json'), 'utf8'));
+    const entry = schema.properties.assets.items.properties;
+    assert.deepEqual(Object.keys(entry).sort(), [...ENTRY_FIELDS].sort());
+    assert.deepEqual(Object.keys(schema.properties.presets.additionalProperties.properties).sort(), [...SETTING_FIELDS].sort());
+    assert.deepEqual(entry.sampler.enum, [...SAMPLERS]);
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: ['assets.sdxl.json'], url: './schemas/assets.sdxl.schema.json' }]);
+  });
+});
+
+describe('staleness compares recipes', () => {
+  const { manifest } = parse([{ output: 'fox.png', prompt: 'a fox', model: 'models/tiny', steps: 30 }]);
+  const asset = manifest.assets[0]!;
+
+  test('a file whose recipe has what the entry states is fresh, whatever else the model chose', () => {
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ sampler: 'ddim', width: 64 }), lock: emptyLock() }), []);
+  });
+
+  test('missing, without a recipe, a changed setting, another model, another seed than the lock', () => {
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: null, lock: emptyLock() }), ['missing']);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: 'none', lock: emptyLock() }), ['the file carries no SDXL Assets recipe']);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ steps: 20 }), lock: emptyLock() }), [
+      'steps changed: the file has 20, the manifest says 30',
+    ]);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ model: 'other' }), lock: emptyLock() }), [
+      'made with model "other", the manifest says "models/tiny"',
+    ]);
+    const lock = { ...emptyLock(), assets: { 'fox.png': { seed: 9, model: 'models/tiny', stated: asset.stated, modelDigest: 'd1' } } };
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe(), lock }), ['seed changed: the file has 1, the lock says 9']);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ seed: 9 }), lock, modelDigests: new Map([['models/tiny', 'd2']]) }), [
+      'the files of model "models/tiny" changed since it was made',
+    ]);
+  });
+});
