@@ -17,6 +17,7 @@ const ACTIONS: Record<GalleryAction, Omit<GalleryActionInfo, 'action'>> = {
   useAsInit: { label: 'Use as image-to-image input', icon: 'file-media' },
   vary: { label: 'Vary', icon: 'sparkle' },
   reuse: { label: 'Reuse settings', icon: 'history' },
+  addToManifest: { label: 'Add to Manifest', icon: 'checklist' },
   delete: { label: 'Delete', icon: 'trash' },
 };
 

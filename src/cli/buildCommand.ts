@@ -7,7 +7,7 @@ import { EngineError, throwIfAborted } from '../engine/errors';
 import { writeImage } from '../engine/image/writeImage';
 import { claimFile } from '../engine/manifest/exclusiveClaim';
 import { LOCK_FILE, MANIFEST_FILE, type Manifest, type ManifestAsset } from '../engine/manifest/manifest';
-import { readLock, updateLock, type ManifestLock } from '../engine/manifest/manifestLock';
+import { lockedAsset, readLock, updateLock, type ManifestLock } from '../engine/manifest/manifestLock';
 import { buildOrder, manifestStatus, recipeOf, type AssetStatus } from '../engine/manifest/manifestStatus';
 import { hashCachePath, hashFile, readHashCache, writeHashCache, type HashCache } from '../engine/manifest/modelHashes';
 import { describeProblems, entryName, parseManifest } from '../engine/manifest/parseManifest';
@@ -143,7 +143,8 @@ async function adoptFresh(
 ): Promise<void> {
   const adopt = statuses.filter(({ asset, reasons, recipe }) => {
     const locked = lock.assets[asset.output];
-    return reasons.length === 0 && typeof recipe === 'object' && recipe !== null && (locked === undefined || locked.stated.join() !== asset.stated.join());
+    const news = locked === undefined || locked.stated.join() !== asset.stated.join() || (locked.modelDigest === undefined && digests.has(asset.model));
+    return reasons.length === 0 && typeof recipe === 'object' && recipe !== null && news;
   });
   if (adopt.length === 0) return;
   await updateLock(
@@ -151,25 +152,11 @@ async function adoptFresh(
     (current) => {
       for (const { asset, recipe, sourceSha256 } of adopt) {
         if (typeof recipe !== 'object' || recipe === null) continue;
-        current.assets[asset.output] = lockedAsset(asset, recipe.seed, digests, sourceSha256);
+        current.assets[asset.output] = lockedAsset(asset, recipe.seed, digests, sourceSha256 ?? current.assets[asset.output]?.sourceSha256);
       }
     },
     signal,
   );
-}
-
-function lockedAsset(asset: ManifestAsset, seed: number, digests: ReadonlyMap<string, string>, sourceSha256: string | undefined) {
-  const modelDigest = digests.get(asset.model);
-  const refinerDigest = asset.refiner === undefined ? undefined : digests.get(asset.refiner);
-  return {
-    seed,
-    model: asset.model,
-    ...(modelDigest !== undefined ? { modelDigest } : {}),
-    ...(asset.refiner !== undefined ? { refiner: asset.refiner } : {}),
-    ...(refinerDigest !== undefined ? { refinerDigest } : {}),
-    stated: asset.stated,
-    ...(sourceSha256 !== undefined ? { sourceSha256 } : {}),
-  };
 }
 
 /** Makes stale assets one at a time with one engine, so that a model is loaded once for all its assets. */

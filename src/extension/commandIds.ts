@@ -12,3 +12,7 @@ export const UNINSTALL_CUDA_COMMAND = 'sdxlAssets.uninstallCudaSupport';
 export const REGENERATE_COMMAND = 'sdxlAssets.regenerateImage';
 export const VARY_COMMAND = 'sdxlAssets.varyImage';
 export const OPEN_IN_PANEL_COMMAND = 'sdxlAssets.openImageInPanel';
+
+// Manifest (assets.sdxl.json): the CodeLens's Generate/Regenerate, and Add to Manifest on an image.
+export const GENERATE_ASSET_COMMAND = 'sdxlAssets.generateAsset';
+export const ADD_TO_MANIFEST_COMMAND = 'sdxlAssets.addToManifest';

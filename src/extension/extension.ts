@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import {
+  ADD_TO_MANIFEST_COMMAND,
   DOWNLOAD_MODEL_COMMAND,
+  GENERATE_ASSET_COMMAND,
   GENERATE_COMMAND,
   GENERATE_HERE_COMMAND,
   IMAGE_TO_IMAGE_COMMAND,
@@ -10,6 +12,10 @@ import { EngineClient } from './engineClient';
 import { registerCudaCommands } from './gpu/installCuda';
 import { GenerationBackend } from './generationBackend';
 import { imageToImageCommand } from './imageToImageCommand';
+import { addToManifest } from './manifest/addToManifest';
+import { generateAsset } from './manifest/generateAsset';
+import { ManifestCodeLensProvider } from './manifest/manifestCodeLens';
+import { ManifestWatcher } from './manifest/manifestWatcher';
 import { generateImageHere } from './markdown/generateImageHere';
 import { MarkdownImageInserter } from './markdown/markdownImageInserter';
 import { RecipeHoverProvider } from './markdown/recipeHover';
@@ -34,12 +40,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const markdown = new MarkdownImageInserter();
   const backend = new GenerationBackend(context, client, status, output, markdown);
   const engine = client;
+  const manifests = new ManifestWatcher();
 
   context.subscriptions.push(
     output,
     status,
     markdown,
     backend,
+    manifests,
     { dispose: () => void engine.dispose() },
     vscode.commands.registerCommand(GENERATE_COMMAND, () => {
       GeneratePanel.createOrShow(context, backend);
@@ -50,6 +58,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
     vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),
     ...registerRecipeCommands(context, backend),
+    vscode.commands.registerCommand(GENERATE_ASSET_COMMAND, (target: unknown) => generateAsset(backend, manifests, target)),
+    vscode.commands.registerCommand(ADD_TO_MANIFEST_COMMAND, (image: unknown) => addToManifest(backend, image)),
+    vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/assets.sdxl.json' }, new ManifestCodeLensProvider(manifests)),
     ...registerCudaCommands(engine, output),
     vscode.languages.registerHoverProvider({ language: 'markdown' }, new RecipeHoverProvider()),
     registerGeneratePanelSerializer(context, backend),

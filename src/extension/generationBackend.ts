@@ -105,6 +105,11 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     return this.jobs.submitOne(folder, form, modelName);
   }
 
+  /** A manifest asset's job, written exactly where the manifest says; see JobSubmission.submitAsset. */
+  startAssetJob(root: string, request: Parameters<JobSubmission['submitAsset']>[1]): StartedJob {
+    return this.jobs.submitAsset(root, request);
+  }
+
   cancel(): void {
     for (const jobId of this.queueItems.ids().reverse()) this.client.cancel(jobId);
   }

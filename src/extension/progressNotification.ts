@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { isCancelled } from '../protocol/failureCode';
 import type { PanelSettings } from '../protocol/panelProtocol';
 import type { GenerationBackend } from './generationBackend';
+import type { StartedJob } from './jobs/jobSubmission';
 import { JobProgress } from './jobs/jobProgress';
 import type { GalleryFile } from './panel/panelBackend';
 
@@ -17,9 +18,23 @@ export function generateWithProgress(
   title: string,
   root?: string,
 ): Thenable<GalleryFile | undefined> {
-  const options = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
-  return vscode.window.withProgress(options, async (progress, token) => {
-    const job = await backend.startJob(form, root);
+  return followWithProgress(backend, title, () => backend.startJob(form, root), { discardLateCancel: true });
+}
+
+/**
+ * Follows the job `start` submits with a cancellable progress notification. With
+ * `discardLateCancel`, a job that finished just as the user cancelled has its file deleted, as
+ * they asked for no picture; a manifest asset keeps it, since it replaced the old file already.
+ */
+export function followWithProgress(
+  backend: GenerationBackend,
+  title: string,
+  start: () => Promise<StartedJob | undefined> | StartedJob,
+  options: { discardLateCancel: boolean },
+): Thenable<GalleryFile | undefined> {
+  const notification = { location: vscode.ProgressLocation.Notification, title, cancellable: true };
+  return vscode.window.withProgress(notification, async (progress, token) => {
+    const job = await start();
     if (!job) return undefined;
     const tracker = new JobProgress(job.jobId);
     const subscription = backend.onEvent((event) => {
@@ -30,8 +45,7 @@ export function generateWithProgress(
     if (token.isCancellationRequested) backend.cancelJob(job.jobId);
     try {
       const file = await job.done;
-      if (!token.isCancellationRequested) return file;
-      // The job finished as the user cancelled: they asked for no picture, so none is left behind.
+      if (!token.isCancellationRequested || !options.discardLateCancel) return file;
       await unlink(file.path);
       backend.galleryChanged();
       return undefined;

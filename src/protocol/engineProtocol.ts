@@ -24,8 +24,12 @@ export interface JobRequest {
   /** An SDXL refiner (or any SDXL folder) that takes the base's latents over at settings.refinerStart. */
   refinerDir?: string;
   settings: SettingsRequest;
-  /** Where the engine writes the finished image; the host chose it, the engine never overwrites it. */
+  /** Where the engine writes the finished image; the host chose it, the engine never overwrites it unless `replace`. */
   outputPath: string;
+  /** A manifest asset remade: the new file replaces the one at outputPath in one rename. */
+  replace?: boolean;
+  /** The input image as the recipe records it (a manifest's source, relative to the manifest) when that is not settings.initImage. */
+  recipeInitImage?: string;
   format: OutputFormat;
   embedRecipe: boolean;
 }

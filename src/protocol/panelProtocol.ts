@@ -108,6 +108,7 @@ export type GalleryAction =
   | 'useAsInit'
   | 'vary'
   | 'reuse'
+  | 'addToManifest'
   | 'delete';
 
 export type PanelToHost =

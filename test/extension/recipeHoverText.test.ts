@@ -7,9 +7,9 @@ const recipe: Recipe = {
   version: 1, model: 'sdxl-base-1.0', prompt: 'a *red* fox [v2]', negativePrompt: 'blurry_text', width: 1024,
   height: 768, steps: 30, guidance: 5, sampler: 'euler-a', karras: false, timestepSpacing: null, seed: 42,
 };
-const commands = { regenerate: 'command:r', vary: 'command:v', open: 'command:o' };
+const commands = { regenerate: 'command:r', vary: 'command:v', open: 'command:o', addToManifest: 'command:m' };
 
-test('the hover shows the picture, the recipe and the three actions', () => {
+test('the hover shows the picture, the recipe and the four actions', () => {
   const text = recipeHoverMarkdown(recipe, 'file:///ws/assets/fox%20(1).png', commands);
   assert.equal(
     text,
@@ -22,7 +22,8 @@ test('the hover shows the picture, the recipe and the three actions', () => {
       '',
       '[Regenerate](command:r "Make the same image again, as a new file") · ' +
         '[Vary](command:v "The same recipe with a new seed, as a new file") · ' +
-        '[Open in panel](command:o "Put these settings into the Generate Image panel")',
+        '[Open in panel](command:o "Put these settings into the Generate Image panel") · ' +
+        '[Add to Manifest](command:m "Record it in assets.sdxl.json, so a build can make it again")',
     ].join('\n'),
   );
 });

@@ -3,6 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EngineError } from '../errors';
 import { claimFileWaiting } from './exclusiveClaim';
+import type { ManifestAsset } from './manifest';
 
 /**
  * What a build remembers beside the manifest, to be committed with it: the seed each asset was
@@ -33,6 +34,26 @@ export interface LockedAsset {
   stated: string[];
   /** SHA-256 of the image-to-image source when made. */
   sourceSha256?: string;
+}
+
+/** What the lock keeps of an asset just made (or found up to date): `digests` are the model folders' where known. */
+export function lockedAsset(
+  asset: ManifestAsset,
+  seed: number,
+  digests: ReadonlyMap<string, string>,
+  sourceSha256: string | undefined,
+): LockedAsset {
+  const modelDigest = digests.get(asset.model);
+  const refinerDigest = asset.refiner === undefined ? undefined : digests.get(asset.refiner);
+  return {
+    seed,
+    model: asset.model,
+    ...(modelDigest !== undefined ? { modelDigest } : {}),
+    ...(asset.refiner !== undefined ? { refiner: asset.refiner } : {}),
+    ...(refinerDigest !== undefined ? { refinerDigest } : {}),
+    stated: asset.stated,
+    ...(sourceSha256 !== undefined ? { sourceSha256 } : {}),
+  };
 }
 
 export function emptyLock(): ManifestLock {

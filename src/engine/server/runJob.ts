@@ -71,14 +71,15 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     );
     throwIfAborted(signal);
     // Another window or process may have taken the host's name meanwhile: the next free one is used.
+    const recipe = job.recipeInitImage === undefined ? image.recipe : { ...image.recipe, initImage: job.recipeInitImage };
     const path = await writeImage(job.outputPath, image.rgb, image.width, image.height, {
       format: job.format,
-      recipe: job.embedRecipe ? image.recipe : undefined,
-      ifExists: 'next-free',
+      recipe: job.embedRecipe ? recipe : undefined,
+      ifExists: job.replace ? 'replace' : 'next-free',
     });
     // Previews first, so that none arrives after the job has ended.
     await Promise.all(previews);
-    send({ type: 'done', jobId, path, recipe: image.recipe, elapsedMs: performance.now() - started });
+    send({ type: 'done', jobId, path, recipe, elapsedMs: performance.now() - started });
   } catch (error) {
     await Promise.all(previews);
     if (!(error instanceof EngineError) && error instanceof Error) {

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { readRecipeFromFile } from '../../engine/image/recipeMetadata';
 import type { GalleryAction } from '../../protocol/panelProtocol';
+import { ADD_TO_MANIFEST_COMMAND } from '../commandIds';
 import type { MarkdownImageInserter } from '../markdown/markdownImageInserter';
 import { workspaceRelative } from '../outputFiles';
 import type { BackendEvent, FormEvent } from '../panel/panelBackend';
@@ -45,6 +46,9 @@ export async function runGalleryAction(action: GalleryAction, path: string, targ
       return;
     case 'vary':
       await target.vary(path);
+      return;
+    case 'addToManifest':
+      await vscode.commands.executeCommand(ADD_TO_MANIFEST_COMMAND, path);
       return;
     case 'delete':
       await vscode.workspace.fs.delete(uri, { useTrash: true });

@@ -3,6 +3,7 @@ import { readModelFolder } from '../../engine/models/modelFolder';
 import { randomSeed } from '../../engine/models/generationSettings';
 import { isCancelled } from '../../protocol/failureCode';
 import { MAX_BATCH, settingsProblem } from '../../protocol/generationLimits';
+import type { JobRequest } from '../../protocol/engineProtocol';
 import type { PanelSettings } from '../../protocol/panelProtocol';
 import type { EngineClient } from '../engineClient';
 import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../outputFiles';
@@ -72,9 +73,7 @@ export class JobSubmission {
       settings.outputFormat,
       this.reserved,
     );
-    this.reserved.add(outputPath);
-    this.queue.add(jobId, form.prompt, seed);
-    const handle = this.client.submit({
+    return this.track(root, {
       jobId,
       modelDir: form.modelDir,
       ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
@@ -83,6 +82,25 @@ export class JobSubmission {
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
     });
+  }
+
+  /**
+   * A manifest asset: the job writes exactly `outputPath` (replacing the file there) with the
+   * recipe always embedded, since the manifest's staleness check reads it; queued, followed and
+   * reported like the panel's jobs.
+   */
+  submitAsset(root: string, request: Omit<JobRequest, 'jobId' | 'embedRecipe' | 'replace'>): StartedJob {
+    checkSettings(request.settings);
+    const job = this.track(root, { ...request, jobId: randomUUID(), embedRecipe: true, replace: true });
+    this.emitQueue();
+    return job;
+  }
+
+  private track(root: string, request: JobRequest): StartedJob {
+    const { jobId, outputPath } = request;
+    this.reserved.add(outputPath);
+    this.queue.add(jobId, request.settings.prompt, request.settings.seed ?? 0);
+    const handle = this.client.submit(request);
     const done = handle.done.then(
       async (result) => {
         await this.last.rememberSeed(result.recipe.seed);
@@ -128,6 +146,10 @@ export function modelNameOf(form: PanelSettings): string {
 /** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */
 function checkForm(form: PanelSettings, seed: number): void {
   if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
-  const problem = settingsProblem(jobSettings(form, seed));
+  checkSettings(jobSettings(form, seed));
+}
+
+function checkSettings(settings: JobRequest['settings']): void {
+  const problem = settingsProblem(settings);
   if (problem !== undefined) throw new Error(problem);
 }

@@ -1,6 +1,7 @@
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { GENERATE_COMMAND } from '../commandIds';
+import { MANIFEST_FILE } from '../../engine/manifest/manifest';
+import { ADD_TO_MANIFEST_COMMAND, GENERATE_COMMAND } from '../commandIds';
 import type { GenerationBackend } from '../generationBackend';
 import { settingsSummary } from '../jobs/settingsSummary';
 import { generateWithProgress } from '../progressNotification';
@@ -69,11 +70,18 @@ export async function generateImageHere(backend: GenerationBackend, inserter: Ma
       throw new Error(`Could not insert the link to ${file.relativePath} into ${basename(document.uri.fsPath)}.`);
     }
     await focusIfStillActive(document);
+    void offerToRecord(file.path, file.relativePath);
   } catch (error) {
     void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
   } finally {
     tracking.dispose();
   }
+}
+
+/** A picture linked from a document is worth declaring: the offer records it in the manifest, where builds and CI see it. */
+async function offerToRecord(path: string, relativePath: string): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(`Record ${relativePath} in ${MANIFEST_FILE}, so a build can make it again?`, 'Add to Manifest');
+  if (choice) await vscode.commands.executeCommand(ADD_TO_MANIFEST_COMMAND, path);
 }
 
 function cursorLines(document: vscode.TextDocument, position: vscode.Position): CursorLines {

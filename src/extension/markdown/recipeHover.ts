@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { readRecipeFromFile } from '../../engine/image/recipeMetadata';
-import { OPEN_IN_PANEL_COMMAND, REGENERATE_COMMAND, VARY_COMMAND } from '../commandIds';
+import { ADD_TO_MANIFEST_COMMAND, OPEN_IN_PANEL_COMMAND, REGENERATE_COMMAND, VARY_COMMAND } from '../commandIds';
 import { isImagePath } from '../imageFiles';
 import { imageLinkAt, resolveImageTarget } from './imageLinkAt';
 import { commandUri, recipeHoverMarkdown } from './recipeHoverText';
@@ -24,10 +24,11 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
         regenerate: commandUri(REGENERATE_COMMAND, [path]),
         vary: commandUri(VARY_COMMAND, [path]),
         open: commandUri(OPEN_IN_PANEL_COMMAND, [path]),
+        addToManifest: commandUri(ADD_TO_MANIFEST_COMMAND, [path]),
       }),
     );
-    // Only our own three commands run from this hover, whatever a file's text says.
-    markdown.isTrusted = { enabledCommands: [REGENERATE_COMMAND, VARY_COMMAND, OPEN_IN_PANEL_COMMAND] };
+    // Only our own four commands run from this hover, whatever a file's text says.
+    markdown.isTrusted = { enabledCommands: [REGENERATE_COMMAND, VARY_COMMAND, OPEN_IN_PANEL_COMMAND, ADD_TO_MANIFEST_COMMAND] };
     return new vscode.Hover(markdown, new vscode.Range(position.line, link.start, position.line, link.end));
   }
 }

@@ -6,6 +6,7 @@ export interface HoverCommands {
   regenerate: string;
   vary: string;
   open: string;
+  addToManifest: string;
 }
 
 /**
@@ -16,7 +17,7 @@ const PREVIEW_SIDE = 112;
 
 /**
  * The hover over a link to a generated image: the picture, its recipe, and links that
- * regenerate it, vary it or open its settings in the panel. Everything from the file is
+ * regenerate it, vary it, open its settings in the panel or record it in the manifest. Everything from the file is
  * escaped: a prompt is text, never Markdown.
  */
 export function recipeHoverMarkdown(recipe: Recipe, imageUri: string, commands: HoverCommands): string {
@@ -36,6 +37,7 @@ export function recipeHoverMarkdown(recipe: Recipe, imageUri: string, commands: 
       `[Regenerate](${commands.regenerate} "Make the same image again, as a new file")`,
       `[Vary](${commands.vary} "The same recipe with a new seed, as a new file")`,
       `[Open in panel](${commands.open} "Put these settings into the Generate Image panel")`,
+      `[Add to Manifest](${commands.addToManifest} "Record it in assets.sdxl.json, so a build can make it again")`,
     ].join(' · '),
   );
   return lines.join('\n');

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { LOCK_FILE, type ManifestAsset } from '../../engine/manifest/manifest';
+import { lockedAsset, readLock, updateLock } from '../../engine/manifest/manifestLock';
+import type { AssetStatus } from '../../engine/manifest/manifestStatus';
+import { folderDigest, hashCachePath, hashFile, hashModelFolder, readHashCache } from '../../engine/manifest/modelHashes';
+import { locateCatalogModel } from '../../engine/models/discovery';
+import { hfHubDir } from '../../engine/models/hfCache';
+import type { GenerationBackend } from '../generationBackend';
+import { followWithProgress } from '../progressNotification';
+import { readSettings } from '../settings';
+import { manifestModelDir, type ManifestAssessment } from './manifestAssessment';
+import type { ManifestWatcher } from './manifestWatcher';
+
+/** What a CodeLens passes: the manifest and the entry's output, which stays the entry's name across edits. */
+export interface AssetTarget {
+  manifest: string;
+  output: string;
+}
+
+/**
+ * Generate / Regenerate from a manifest's CodeLens: makes the entry's file through the engine's
+ * job queue, with progress and cancel, first remaking any out-of-date asset it is made from,
+ * then records the seed and what it was made from in the lock, as `sdxl-assets build` does.
+ */
+export async function generateAsset(backend: GenerationBackend, watcher: ManifestWatcher, target: unknown): Promise<void> {
+  try {
+    if (!isTarget(target)) throw new Error('Generate needs a manifest entry; use the CodeLens above the entry in assets.sdxl.json.');
+    const uri = vscode.Uri.file(target.manifest);
+    const assessment = await watcher.refresh(uri);
+    const status = assessment.statuses.find((s) => s.asset.output === target.output);
+    if (!status) throw new Error(`${target.output} is not a valid entry of ${target.manifest} any more; see Problems.`);
+    for (const { asset } of [...staleSources(status, assessment), status]) {
+      if (!(await makeAsset(backend, asset, assessment))) break;
+      await watcher.refresh(uri);
+    }
+  } catch (error) {
+    void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The out-of-date assets `status` is made from, the deepest first. */
+function staleSources(status: AssetStatus, assessment: ManifestAssessment): AssetStatus[] {
+  const chain: AssetStatus[] = [];
+  for (let source = sourceOf(status, assessment); source && source.reasons.length > 0; source = sourceOf(source, assessment)) chain.unshift(source);
+  return chain;
+}
+
+function sourceOf(status: AssetStatus, assessment: ManifestAssessment): AssetStatus | undefined {
+  const path = status.asset.sourcePath;
+  return path === undefined ? undefined : assessment.statuses.find((s) => s.asset.outputPath === path);
+}
+
+/** Resolves false when the user cancelled. */
+async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, assessment: ManifestAssessment): Promise<boolean> {
+  const { dir } = assessment.manifest;
+  const modelDir = folderOf(asset.model, dir);
+  const refinerDir = asset.refiner === undefined ? undefined : folderOf(asset.refiner, dir);
+  const lockPath = join(dir, LOCK_FILE);
+  const lock = await readLock(lockPath);
+  const seed = asset.seed ?? lock.assets[asset.output]?.seed;
+  const { model: _model, refiner: _refiner, ...stated } = asset.settings;
+  // Without a seed in the entry or the lock the engine draws one; the lock keeps it from then on.
+  const settings = { ...stated, ...(seed !== undefined ? { seed } : {}), ...(asset.sourcePath !== undefined ? { initImage: asset.sourcePath } : {}) };
+  if (asset.sourcePath !== undefined && !existsSync(asset.sourcePath)) throw new Error(`The source ${asset.source} of ${asset.output} is not there (paths are relative to the manifest).`);
+  const file = await followWithProgress(
+    backend,
+    `Generating ${asset.output}`,
+    () =>
+      backend.startAssetJob(dir, {
+        modelDir,
+        ...(refinerDir !== undefined ? { refinerDir } : {}),
+        settings,
+        outputPath: asset.outputPath,
+        format: asset.format,
+        ...(asset.source !== undefined ? { recipeInitImage: asset.source } : {}),
+      }),
+    { discardLateCancel: false },
+  );
+  if (!file) return false;
+  const recipe = file.recipe;
+  if (!recipe) throw new Error(`${asset.output} was written without its recipe.`);
+  const cache = await readHashCache(hashCachePath());
+  const modelFiles = await hashModelFolder(modelDir, { cache, cachedOnly: true });
+  const refinerFiles = refinerDir === undefined ? undefined : await hashModelFolder(refinerDir, { cache, cachedOnly: true });
+  const digests = new Map<string, string>();
+  if (modelFiles) digests.set(asset.model, folderDigest(modelFiles));
+  if (refinerFiles && asset.refiner !== undefined) digests.set(asset.refiner, folderDigest(refinerFiles));
+  const sourceSha256 = asset.sourcePath === undefined ? undefined : await hashFile(asset.sourcePath);
+  await updateLock(lockPath, (current) => {
+    current.models[asset.model] = { name: recipe.model, files: modelFiles ?? current.models[asset.model]?.files ?? {} };
+    if (asset.refiner !== undefined && recipe.refiner !== undefined) {
+      current.models[asset.refiner] = { name: recipe.refiner, files: refinerFiles ?? current.models[asset.refiner]?.files ?? {} };
+    }
+    current.assets[asset.output] = lockedAsset(asset, recipe.seed, digests, sourceSha256);
+  });
+  return true;
+}
+
+/** The model's folder, as the build finds it; a catalog model not downloaded yet is for the user to fetch. */
+function folderOf(key: string, manifestDir: string): string {
+  const settings = readSettings();
+  const dir = manifestModelDir(key, manifestDir, (entry) => locateCatalogModel(entry, { modelsDir: settings.modelsDirectory, hubDir: hfHubDir() }));
+  if (dir === undefined) throw new Error(`The model "${key}" is not downloaded yet: run SDXL Assets: Download Model… (or sdxl-assets build, which downloads it).`);
+  if (!existsSync(dir)) throw new Error(`The model folder ${dir} ("${key}" in the manifest) does not exist.`);
+  return dir;
+}
+
+function isTarget(value: unknown): value is AssetTarget {
+  const target = value as Partial<AssetTarget> | null;
+  return typeof target?.manifest === 'string' && typeof target.output === 'string';
+}
