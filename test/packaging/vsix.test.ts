@@ -98,6 +98,10 @@ describe('scripts/package.mjs --all', () => {
         assert.ok(names().includes('extension/dist/extension.js'), 'no dist/extension.js: run npm run build first');
       });
 
+      test('carries the manifest schema that package.json contributes to VS Code', () => {
+        assert.ok(names().includes('extension/schemas/assets.sdxl.schema.json'), 'no schemas/assets.sdxl.schema.json');
+      });
+
       test("carries its platform's onnxruntime and sharp", () => {
         const onnxDir = `extension/node_modules/onnxruntime-node/bin/napi-v6/${os}/${cpu}/`;
         const onnxFiles = names().filter((n) => n.startsWith(onnxDir)).map((n) => n.slice(onnxDir.length));

@@ -59,6 +59,9 @@ export interface ManifestAsset {
   /** Where the entry's object starts and ends in the manifest's text. */
   start: number;
   end: number;
+  /** Where its output path is written: what a Problems entry about the file underlines. */
+  outputStart: number;
+  outputEnd: number;
 }
 
 export interface Manifest {

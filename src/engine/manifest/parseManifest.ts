@@ -244,6 +244,8 @@ function readAsset(
     stated: Object.keys(settings).sort(),
     start: node.start,
     end: node.end,
+    outputStart: fieldNode(node, 'output')!.start,
+    outputEnd: fieldNode(node, 'output')!.end,
   };
 }
 

@@ -117,7 +117,7 @@ export class ManifestWatcher implements vscode.Disposable {
     for (const { asset, reasons } of assessment.statuses) {
       if (reasons.length === 0) continue;
       const message = reasons[0] === 'missing' ? `${asset.output} is missing: Generate it, or run sdxl-assets build` : `${asset.output} is stale: ${reasons.join('; ')}`;
-      const diagnostic = new vscode.Diagnostic(range(asset.start, asset.end), message, vscode.DiagnosticSeverity.Warning);
+      const diagnostic = new vscode.Diagnostic(range(asset.outputStart, asset.outputEnd), message, vscode.DiagnosticSeverity.Warning);
       diagnostic.source = DIAGNOSTIC_SOURCE;
       diagnostic.code = reasons[0] === 'missing' ? 'missing-asset' : 'stale-asset';
       entries.push(diagnostic);

@@ -1,0 +1,106 @@
+// Assets as code in the editor: a manifest's CodeLenses make and remake its images, and the
+// Problems view lists each missing or out-of-date one, by the rules `sdxl-assets build --check` uses.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
+import { parseLock } from '../../src/engine/manifest/manifestLock';
+import { buildTinySdxl } from '../support/tinyModels';
+import { startWorkbench, type Workbench } from './workbench';
+
+const manifestText = (model: string, foxPrompt: string) =>
+  `${JSON.stringify(
+    {
+      presets: { icon: { model, width: 32, height: 32, steps: 2, sampler: 'euler' } },
+      assets: [
+        { output: 'icons/fox.png', prompt: foxPrompt, preset: 'icon', seed: 7 },
+        { output: 'icons/owl.png', prompt: 'an owl, flat icon', preset: 'icon' },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+
+/** The texts of the CodeLenses the editor shows now. */
+const lensTexts = (page: Page) => page.locator('.codelens-decoration a, .codelens-decoration span').allInnerTexts();
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('a manifest in the editor: CodeLens and Problems', () => {
+  let workbench: Workbench;
+  let model = '';
+
+  before(async () => {
+    workbench = await startWorkbench({
+      name: 'manifest',
+      prepare: ({ workspace, scratch }) => {
+        model = join(scratch, 'tiny-sdxl');
+        buildTinySdxl(model);
+        writeFileSync(join(workspace, 'assets.sdxl.json'), manifestText(model, 'a red fox, flat icon'));
+        // The fox is built from the command line beforehand, as a teammate's commit would bring it.
+        const built = spawnSync(process.execPath, [resolve('dist/cli.js'), 'build', 'icons/fox.png'], {
+          cwd: workspace,
+          env: { ...process.env, SDXL_ASSETS_HASH_CACHE: join(scratch, 'file-hashes.json') },
+          encoding: 'utf8',
+        });
+        assert.equal(built.status, 0, built.stderr);
+        return { 'sdxlAssets.modelFolders': [model], 'sdxlAssets.executionProvider': 'cpu' };
+      },
+    });
+  });
+
+  after(async () => {
+    await workbench?.close();
+  });
+
+  const problemRows = (page: Page) => page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+
+  it('shows Regenerate and Open on a built entry, Generate on a missing one, and a Problems entry for it', async () => {
+    const { page } = workbench;
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'assets.sdxl.json' }).click();
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor();
+    await waitFor('the CodeLenses', async () => (await lensTexts(page)).some((t) => t.includes('Generate')));
+    const lenses = await lensTexts(page);
+    assert.ok(lenses.some((t) => t.includes('Regenerate')), lenses.join(' | '));
+    assert.ok(lenses.some((t) => t.includes('Open')), lenses.join(' | '));
+    await page.keyboard.press('Control+Shift+M');
+    await waitFor('the missing owl in Problems', async () => (await problemRows(page)).some((t) => t.includes('icons/owl.png is missing')));
+    assert.ok(!(await problemRows(page)).some((t) => t.includes('icons/fox.png')), 'the fox is up to date');
+    await workbench.screenshot('missing');
+  });
+
+  it('Generate makes the file through the engine, records its seed, and the problem goes', async () => {
+    const { page } = workbench;
+    await page.locator('.codelens-decoration a', { hasText: /^Generate$/ }).first().click();
+    const owl = join(workbench.workspace, 'icons/owl.png');
+    await waitFor('icons/owl.png', () => existsSync(owl), 180_000);
+    await waitFor('the problem to go', async () => !(await problemRows(page)).some((t) => t.includes('icons/owl.png')));
+    const recipe = await readRecipeFromFile(owl);
+    assert.equal(recipe?.prompt, 'an owl, flat icon');
+    const lock = parseLock(readFileSync(join(workbench.workspace, 'assets.sdxl.lock.json'), 'utf8'), 'lock');
+    assert.equal(lock.assets['icons/owl.png']?.seed, recipe?.seed);
+    await waitFor('Regenerate on both entries', async () => (await lensTexts(page)).filter((t) => t.includes('Regenerate')).length === 2);
+  });
+
+  it('an edited prompt makes its asset stale; Regenerate remakes it with the same seed', async () => {
+    const { page } = workbench;
+    writeFileSync(join(workbench.workspace, 'assets.sdxl.json'), manifestText(model, 'a red fox in the snow, flat icon'));
+    await waitFor('the stale fox in Problems', async () => (await problemRows(page)).some((t) => t.includes('icons/fox.png is stale: prompt changed')));
+    await workbench.screenshot('stale');
+    await page.locator('.codelens-decoration a', { hasText: 'Regenerate (out of date)' }).first().click();
+    await waitFor('the problem to go', async () => !(await problemRows(page)).some((t) => t.includes('icons/fox.png')), 180_000);
+    const recipe = await readRecipeFromFile(join(workbench.workspace, 'icons/fox.png'));
+    assert.equal(recipe?.prompt, 'a red fox in the snow, flat icon');
+    assert.equal(recipe?.seed, 7);
+    await workbench.screenshot('rebuilt');
+  });
+});
