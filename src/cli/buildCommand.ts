@@ -11,8 +11,8 @@ import { lockedAsset, readLock, updateLock, type ManifestLock } from '../engine/
 import { buildOrder, manifestStatus, recipeOf, type AssetStatus } from '../engine/manifest/manifestStatus';
 import { hashCachePath, hashFile, readHashCache, writeHashCache, type HashCache } from '../engine/manifest/modelHashes';
 import { describeProblems, entryName, parseManifest } from '../engine/manifest/parseManifest';
+import { assetSettings } from '../engine/manifest/assetSettings';
 import { staleReasons } from '../engine/manifest/assetStaleness';
-import { randomSeed } from '../engine/models/generationSettings';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import { hashModel, modelForBuild, modelIfHere } from './manifestModels';
 import type { CliModel } from './modelArgument';
@@ -198,21 +198,12 @@ class AssetBuilder {
       if (staleReasons(asset, this.manifest, facts).length === 0) return 'fresh';
       const model = await this.model(asset.model);
       const refiner = asset.refiner === undefined ? undefined : await this.model(asset.refiner);
-      const seed = asset.seed ?? lock.assets[asset.output]?.seed ?? randomSeed();
-      const { model: _model, refiner: _refiner, ...settings } = asset.settings;
-      const recommended = model.model.entry?.recommended;
+      // Without a seed in the entry or the lock the engine draws one, and the lock keeps it from then on.
+      const seed = asset.seed ?? lock.assets[asset.output]?.seed;
       const request = {
-        ...settings,
-        width: settings.width ?? recommended?.width,
-        height: settings.height ?? recommended?.height,
-        steps: settings.steps ?? recommended?.steps,
-        guidance: settings.guidance ?? recommended?.guidance,
-        sampler: settings.sampler ?? recommended?.sampler,
-        timestepSpacing: settings.timestepSpacing ?? recommended?.timestepSpacing,
-        seed,
+        ...assetSettings(asset, seed, model.model.entry?.recommended),
         modelDir: model.model.dir,
         ...(refiner ? { refinerDir: refiner.model.dir } : {}),
-        ...(asset.sourcePath !== undefined ? { initImage: asset.sourcePath } : {}),
       };
       const engine = (this.engine ??= new Engine({
         provider: this.provider,
@@ -220,7 +211,7 @@ class AssetBuilder {
         events: { onFallback: (name, reason) => process.stderr.write(`provider ${name} not used: ${reason}\n`) },
       }));
       const progress = new ProgressReporter(label);
-      const image = await engine.generate(withoutUndefined(request) as typeof request, {
+      const image = await engine.generate(request, {
         signal: this.signal,
         onPhase: (phase) => progress.phase(phase),
         onStep: (info) => progress.step(info),
@@ -235,7 +226,7 @@ class AssetBuilder {
         if (refiner && asset.refiner !== undefined && image.recipe.refiner !== undefined) {
           current.models[asset.refiner] = { name: image.recipe.refiner, files: refiner.files };
         }
-        current.assets[asset.output] = lockedAsset(asset, seed, digests, sourceNow);
+        current.assets[asset.output] = lockedAsset(asset, image.recipe.seed, digests, sourceNow);
       });
       process.stdout.write(`${relative(process.cwd(), asset.outputPath) || asset.outputPath}\n`);
       return 'built';
@@ -263,9 +254,4 @@ class AssetBuilder {
 
 async function saveCache(path: string, cache: HashCache): Promise<void> {
   await writeHashCache(path, cache).catch((error: Error) => process.stderr.write(`could not save the hash cache ${path}: ${error.message}\n`));
-}
-
-/** Optional fields left out rather than present as undefined, which the limits would read as given. */
-function withoutUndefined<T extends object>(settings: T): Partial<T> {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

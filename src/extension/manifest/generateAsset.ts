@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { assetSettings } from '../../engine/manifest/assetSettings';
 import { LOCK_FILE, type ManifestAsset } from '../../engine/manifest/manifest';
 import { lockedAsset, readLock, updateLock } from '../../engine/manifest/manifestLock';
 import type { AssetStatus } from '../../engine/manifest/manifestStatus';
 import { folderDigest, hashCachePath, hashFile, hashModelFolder, readHashCache } from '../../engine/manifest/modelHashes';
-import { locateCatalogModel } from '../../engine/models/discovery';
+import { loadCatalog } from '../../engine/models/catalog';
+import { catalogEntryForFolder, locateCatalogModel } from '../../engine/models/discovery';
 import { hfHubDir } from '../../engine/models/hfCache';
 import type { GenerationBackend } from '../generationBackend';
 import { followWithProgress } from '../progressNotification';
@@ -60,9 +62,8 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
   const lockPath = join(dir, LOCK_FILE);
   const lock = await readLock(lockPath);
   const seed = asset.seed ?? lock.assets[asset.output]?.seed;
-  const { model: _model, refiner: _refiner, ...stated } = asset.settings;
   // Without a seed in the entry or the lock the engine draws one; the lock keeps it from then on.
-  const settings = { ...stated, ...(seed !== undefined ? { seed } : {}), ...(asset.sourcePath !== undefined ? { initImage: asset.sourcePath } : {}) };
+  const settings = assetSettings(asset, seed, catalogEntryForFolder(modelDir, loadCatalog())?.recommended);
   if (asset.sourcePath !== undefined && !existsSync(asset.sourcePath)) throw new Error(`The source ${asset.source} of ${asset.output} is not there (paths are relative to the manifest).`);
   const file = await followWithProgress(
     backend,

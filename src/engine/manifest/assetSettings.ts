@@ -1,0 +1,27 @@
+import type { GenerationSettings } from '../../protocol/recipe';
+import type { CatalogEntry } from '../models/catalogSchema';
+import type { ManifestAsset } from './manifest';
+
+/**
+ * The generation request of an asset, the same from the CLI and the editor so that both make
+ * the same image: the settings the entry states, then, as `generate` does, a catalog model's
+ * recommended ones, the seed (absent: the engine draws one) and the source image's path.
+ */
+export function assetSettings(
+  asset: ManifestAsset,
+  seed: number | undefined,
+  recommended: CatalogEntry['recommended'] | undefined,
+): Partial<GenerationSettings> & { prompt: string } {
+  const { model: _model, refiner: _refiner, ...stated } = asset.settings;
+  const settings: Partial<GenerationSettings> & { prompt: string } = { ...stated };
+  if (recommended) {
+    for (const field of ['width', 'height', 'steps', 'guidance', 'sampler', 'timestepSpacing'] as const) {
+      if (settings[field] === undefined) Object.assign(settings, { [field]: recommended[field] });
+    }
+  }
+  return {
+    ...settings,
+    ...(seed !== undefined ? { seed } : {}),
+    ...(asset.sourcePath !== undefined ? { initImage: asset.sourcePath } : {}),
+  };
+}
