@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { parseLock } from '../../src/engine/manifest/manifestLock';
 import { buildTinySdxl } from '../support/tinyModels';
-import { startWorkbench, type Workbench } from './workbench';
+import { contextMenuItem, startWorkbench, type Workbench } from './workbench';
 
 const manifestText = (model: string, foxPrompt: string) =>
   `${JSON.stringify(
@@ -53,6 +53,13 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
           encoding: 'utf8',
         });
         assert.equal(built.status, 0, built.stderr);
+        // A picture made outside the manifest, for Add to Manifest.
+        const made = spawnSync(
+          process.execPath,
+          [resolve('dist/cli.js'), 'generate', '--model', model, '--prompt', 'a hero, painted', '--width', '32', '--height', '32', '--steps', '2', '--seed', '5', '--out', join(workspace, 'art', 'hero.png')],
+          { encoding: 'utf8' },
+        );
+        assert.equal(made.status, 0, made.stderr);
         return { 'sdxlAssets.modelFolders': [model], 'sdxlAssets.executionProvider': 'cpu' };
       },
     });
@@ -102,5 +109,21 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
     assert.equal(recipe?.prompt, 'a red fox in the snow, flat icon');
     assert.equal(recipe?.seed, 7);
     await workbench.screenshot('rebuilt');
+  });
+
+  it('Add to Manifest on an image in the Explorer records an entry that is up to date with it', async () => {
+    const { page } = workbench;
+    const explorer = page.locator('.explorer-folders-view');
+    await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
+    const item = await contextMenuItem(page, explorer.locator('.monaco-list-row', { hasText: 'hero.png' }), 'Add to Manifest');
+    await item.hover();
+    await item.click();
+    const manifestPath = join(workbench.workspace, 'assets.sdxl.json');
+    await waitFor('the entry in the saved manifest', () => readFileSync(manifestPath, 'utf8').includes('"output": "art/hero.png"'));
+    const text = readFileSync(manifestPath, 'utf8');
+    assert.match(text, /\{ "output": "art\/hero\.png", "prompt": "a hero, painted", "model": "[^"]+tiny-sdxl", "width": 32, "height": 32, "steps": 2, "guidance": 5, "sampler": "euler", "seed": 5 \}/);
+    await waitFor('Regenerate on all three entries', async () => (await lensTexts(page)).filter((t) => t === 'Regenerate').length === 3, 30_000);
+    assert.ok(!(await problemRows(page)).some((t) => t.includes('art/hero.png')), 'the new entry is up to date');
+    await workbench.screenshot('added');
   });
 });
