@@ -164,7 +164,8 @@ function readAsset(
     problem(`assets[${index}] must be an object with "output" and "prompt"`, node);
     return undefined;
   }
-  const output = jsonValue(fieldNode(node, 'output') ?? { kind: 'value', start: 0, end: 0, value: null });
+  const outputNode = fieldNode(node, 'output');
+  const output = outputNode === undefined ? undefined : jsonValue(outputNode);
   const name = entryName(index, typeof output === 'string' ? output : undefined);
   const fields: Record<string, unknown> = {};
   let ok = true;
