@@ -25,6 +25,8 @@ export const EXTENSION_ENGINE_MODULES = [
   // require.resolve and never loads it.
   'src/engine/cuda/',
   'src/engine/errors.ts',
+  // The assets manifest: parsing, the lock, model file hashes and staleness, shared with the CLI's build.
+  'src/engine/manifest/',
 ];
 
 export const RULES = {
