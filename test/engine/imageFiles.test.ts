@@ -216,6 +216,15 @@ describe('atomic write', () => {
     assert.deepEqual(readFileSync(path), before);
   });
 
+  test('replace (a manifest asset remade) swaps the file for the new one whole, leaving no temporary file', async () => {
+    const dir = freshFolder();
+    const path = join(dir, 'fox.png');
+    writeFileSync(path, 'outdated');
+    assert.equal(await writeImage(path, rgb, width, height, { format: 'png', recipe, ifExists: 'replace' }), path);
+    assert.deepEqual(await readRecipeFromFile(path), recipe);
+    assert.deepEqual(readdirSync(dir), ['fox.png']);
+  });
+
   test('next-free moves on to stem-2, stem-3 and can start further on', async () => {
     const dir = freshFolder();
     const path = join(dir, 'fox.png');
