@@ -116,6 +116,20 @@ describe('staleness compares recipes', () => {
     assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ sampler: 'ddim', width: 64 }), lock: emptyLock() }), []);
   });
 
+  test('tiling asked for without a tile size matches the size the engine recorded; a stated size must match', () => {
+    const { manifest: tiled, problems } = parse([
+      { output: 'a.png', prompt: 'a fox', model: 'm', vaeTiling: {} },
+      { output: 'b.png', prompt: 'a fox', model: 'm', vaeTiling: { tileSize: 256 } },
+      { output: 'c.png', prompt: 'a fox', model: 'm', vaeTiling: { tile: 256 } },
+    ]);
+    assert.deepEqual(problems.map((p) => p.message), ['assets[2] "c.png": vaeTiling must be an object with an optional tileSize, e.g. {} or { "tileSize": 512 }, got {"tile":256}']);
+    const [any, sized] = tiled.assets;
+    const made = recipe({ model: 'm', vaeTiling: { tileSize: 512 } });
+    assert.deepEqual(staleReasons(any!, tiled, { recipe: made, lock: emptyLock() }), []);
+    assert.deepEqual(staleReasons(sized!, tiled, { recipe: made, lock: emptyLock() }), ['vaeTiling changed: the file has {"tileSize":512}, the manifest says {"tileSize":256}']);
+    assert.deepEqual(staleReasons(any!, tiled, { recipe: recipe({ model: 'm' }), lock: emptyLock() }), ['vaeTiling changed: the file has nothing, the manifest says {}']);
+  });
+
   test('missing, without a recipe, a changed setting, another model, another seed than the lock', () => {
     assert.deepEqual(staleReasons(asset, manifest, { recipe: null, lock: emptyLock() }), ['missing']);
     assert.deepEqual(staleReasons(asset, manifest, { recipe: 'none', lock: emptyLock() }), ['the file carries no SDXL Assets recipe']);

@@ -1,4 +1,4 @@
-import type { GenerationSettings } from '../../protocol/recipe';
+import type { SettingsRequest } from '../../protocol/recipe';
 import type { CatalogEntry } from '../models/catalogSchema';
 import type { ManifestAsset } from './manifest';
 
@@ -11,9 +11,9 @@ export function assetSettings(
   asset: ManifestAsset,
   seed: number | undefined,
   recommended: CatalogEntry['recommended'] | undefined,
-): Partial<GenerationSettings> & { prompt: string } {
+): SettingsRequest {
   const { model: _model, refiner: _refiner, ...stated } = asset.settings;
-  const settings: Partial<GenerationSettings> & { prompt: string } = { ...stated };
+  const settings: SettingsRequest = { ...stated };
   if (recommended) {
     for (const field of ['width', 'height', 'steps', 'guidance', 'sampler', 'timestepSpacing'] as const) {
       if (settings[field] === undefined) Object.assign(settings, { [field]: recommended[field] });

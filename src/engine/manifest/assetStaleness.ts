@@ -35,7 +35,7 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
   const { model, refiner } = asset;
   for (const [field, wanted] of Object.entries(generation)) {
     const made = (recipe as unknown as Record<string, unknown>)[field];
-    if (made !== wanted) reasons.push(`${field} changed: the file has ${shown(made)}, the manifest says ${shown(wanted)}`);
+    if (!sameSetting(field, made, wanted)) reasons.push(`${field} changed: the file has ${shown(made)}, the manifest says ${shown(wanted)}`);
   }
   const lockedName = (key: string) => facts.lock.models[key]?.name;
   if (locked !== undefined && locked.model !== model) reasons.push(`model changed from "${locked.model}" to "${model}"`);
@@ -76,6 +76,13 @@ function sameModel(made: string | undefined, manifestModel: string, lockedName: 
   if (lockedName !== undefined) return made === lockedName;
   const last = basename(manifestModel.replace(/[/\\]+$/, ''));
   return made === manifestModel || made === last || made.endsWith(`/${last}`);
+}
+
+/** Equal values; tiling asked for without a tile size matches the size the engine chose and recorded. */
+function sameSetting(field: string, made: unknown, wanted: unknown): boolean {
+  if (field !== 'vaeTiling') return made === wanted;
+  const tileSize = (wanted as { tileSize?: number }).tileSize;
+  return typeof made === 'object' && made !== null && (tileSize === undefined || (made as { tileSize?: number }).tileSize === tileSize);
 }
 
 function shown(value: unknown): string {

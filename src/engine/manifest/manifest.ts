@@ -1,5 +1,5 @@
 import type { OutputFormat } from '../../protocol/generationLimits';
-import type { GenerationSettings } from '../../protocol/recipe';
+import type { GenerationSettings, VaeTiling } from '../../protocol/recipe';
 
 /** The manifest's file name; its lock sits beside it. */
 export const MANIFEST_FILE = 'assets.sdxl.json';
@@ -27,13 +27,19 @@ export const SETTING_FIELDS = [
   'refinerStart',
   'aestheticScore',
   'negativeAestheticScore',
+  'vaeTiling',
 ] as const;
 export type SettingField = (typeof SETTING_FIELDS)[number];
 
 /** Fields only an entry has: what it is, where it goes, and what makes it one image. */
 export const ENTRY_FIELDS = ['output', 'prompt', 'preset', 'seed', 'source', ...SETTING_FIELDS] as const;
 
-export type StatedSettings = Partial<Omit<GenerationSettings, 'seed' | 'initImage'>> & { model?: string; refiner?: string };
+export type StatedSettings = Partial<Omit<GenerationSettings, 'seed' | 'initImage' | 'vaeTiling'>> & {
+  model?: string;
+  refiner?: string;
+  /** Tiled VAE; without a tileSize, the VAE config's sample_size (what the recipe then records). */
+  vaeTiling?: Partial<VaeTiling>;
+};
 
 /** One asset as the build sees it: its preset merged in, its paths resolved against the manifest. */
 export interface ManifestAsset {

@@ -44,6 +44,8 @@ const FIELD_CHECKS: Readonly<Record<string, Check>> = {
   refinerStart: finiteNumber,
   aestheticScore: finiteNumber,
   negativeAestheticScore: finiteNumber,
+  vaeTiling: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => k === 'tileSize') ? undefined : 'an object with an optional tileSize, e.g. {} or { "tileSize": 512 }',
   output: nonEmptyText,
   preset: nonEmptyText,
   seed: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED ? undefined : `a whole number from 0 to ${MAX_SEED}`),

@@ -2,7 +2,7 @@ import type { Recipe } from '../../protocol/recipe';
 import { parseJsonTree, type JsonNode } from '../../engine/manifest/jsonTree';
 
 /** An entry's fields in the order a person reads them: what, where, how. */
-export type EntryFields = Record<string, string | number | boolean | null>;
+export type EntryFields = Record<string, string | number | boolean | null | { tileSize: number }>;
 
 /**
  * The manifest entry that remakes the picture its recipe describes: every setting stated, so
@@ -31,6 +31,7 @@ export function entryFromRecipe(recipe: Recipe, names: { output: string; model: 
     ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
     ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
     ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
+    ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
   };
 }
 
