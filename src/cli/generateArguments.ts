@@ -18,6 +18,7 @@ const OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   'low-memory': { type: 'boolean' },
+  'memory-plan': { type: 'string' },
   recipe: { type: 'string' },
   'init-image': { type: 'string' },
   strength: { type: 'string' },

@@ -1,5 +1,6 @@
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
+import { MEMORY_PLANS } from '../engine/memory/memoryPlan';
 import { parseGenerateArguments } from './generateArguments';
 import { resolveGeneration } from './generatePlan';
 import { runGeneration } from './generateRun';
@@ -19,7 +20,9 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --batch N                  N images with seeds S, S+1, … each regenerable alone
   --provider P               ${PROVIDER_CHOICES.join('|')} (default auto)
   --format F                 ${IMAGE_FORMATS.join('|')} (default: from --out, else png)
-  --low-memory               load each model part only while it runs
+  --low-memory               load each model part only while it runs (forces the one-at-a-time
+                             memory plan; without it the engine chooses from the free memory)
+  --memory-plan P            ${MEMORY_PLANS.join('|')}: force a memory plan
   --init-image FILE          image-to-image: start from this image (PNG, JPEG, WebP, …);
                              size defaults to the image's own, rounded down to the UNet's multiple
   --strength S               with --init-image: how far to move from it, above 0 and at most 1 (default 0.5)

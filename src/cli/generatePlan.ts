@@ -7,6 +7,7 @@ import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { checkSettings, randomSeed } from '../engine/models/generationSettings';
 import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
+import { MEMORY_PLANS, type MemoryPlanName } from '../engine/memory/memoryPlan';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
 import type { GenerateArguments } from './generateArguments';
 import { localModel, modelForGenerate, type CliModel } from './modelArgument';
@@ -27,6 +28,8 @@ export interface GenerationPlan {
   output: OutputTarget;
   provider: ProviderChoice;
   lowMemory: boolean;
+  /** A memory plan forced by --memory-plan; otherwise the engine chooses. */
+  memoryPlan: MemoryPlanName | undefined;
 }
 
 /**
@@ -43,13 +46,14 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   // last seeds stand for the batch, since seeds only grow.
   for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
   const provider = parseChoice('provider', args.provider, PROVIDER_CHOICES) ?? 'auto';
+  const memoryPlan = parseChoice('memory-plan', args['memory-plan'], MEMORY_PLANS);
 
   // A folder the user may not write to fails now, not after a download and a whole generation.
   await checkWritable(output.toFolder ? output.out : dirname(resolve(output.out)));
 
   const request = await withModels(given, args, shape.refinerArg, signal);
   const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
-  return { request, seeds, output, provider, lowMemory: args['low-memory'] === true };
+  return { request, seeds, output, provider, lowMemory: args['low-memory'] === true, memoryPlan };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Engine, type GeneratedImage } from '../engine/engine';
+import { planSummary } from '../engine/memory/memoryPlan';
 import { promptSlug } from '../engine/image/fileNames';
 import { writeImage } from '../engine/image/writeImage';
 import type { StepInfo } from '../engine/pipelines/denoiseLoop';
@@ -14,8 +15,10 @@ export async function runGeneration(plan: GenerationPlan, signal: AbortSignal): 
   const engine = new Engine({
     provider: plan.provider,
     lowMemory: plan.lowMemory,
+    ...(plan.memoryPlan === undefined ? {} : { memory: { plan: plan.memoryPlan } }),
     events: {
       onFallback: (provider, reason) => process.stderr.write(`provider ${provider} not used: ${reason}\n`),
+      onPlan: (chosen) => process.stderr.write(`${planSummary(chosen)}\n`),
     },
   });
   const batch = plan.seeds.length;

@@ -15,12 +15,22 @@ import { textToImage, textToImageBatch } from './pipelines/textToImage';
 import { unetTakesBatches } from './pipelines/unetRunner';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
+import { componentNeeds, type JobShape } from './memory/componentNeeds';
+import { freeMemory } from './memory/freeMemory';
+import { chooseMemoryPlan, releasedAfterPhase, type MemoryBudget, type MemoryPlan, type MemoryPlanName } from './memory/memoryPlan';
 
 export interface EngineOptions {
   provider: ProviderChoice;
-  /** Load each component only for its phase: slower, but never all weights at once. */
+  /** Load each component only for its phase: slower, but never all weights at once. Forces the one-at-a-time plan. */
   lowMemory: boolean;
-  events?: SessionEvents;
+  /** Overrides of the automatic memory plan, for measurements and tests. */
+  memory?: { plan?: MemoryPlanName; freeBytes?: number };
+  events?: EngineEvents;
+}
+
+export interface EngineEvents extends SessionEvents {
+  /** The memory plan chosen for a job, with its reasons. */
+  onPlan?: (plan: MemoryPlan) => void;
 }
 
 /** With `initImage` (a path the engine reads) it is image-to-image, recorded in the recipe as given. */
@@ -67,6 +77,7 @@ export class Engine {
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
     const settings = resolveSettings(partial, loaded.folder, imageSize, refiner?.folder);
+    await this.planMemory(loaded, jobShape(settings, 1, loaded.folder), refiner);
     const pipeline = refiner ? baseToRefiner : settings.initImage === undefined ? textToImage : imageToImage;
     const result = await pipeline({ model: loaded, refiner }, settings, hooks);
     return finished(result, settings, loaded, refiner);
@@ -97,6 +108,7 @@ export class Engine {
         hooks.onPhase?.('load');
         const loaded = await this.model(modelDir);
         const settings = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
+        await this.planMemory(loaded, jobShape(settings[0], count, loaded.folder), undefined);
         const results = await textToImageBatch({ model: loaded }, settings, hooks);
         for (const [k, result] of results.entries()) yield finished(result, settings[k], loaded, undefined);
       }
@@ -115,6 +127,36 @@ export class Engine {
     const loaded = await this.model(request.modelDir);
     const unet = await loaded.sessions.get('unet');
     return unet.provider !== 'cpu' && unetTakesBatches(unet);
+  }
+
+  /**
+   * Chooses which sessions live when for this job, from what its components need and what is
+   * free, and has the sessions follow it. A refiner's sessions follow the same plan.
+   */
+  private async planMemory(loaded: LoadedModel, shape: JobShape, refiner: LoadedModel | undefined): Promise<MemoryPlan> {
+    const needs = componentNeeds(loaded.folder, shape);
+    const { lowMemory, memory } = this.options;
+    const forced = lowMemory
+      ? { plan: 'one-at-a-time' as const, by: 'low-memory mode' }
+      : memory?.plan !== undefined
+        ? { plan: memory.plan, by: 'request' }
+        : undefined;
+    const plan = chooseMemoryPlan({ needs, budget: this.budget(loaded, needs), forced });
+    await loaded.sessions.follow(plan.releaseAfterPhase);
+    if (refiner) await refiner.sessions.follow(releasedAfterPhase(plan.name, componentNeeds(refiner.folder, shape)));
+    this.options.events?.onPlan?.(plan);
+    return plan;
+  }
+
+  /** What is free, plus the weights this model's loaded sessions hold, which the plan may give back. */
+  private budget(loaded: LoadedModel, needs: ReturnType<typeof componentNeeds>): MemoryBudget {
+    const override = this.options.memory?.freeBytes;
+    if (override !== undefined) return { bytes: override, source: 'set by the caller' };
+    const free = freeMemory(loaded.sessions.expectedProvider());
+    const held = loaded.sessions.loadedComponents();
+    if (free.bytes === undefined || held.length === 0) return free;
+    const heldBytes = needs.filter((n) => held.includes(n.component)).reduce((sum, n) => sum + n.weights, 0);
+    return { bytes: free.bytes + heldBytes, source: `${free.source}, plus the loaded ${held.join(', ')}` };
   }
 
   /** Frees every session; the next job loads the models again. */
@@ -152,6 +194,17 @@ export class Engine {
     const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
     return { folder, sessions, tokenizers };
   }
+}
+
+/** An LCM UNet takes guidance as an embedding, so only other models double their rows under guidance. */
+function jobShape(settings: GenerationSettings, batch: number, folder: ModelFolder): JobShape {
+  return {
+    width: settings.width,
+    height: settings.height,
+    batch,
+    guidance: settings.guidance > 1 && folder.details.timeCondProjDim === undefined,
+    imageToImage: settings.initImage !== undefined,
+  };
 }
 
 /** Images per UNet call: each adds its rows of activations (two under guidance), so a long batch goes in chunks to keep GPU memory bounded. */

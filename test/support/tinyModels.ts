@@ -377,7 +377,7 @@ function textEncoder2Config(floatType: FloatType, vocabSize: number): Record<str
   return clipConfig(floatType, vocabSize, 'CLIPTextModelWithProjection', 'gelu', TEXT_ENCODER_2);
 }
 
-function clipConfig(
+export function clipConfig(
   floatType: FloatType,
   vocabSize: number,
   architecture: string,
@@ -539,7 +539,7 @@ export const SD15_SCHEDULER_CONFIG = {
 };
 
 /** stabilityai/stable-diffusion-2-1's scheduler: DDIM on v-prediction. */
-const SD21_V_SCHEDULER_CONFIG = {
+export const SD21_V_SCHEDULER_CONFIG = {
   _class_name: 'DDIMScheduler',
   _diffusers_version: '0.8.0',
   beta_end: 0.012,
@@ -555,7 +555,7 @@ const SD21_V_SCHEDULER_CONFIG = {
 };
 
 /** The format optimum's ORTStableDiffusionPipeline.save_pretrained writes. */
-function sdModelIndex(withVaeEncoder: boolean, schedulerClass: string): Record<string, unknown> {
+export function sdModelIndex(withVaeEncoder: boolean, schedulerClass: string): Record<string, unknown> {
   const onnx = ['diffusers', 'OnnxRuntimeModel'];
   return {
     _class_name: 'ORTStableDiffusionPipeline',
@@ -574,7 +574,7 @@ function sdModelIndex(withVaeEncoder: boolean, schedulerClass: string): Record<s
 }
 
 /** The format optimum's ORTStableDiffusionXLPipeline.save_pretrained writes. */
-function modelIndex(withVaeEncoder: boolean): Record<string, unknown> {
+export function modelIndex(withVaeEncoder: boolean): Record<string, unknown> {
   const onnx = ['diffusers', 'OnnxRuntimeModel'];
   return {
     _class_name: 'ORTStableDiffusionXLPipeline',

@@ -20,10 +20,12 @@ export interface SessionEvents {
 }
 
 /**
- * The ONNX sessions of one model folder. Sessions stay loaded between jobs; in low-memory
- * mode a component lives only for its phase, so the text encoders, UNet and VAE never hold
- * memory at the same time. Only the UNet keeps an arena: it runs every step with the same
- * shapes, the others run once per job and should give their working memory back.
+ * The ONNX sessions of one model folder. Sessions stay loaded between jobs, except those the
+ * memory plan releases when their phase ends (in low-memory mode, every one, so the text
+ * encoders, UNet and VAE never hold memory at the same time). The UNet keeps its CPU arena: it
+ * runs every step with the same shapes. A component the plan releases keeps one too, since it
+ * goes with the session; one that stays loaded gives its working memory back after each run,
+ * or the arena would hold a VAE decode's gigabytes through the next job.
  */
 export class ModelSessions {
   private readonly loaded = new Map<ComponentName, Promise<LoadedComponent>>();
@@ -32,13 +34,16 @@ export class ModelSessions {
   private readonly skipped: ProviderSkip[];
   /** Where each component last loaded, kept after a low-memory release so the report still holds. */
   private readonly loadedOn = new Map<ComponentName, ProviderName>();
+  /** Components released when their phase ends, from the job's memory plan. */
+  private releaseAfterPhase: ReadonlySet<ComponentName>;
 
   constructor(
     readonly model: ModelFolder,
     private readonly choice: ProviderChoice,
-    readonly lowMemory: boolean,
+    lowMemory: boolean,
     private readonly events: SessionEvents = {},
   ) {
+    this.releaseAfterPhase = new Set(lowMemory ? (Object.keys(model.onnx) as ComponentName[]) : []);
     const { candidates, skipped } = providerCandidates(choice);
     this.candidates = candidates;
     this.skipped = [...skipped];
@@ -62,9 +67,29 @@ export class ModelSessions {
     return pending;
   }
 
-  /** Ends a component's phase: in low-memory mode its session is released. */
+  /** Where the next session will load: the provider earlier components loaded on, else the first candidate. */
+  expectedProvider(): ProviderName {
+    return this.loadedOn.get('unet') ?? this.loadedOn.values().next().value ?? this.candidates[0] ?? 'cpu';
+  }
+
+  /** The components loaded now, whose memory a new plan can count on getting back. */
+  loadedComponents(): ComponentName[] {
+    return [...this.loaded.keys()];
+  }
+
+  /**
+   * Follows a job's memory plan: its components are released after their phases from now on,
+   * and those loaded now are released at once, so an earlier job's sessions do not push the
+   * new job past the plan's peak.
+   */
+  async follow(releaseAfterPhase: readonly ComponentName[]): Promise<void> {
+    this.releaseAfterPhase = new Set(releaseAfterPhase);
+    for (const component of releaseAfterPhase) await this.release(component);
+  }
+
+  /** Ends a component's phase: the plan may release its session. */
   async done(component: ComponentName): Promise<void> {
-    if (this.lowMemory) await this.release(component);
+    if (this.releaseAfterPhase.has(component)) await this.release(component);
   }
 
   async release(component: ComponentName): Promise<void> {
@@ -83,7 +108,8 @@ export class ModelSessions {
     const path = this.model.onnx[component];
     if (!path) throw new EngineError(`${this.model.dir} has no ${component}/model.onnx.`, 'model-folder');
     const started = performance.now();
-    const created = await createSession(path, this.candidates, { keepArena: component === 'unet' });
+    const keepArena = component === 'unet' || this.releaseAfterPhase.has(component);
+    const created = await createSession(path, this.candidates, { keepArena });
     if (created.failures.length > 0) {
       this.candidates = this.candidates.filter((p) => !created.failures.some((f) => f.provider === p));
       for (const failure of created.failures) {

@@ -65,7 +65,7 @@ function sessionOptions(provider: ProviderName, plan: SessionPlan): InferenceSes
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     // Without an arena, memory a run allocated goes back to the system when it ends, which
-    // is what components used once per job (text encoders, VAE) want.
+    // is what components that stay loaded but run once per job (text encoders, VAE) want.
     enableCpuMemArena: plan.keepArena,
     logSeverityLevel: 4,
   };

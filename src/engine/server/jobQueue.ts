@@ -1,6 +1,7 @@
 import type { EngineConfig, EngineToHost, JobRequest } from '../../protocol/engineProtocol';
 import { describeProviderReport, type ProviderReport } from '../../protocol/providerChoice';
 import { Engine } from '../engine';
+import { planSummary } from '../memory/memoryPlan';
 import { runJob } from './runJob';
 import { TokenCounter } from './tokenCounter';
 
@@ -146,6 +147,7 @@ export class JobQueue {
         events: {
           onLoad: (component, loadedWith, ms) => this.log('info', `${component} loaded on ${loadedWith} in ${Math.round(ms)} ms`),
           onFallback: (skipped, reason) => this.log('warn', `${skipped} not used: ${reason}`),
+          onPlan: (plan) => this.log(plan.fits ? 'info' : 'warn', planSummary(plan)),
           onReport: (report, component) => {
             this.provider = report;
             if (component === 'unet') this.log('info', `execution provider: ${describeProviderReport(report)}`);

@@ -1,0 +1,144 @@
+// The memory planner as a pure function: component sizes, free memory and the job's shape in,
+// a plan with its reasons out.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { componentNeeds } from '../../src/engine/memory/componentNeeds';
+import { freeMemory } from '../../src/engine/memory/freeMemory';
+import { chooseMemoryPlan, estimatePeak, type ComponentNeed } from '../../src/engine/memory/memoryPlan';
+import { readModelFolder } from '../../src/engine/models/modelFolder';
+import { buildTinySdxl } from '../support/tinyModels';
+
+const GIB = 2 ** 30;
+
+/** An fp32 SDXL base at 1024² under guidance, in GiB: the full-size files' weights, working memory of that order. */
+const SDXL_1024: ComponentNeed[] = [
+  { component: 'text_encoder', phase: 'encode prompt', weights: 0.46 * GIB, activations: 0.25 * GIB, keepsWorkingMemory: false },
+  { component: 'text_encoder_2', phase: 'encode prompt', weights: 2.59 * GIB, activations: 0.25 * GIB, keepsWorkingMemory: false },
+  { component: 'unet', phase: 'denoise', weights: 9.57 * GIB, activations: 4 * GIB, keepsWorkingMemory: true },
+  { component: 'vae_decoder', phase: 'decode', weights: 0.18 * GIB, activations: 6 * GIB, keepsWorkingMemory: false },
+];
+
+describe('estimatePeak', () => {
+  test('all-loaded: every weight, the UNet arena kept, and the VAE decode on top', () => {
+    assert.equal(estimatePeak('all-loaded', SDXL_1024) / GIB, 0.46 + 2.59 + 9.57 + 0.18 + 4 + 6);
+  });
+
+  test('release-text-encoders: the decode without the text encoders, unless their reload in the next job costs more', () => {
+    assert.equal(estimatePeak('release-text-encoders', SDXL_1024) / GIB, 9.57 + 0.18 + 4 + 6);
+    const smallDecode = SDXL_1024.map((n) => (n.component === 'vae_decoder' ? { ...n, activations: 0.1 * GIB } : n));
+    // The second job loads the text encoders while the UNet, its arena and the VAE stay loaded.
+    assert.ok(Math.abs(estimatePeak('release-text-encoders', smallDecode) / GIB - (0.46 + 2.59 + 9.57 + 4 + 0.18 + 0.25)) < 1e-9);
+  });
+
+  test('one-at-a-time: the largest single component with its working memory', () => {
+    assert.equal(estimatePeak('one-at-a-time', SDXL_1024) / GIB, 9.57 + 4);
+  });
+});
+
+describe('chooseMemoryPlan', () => {
+  const peaks = {
+    all: estimatePeak('all-loaded', SDXL_1024),
+    encoders: estimatePeak('release-text-encoders', SDXL_1024),
+    one: estimatePeak('one-at-a-time', SDXL_1024),
+  };
+  const plan = (free: number | undefined) => chooseMemoryPlan({ needs: SDXL_1024, budget: { bytes: free, source: 'test' } });
+
+  test('keeps everything loaded when it fits', () => {
+    const chosen = plan(64 * GIB);
+    assert.equal(chosen.name, 'all-loaded');
+    assert.deepEqual(chosen.releaseAfterPhase, []);
+    assert.ok(chosen.fits);
+    assert.match(chosen.reasons.join('\n'), /all-loaded: estimated peak 22\.8 GiB of 57\.6 GiB usable/);
+  });
+
+  test('releases the text encoders when only that fits', () => {
+    const chosen = plan((peaks.encoders + peaks.all) / 2 / 0.9);
+    assert.equal(chosen.name, 'release-text-encoders');
+    assert.deepEqual(chosen.releaseAfterPhase, ['text_encoder', 'text_encoder_2']);
+    assert.match(chosen.reasons.join('\n'), /all-loaded would peak at about 22\.8 GiB/);
+  });
+
+  test('loads one component at a time when only that fits: an SDXL fp32 at 1024² on a 24 GiB machine', () => {
+    const chosen = plan(20 * GIB);
+    assert.equal(chosen.name, 'one-at-a-time');
+    assert.deepEqual(chosen.releaseAfterPhase, ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder']);
+    assert.ok(chosen.fits);
+    assert.equal(chosen.peak, peaks.one);
+  });
+
+  test('says so when nothing fits, and takes the leanest plan', () => {
+    const chosen = plan(8 * GIB);
+    assert.equal(chosen.name, 'one-at-a-time');
+    assert.equal(chosen.fits, false);
+    assert.match(chosen.reasons.join('\n'), /does not fit in 7\.2 GiB usable: expect swapping/);
+  });
+
+  test('keeps everything loaded when the provider does not report its memory, and says why', () => {
+    const chosen = chooseMemoryPlan({ needs: SDXL_1024, budget: { bytes: undefined, source: 'webgpu does not report' } });
+    assert.equal(chosen.name, 'all-loaded');
+    assert.ok(chosen.fits);
+    assert.match(chosen.reasons.join('\n'), /free: unknown \(webgpu does not report\)/);
+    assert.match(chosen.reasons.join('\n'), /--low-memory/);
+  });
+
+  test('a forced plan wins over the estimate, and the reasons say who chose it', () => {
+    const chosen = chooseMemoryPlan({
+      needs: SDXL_1024,
+      budget: { bytes: 64 * GIB, source: 'test' },
+      forced: { plan: 'one-at-a-time', by: 'low-memory mode' },
+    });
+    assert.equal(chosen.name, 'one-at-a-time');
+    assert.match(chosen.reasons.join('\n'), /one-at-a-time chosen by low-memory mode/);
+  });
+});
+
+describe('componentNeeds', () => {
+  const work = mkdtempSync(join(tmpdir(), 'memory-plan-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  const fp32 = join(work, 'fp32');
+  const fp16 = join(work, 'fp16');
+  buildTinySdxl(fp32, { externalDataFor: ['unet'] });
+  buildTinySdxl(fp16, { dtype: 'float16', externalDataFor: ['unet'] });
+  const job = { width: 512, height: 512, batch: 1, guidance: true, imageToImage: false };
+
+  test('weights are the bytes of each component folder, external data included', () => {
+    const needs = componentNeeds(readModelFolder(fp32), job);
+    assert.deepEqual(needs.map((n) => n.component), ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder']);
+    const unet = needs.find((n) => n.component === 'unet');
+    const files = statSync(join(fp32, 'unet', 'model.onnx')).size + statSync(join(fp32, 'unet', 'model.onnx_data')).size;
+    assert.equal(unet?.weights, files);
+    assert.equal(unet?.keepsWorkingMemory, true);
+  });
+
+  test('fp16 files count about half', () => {
+    const weights = (dir: string) => componentNeeds(readModelFolder(dir), job).find((n) => n.component === 'unet')?.weights ?? 0;
+    const ratio = weights(fp16) / weights(fp32);
+    assert.ok(ratio > 0.45 && ratio < 0.6, `fp16/fp32 UNet weights ${ratio}`);
+  });
+
+  test('working memory grows with the size, the batch and guidance; image-to-image runs the VAE encoder first', () => {
+    const model = readModelFolder(fp32);
+    const unetWorking = (shape: typeof job) => componentNeeds(model, shape).find((n) => n.component === 'unet')?.activations ?? 0;
+    assert.ok(unetWorking({ ...job, width: 1024, height: 1024 }) > 4 * unetWorking(job));
+    assert.equal(unetWorking({ ...job, batch: 2 }), 2 * unetWorking(job));
+    assert.equal(unetWorking({ ...job, guidance: false }), unetWorking(job) / 2);
+    assert.equal(componentNeeds(model, { ...job, imageToImage: true })[0].component, 'vae_encoder');
+  });
+});
+
+describe('freeMemory', () => {
+  test('the CPU budget is the RAM available', () => {
+    const budget = freeMemory('cpu');
+    assert.ok(budget.bytes !== undefined && budget.bytes > 0);
+    if (process.platform === 'linux') assert.match(budget.source, /MemAvailable/);
+  });
+
+  test('a GPU provider budget is unknown, and says why', () => {
+    const budget = freeMemory('webgpu');
+    assert.equal(budget.bytes, undefined);
+    assert.match(budget.source, /webgpu does not report/);
+  });
+});
