@@ -8,6 +8,9 @@ import type { ProviderName } from '../protocol/providerChoice';
 import { createSession, providerCandidates } from '../engine/runtime/providers';
 import { SessionSignature } from '../engine/runtime/sessionSignature';
 import { createScheduler } from '../engine/schedulers/scheduler';
+import { componentNeeds } from '../engine/memory/componentNeeds';
+import { freeMemory } from '../engine/memory/freeMemory';
+import { chooseMemoryPlan, gib, MEMORY_PLANS } from '../engine/memory/memoryPlan';
 import { localModel } from './modelArgument';
 import { UsageError } from './usageError';
 
@@ -34,7 +37,8 @@ export async function infoCommand(argv: string[]): Promise<void> {
       [...values.values()].map((v) => `${v.name} ${v.type}[${v.shape.join(',')}]`).join(', ');
     out.push(`${component}:`, `  inputs:  ${describe(signature.inputs)}`, `  outputs: ${describe(signature.outputs)}`);
   }
-  out.push(...(await providerLines(model.onnx.text_encoder ?? model.onnx.unet!)));
+  const providers = await providerLines(model.onnx.text_encoder ?? model.onnx.unet!);
+  out.push(...providers.lines, ...memoryLines(model, providers.chosen ?? 'cpu'));
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -60,8 +64,21 @@ function refinerLines(model: ModelFolder): string[] {
   return lines;
 }
 
+/** The memory plan a generate call without options would get now on `auto`'s provider, and why. */
+function memoryLines(model: ModelFolder, provider: ProviderName): string[] {
+  const settings = resolveSettings({ prompt: '', seed: 0 }, model);
+  const shape = { width: settings.width, height: settings.height, batch: 1, guidance: settings.guidance > 1, imageToImage: false };
+  const plan = chooseMemoryPlan({ needs: componentNeeds(model, shape), budget: freeMemory(provider) });
+  const peaks = MEMORY_PLANS.map((name) => `${name} ${gib(plan.peaks[name])}`).join(', ');
+  return [
+    `memory plan at ${settings.width}×${settings.height} on ${provider}: ${plan.name}`,
+    ...plan.reasons.map((reason) => `  ${reason}`),
+    `  estimated peaks: ${peaks}`,
+  ];
+}
+
 /** What `auto` picks here and why, then whether each provider loads a real component. */
-async function providerLines(probe: string): Promise<string[]> {
+async function providerLines(probe: string): Promise<{ lines: string[]; chosen: ProviderName | undefined }> {
   const auto = providerCandidates('auto');
   const lines = [`providers (auto tries ${auto.candidates.join(', then ')}; loading tried on ${basename(dirname(probe))}):`];
   for (const skip of auto.skipped) lines.push(`  ${skip.provider}: left out by auto: ${skip.reason}`);
@@ -78,5 +95,5 @@ async function providerLines(probe: string): Promise<string[]> {
     }
   }
   lines.push(`auto: ${chosen ?? 'nothing loads'}`);
-  return lines;
+  return { lines, chosen };
 }
