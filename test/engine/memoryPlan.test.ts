@@ -74,6 +74,14 @@ describe('chooseMemoryPlan', () => {
     assert.equal(chosen.name, 'one-at-a-time');
     assert.equal(chosen.fits, false);
     assert.match(chosen.reasons.join('\n'), /does not fit in 7\.2 GiB usable: expect swapping/);
+    assert.equal(chosen.tiledDecodeAdvised, false);
+  });
+
+  test('advises a tiled decode when the VAE decode alone does not fit', () => {
+    const chosen = plan(6 * GIB);
+    assert.equal(chosen.tiledDecodeAdvised, true);
+    assert.match(chosen.reasons.join('\n'), /the VAE decode alone needs about 6\.2 GiB: a tiled decode would need far less/);
+    assert.equal(plan(20 * GIB).tiledDecodeAdvised, false);
   });
 
   test('keeps everything loaded when the provider does not report its memory, and says why', () => {

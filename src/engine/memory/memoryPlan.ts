@@ -48,6 +48,11 @@ export interface MemoryPlan {
   peaks: Record<MemoryPlanName, number>;
   /** Whether the estimate fits the budget (true when there is no figure to compare with). */
   fits: boolean;
+  /**
+   * The VAE decode alone does not fit: a tiled decode would be the way (diffusers'
+   * enable_tiling). The engine has no tiled VAE yet, so this is advice in the reasons only.
+   */
+  tiledDecodeAdvised: boolean;
   /** One line per reason, for the log and `info`. */
   reasons: string[];
 }
@@ -127,7 +132,12 @@ export function chooseMemoryPlan(request: PlanRequest): MemoryPlan {
       `${name}: estimated peak ${gib(peaks[name])} does not fit in ${gib(usable ?? 0)} usable: expect swapping or an out-of-memory failure; a smaller image or fp16 weights need less`,
     );
   }
-  return { name, releaseAfterPhase: releasedAfterPhase(name, needs), peak: peaks[name], peaks, fits, reasons };
+  const decode = needs.find((n) => n.component === 'vae_decoder');
+  const tiledDecodeAdvised = usable !== undefined && decode !== undefined && decode.weights + decode.activations > usable;
+  if (tiledDecodeAdvised && decode) {
+    reasons.push(`the VAE decode alone needs about ${gib(decode.weights + decode.activations)}: a tiled decode would need far less, which this engine does not have yet`);
+  }
+  return { name, releaseAfterPhase: releasedAfterPhase(name, needs), peak: peaks[name], peaks, fits, tiledDecodeAdvised, reasons };
 }
 
 /** The plan in one line, for a log. */
