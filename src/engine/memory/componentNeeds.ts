@@ -39,9 +39,9 @@ export function componentNeeds(model: ModelFolder, job: JobShape): ComponentNeed
     const path = model.onnx[component];
     if (path) needs.push({ component, phase, weights: folderBytes(dirname(path)), activations, keepsWorkingMemory });
   };
-  if (job.imageToImage) add('vae_encoder', 'encode image', vaeWorking(model, job));
   add('text_encoder', 'encode prompt', TEXT_ENCODER_WORKING);
   add('text_encoder_2', 'encode prompt', TEXT_ENCODER_WORKING);
+  if (job.imageToImage) add('vae_encoder', 'encode image', vaeWorking(model, job));
   add('unet', 'denoise', unetWorking(model, job), true);
   add('vae_decoder', 'decode', vaeWorking(model, job));
   return needs;
