@@ -21,9 +21,9 @@ const FLOAT = 4;
 /** The text encoders see 77 tokens whatever the image: a constant that covers CLIP bigG's outputs. */
 const TEXT_ENCODER_WORKING = 256 * MIB;
 /**
- * Multipliers on the largest tensors, fitted to the peaks measured on full-size random-weight
- * models on the CPU (README, "Memory"): how many attention-score-sized and feature-map-sized
- * buffers ONNX Runtime holds at once.
+ * Multipliers on the largest tensors: how many attention-score-sized and feature-map-sized
+ * buffers ONNX Runtime holds at once, set so that the estimates stay above the peaks measured
+ * on full-size random-weight models on the CPU (README, "Memory").
  */
 const UNET_SCORE_BUFFERS = 3;
 const UNET_MAP_BUFFERS = 24;
