@@ -17,7 +17,14 @@ import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
 import { componentNeeds, type JobShape } from './memory/componentNeeds';
 import { freeMemory } from './memory/freeMemory';
-import { chooseMemoryPlan, releasedAfterPhase, type MemoryBudget, type MemoryPlan, type MemoryPlanName } from './memory/memoryPlan';
+import {
+  chooseMemoryPlan,
+  releasedAfterPhase,
+  type ComponentNeed,
+  type MemoryBudget,
+  type MemoryPlan,
+  type MemoryPlanName,
+} from './memory/memoryPlan';
 
 export interface EngineOptions {
   provider: ProviderChoice;
@@ -131,9 +138,10 @@ export class Engine {
 
   /**
    * Chooses which sessions live when for this job, from what its components need and what is
-   * free, and has the sessions follow it. A refiner's sessions follow the same plan.
+   * free, and has the sessions follow it. A refiner's sessions follow the base's plan; the
+   * estimate counts the base's components only.
    */
-  private async planMemory(loaded: LoadedModel, shape: JobShape, refiner: LoadedModel | undefined): Promise<MemoryPlan> {
+  private async planMemory(loaded: LoadedModel, shape: JobShape, refiner: LoadedModel | undefined): Promise<void> {
     const needs = componentNeeds(loaded.folder, shape);
     const { lowMemory, memory } = this.options;
     const forced = lowMemory
@@ -145,11 +153,10 @@ export class Engine {
     await loaded.sessions.follow(plan.releaseAfterPhase);
     if (refiner) await refiner.sessions.follow(releasedAfterPhase(plan.name, componentNeeds(refiner.folder, shape)));
     this.options.events?.onPlan?.(plan);
-    return plan;
   }
 
   /** What is free, plus the weights this model's loaded sessions hold, which the plan may give back. */
-  private budget(loaded: LoadedModel, needs: ReturnType<typeof componentNeeds>): MemoryBudget {
+  private budget(loaded: LoadedModel, needs: readonly ComponentNeed[]): MemoryBudget {
     const override = this.options.memory?.freeBytes;
     if (override !== undefined) return { bytes: override, source: 'set by the caller' };
     const free = freeMemory(loaded.sessions.expectedProvider());
