@@ -5,9 +5,10 @@ import type { ComponentName } from '../models/modelFolder';
 
 /**
  * From fastest to leanest. all-loaded keeps every session between jobs; release-text-encoders
- * frees the text encoders once the prompt is encoded, so they never share memory with the
- * UNet's working memory or the VAE's; one-at-a-time frees each component when its phase ends,
- * so the VAE loads only after the UNet is released (the engine's `lowMemory`).
+ * frees the text encoders once the prompt is encoded, before the UNet runs, and the VAE after
+ * its run (small to load again, and the working memory a VAE run leaves behind goes only with
+ * its session), so only the UNet stays between jobs; one-at-a-time frees each component when
+ * its phase ends, so the VAE loads only after the UNet is released (the engine's `lowMemory`).
  */
 export const MEMORY_PLANS = ['all-loaded', 'release-text-encoders', 'one-at-a-time'] as const;
 export type MemoryPlanName = (typeof MEMORY_PLANS)[number];
@@ -20,7 +21,10 @@ export interface ComponentNeed {
   weights: number;
   /** Working memory of one run at the job's size and batch. */
   activations: number;
-  /** Whether its working memory stays allocated after a run (the UNet's arena, reused every step). */
+  /**
+   * Whether its working memory stays allocated after a run while the session lives: the UNet's
+   * arena, reused every step, and what a VAE run leaves behind even without an arena (measured).
+   */
   keepsWorkingMemory: boolean;
 }
 
@@ -60,11 +64,9 @@ export interface MemoryPlan {
 /** Room kept free for the rest of the process and the system: estimates are estimates. */
 const HEADROOM = 0.9;
 
-const TEXT_ENCODERS: readonly ComponentName[] = ['text_encoder', 'text_encoder_2'];
-
 export function releasedAfterPhase(plan: MemoryPlanName, needs: readonly ComponentNeed[]): ComponentName[] {
   if (plan === 'all-loaded') return [];
-  if (plan === 'release-text-encoders') return needs.map((n) => n.component).filter((c) => TEXT_ENCODERS.includes(c));
+  if (plan === 'release-text-encoders') return needs.map((n) => n.component).filter((c) => c !== 'unet');
   return needs.map((n) => n.component);
 }
 
