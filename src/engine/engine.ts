@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { drawsFromPrompt } from '../protocol/modelFamily';
 import type { ProviderChoice } from '../protocol/providerChoice';
 import { continuesSdxlLatents, takesRefiner } from '../protocol/refiner';
-import type { GenerationSettings, Recipe, SettingsRequest } from '../protocol/recipe';
+import type { GenerationSettings, Recipe, SettingsRequest, VaeTiling } from '../protocol/recipe';
 import { decodedToRgb } from './image/postprocess';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
@@ -16,6 +16,7 @@ import { unetTakesBatches } from './pipelines/unetRunner';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
 import { ClipTokenizer } from './text/clipTokenizer';
 import { componentNeeds, type JobShape } from './memory/componentNeeds';
+import { vaeDecodeMemory, vaeTilingFor } from './image/vaeMemory';
 import { freeMemory } from './memory/freeMemory';
 import {
   chooseMemoryPlan,
@@ -84,10 +85,11 @@ export class Engine {
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
     const settings = resolveSettings(partial, loaded.folder, imageSize, refiner?.folder);
-    await this.planMemory(loaded, jobShape(settings, 1, loaded.folder), refiner);
-    const pipeline = refiner ? baseToRefiner : settings.initImage === undefined ? textToImage : imageToImage;
-    const result = await pipeline({ model: loaded, refiner }, settings, hooks);
-    return finished(result, settings, loaded, refiner);
+    const vaeTiling = await this.planMemory(loaded, settings, 1, refiner);
+    const jobSettings = vaeTiling ? { ...settings, vaeTiling } : settings;
+    const pipeline = refiner ? baseToRefiner : jobSettings.initImage === undefined ? textToImage : imageToImage;
+    const result = await pipeline({ model: loaded, refiner }, jobSettings, hooks);
+    return finished(result, jobSettings, loaded, refiner);
   }
 
   /**
@@ -114,8 +116,9 @@ export class Engine {
         const { modelDir, ...partial } = request;
         hooks.onPhase?.('load');
         const loaded = await this.model(modelDir);
-        const settings = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
-        await this.planMemory(loaded, jobShape(settings[0], count, loaded.folder), undefined);
+        const resolved = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
+        const vaeTiling = await this.planMemory(loaded, resolved[0], count, undefined);
+        const settings = vaeTiling ? resolved.map((each) => ({ ...each, vaeTiling })) : resolved;
         const results = await textToImageBatch({ model: loaded }, settings, hooks);
         for (const [k, result] of results.entries()) yield finished(result, settings[k], loaded, undefined);
       }
@@ -141,18 +144,34 @@ export class Engine {
    * free, and has the sessions follow it. A refiner's sessions follow the base's plan; the
    * estimate counts the base's components only.
    */
-  private async planMemory(loaded: LoadedModel, shape: JobShape, refiner: LoadedModel | undefined): Promise<void> {
+  private async planMemory(
+    loaded: LoadedModel,
+    settings: GenerationSettings,
+    batch: number,
+    refiner: LoadedModel | undefined,
+  ): Promise<VaeTiling | undefined> {
+    const shape = jobShape(settings, batch, loaded.folder);
     const needs = componentNeeds(loaded.folder, shape);
+    const vae = (refiner ?? loaded).folder.vae;
+    // Tiles the user chose stay; otherwise the plan may choose them when a whole decode does not fit.
+    const tiledDecode =
+      settings.vaeTiling === undefined && (refiner ?? loaded).folder.onnx.vae_decoder !== undefined
+        ? (available: number) => {
+            const tiling = vaeTilingFor(vae, settings.width, settings.height, available);
+            return tiling && { tileSize: tiling.tileSize, activations: vaeDecodeMemory(vae, settings.width, settings.height, tiling.tileSize).tiled };
+          }
+        : undefined;
     const { lowMemory, memory } = this.options;
     const forced = lowMemory
       ? { plan: 'one-at-a-time' as const, by: 'low-memory mode' }
       : memory?.plan !== undefined
         ? { plan: memory.plan, by: 'request' }
         : undefined;
-    const plan = chooseMemoryPlan({ needs, budget: this.budget(loaded, needs), forced });
+    const plan = chooseMemoryPlan({ needs, budget: this.budget(loaded, needs), forced, tiledDecode });
     await loaded.sessions.follow(plan.releaseAfterPhase);
     if (refiner) await refiner.sessions.follow(releasedAfterPhase(plan.name, componentNeeds(refiner.folder, shape)));
     this.options.events?.onPlan?.(plan);
+    return plan.vaeTiling;
   }
 
   /** What is free, plus the weights this model's loaded sessions hold, which the plan may give back. */
@@ -208,6 +227,7 @@ function jobShape(settings: GenerationSettings, batch: number, folder: ModelFold
   return {
     width: settings.width,
     height: settings.height,
+    ...(settings.vaeTiling ? { vaeTileSize: settings.vaeTiling.tileSize } : {}),
     batch,
     guidance: settings.guidance > 1 && folder.details.timeCondProjDim === undefined,
     imageToImage: settings.initImage !== undefined,

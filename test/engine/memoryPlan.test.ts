@@ -76,14 +76,28 @@ describe('chooseMemoryPlan', () => {
     assert.equal(chosen.name, 'one-at-a-time');
     assert.equal(chosen.fits, false);
     assert.match(chosen.reasons.join('\n'), /does not fit in 7\.2 GiB usable: expect swapping/);
-    assert.equal(chosen.tiledDecodeAdvised, false);
+    assert.equal(chosen.vaeTiling, undefined);
   });
 
-  test('advises a tiled decode when the VAE decode alone does not fit', () => {
-    const chosen = plan(6 * GIB);
-    assert.equal(chosen.tiledDecodeAdvised, true);
-    assert.match(chosen.reasons.join('\n'), /the VAE decode alone needs about 6\.2 GiB: a tiled decode would need far less/);
-    assert.equal(plan(20 * GIB).tiledDecodeAdvised, false);
+  test('decodes in tiles when no plan fits with a whole decode, and only then', () => {
+    const offered: number[] = [];
+    const tiledDecode = (available: number) => {
+      offered.push(available);
+      return { tileSize: 512, activations: 1 * GIB };
+    };
+    // A decode that needs 16 GiB whole: with 24 GiB free (21.6 usable) one-at-a-time fits it whole.
+    const bigDecode = SDXL_1024.map((n) => (n.component === 'vae_decoder' ? { ...n, activations: 16 * GIB } : n));
+    const roomy = chooseMemoryPlan({ needs: bigDecode, budget: { bytes: 24 * GIB, source: 'test' }, tiledDecode });
+    assert.equal(roomy.name, 'one-at-a-time');
+    assert.equal(roomy.vaeTiling, undefined);
+    assert.deepEqual(offered, []);
+    // With 16 GiB free (14.4 usable) only tiles make it fit, beside the UNet's 13.57 GiB phase.
+    const tight = chooseMemoryPlan({ needs: bigDecode, budget: { bytes: 16 * GIB, source: 'test' }, tiledDecode });
+    assert.deepEqual(tight.vaeTiling, { tileSize: 512 });
+    assert.equal(offered[0], 16 * GIB * 0.9 - 0.18 * GIB);
+    assert.equal(tight.name, 'one-at-a-time');
+    assert.ok(tight.fits);
+    assert.match(tight.reasons.join('\n'), /the whole VAE decode needs about 16\.0 GiB working: decoding in 512 px tiles, about 1\.0 GiB/);
   });
 
   test('keeps everything loaded when the provider does not report its memory, and says why', () => {

@@ -63,6 +63,27 @@ describe('memory plans on a tiny model', () => {
     }
   });
 
+  test('when no plan fits a whole decode, the plan decodes in tiles, as asking for those tiles does', async () => {
+    const chosen: MemoryPlan[] = [];
+    // Room for the text encoders' 2 × 256 MiB estimate, not for the tiny VAE's whole decode at 1024² (0.8 GiB).
+    const freeBytes = (0.4 * 2 ** 30) / 0.9;
+    const engine = new Engine({ provider: 'cpu', lowMemory: false, memory: { freeBytes }, events: { onPlan: (plan) => chosen.push(plan) } });
+    const large = { ...request, width: 1024, height: 1024, steps: 1, modelDir: dir };
+    const reference = new Engine({ provider: 'cpu', lowMemory: false, memory: { plan: 'all-loaded' } });
+    try {
+      const image = await engine.generate(large);
+      const tileSize = chosen[0].vaeTiling?.tileSize;
+      assert.ok(tileSize !== undefined && tileSize < 1024, JSON.stringify(chosen[0]));
+      assert.equal(chosen[0].name, 'one-at-a-time');
+      assert.deepEqual(image.recipe.vaeTiling, { tileSize });
+      const asked = await reference.generate({ ...large, vaeTiling: { tileSize } });
+      assert.deepEqual(image.rgb, asked.rgb);
+    } finally {
+      await engine.unload();
+      await reference.unload();
+    }
+  });
+
   test('low-memory mode forces one-at-a-time whatever is free', async () => {
     const chosen: MemoryPlan[] = [];
     const engine = new Engine({ provider: 'cpu', lowMemory: true, memory: { freeBytes: 2 ** 40 }, events: { onPlan: (plan) => chosen.push(plan) } });

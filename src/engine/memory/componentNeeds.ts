@@ -3,11 +3,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
+import { vaeDecodeMemory, vaeEncodeMemory } from '../image/vaeMemory';
 import type { ComponentNeed } from './memoryPlan';
 
 export interface JobShape {
   width: number;
   height: number;
+  /** The decode (and image encode) in tiles of this many pixels, when tiled. */
+  vaeTileSize?: number;
   /** Images per UNet call. */
   batch: number;
   /** Classifier-free guidance doubles the UNet's rows. */
@@ -27,8 +30,6 @@ const TEXT_ENCODER_WORKING = 256 * MIB;
  */
 const UNET_SCORE_BUFFERS = 3;
 const UNET_MAP_BUFFERS = 24;
-const VAE_SCORE_BUFFERS = 3;
-const VAE_MAP_BUFFERS = 6;
 /** A 64-wide attention head, as SDXL and SD 2.x have (their attention_head_dim counts heads). */
 const HEAD_WIDTH = 64;
 
@@ -43,9 +44,9 @@ export function componentNeeds(model: ModelFolder, job: JobShape): ComponentNeed
   add('text_encoder_2', 'encode prompt', TEXT_ENCODER_WORKING);
   // Two SD 2.1 jobs at 512² with the VAE staying loaded peaked 1.2 GiB above what the UNet's
   // arena explains: a VAE run's memory stays with its session, arena or not.
-  if (job.imageToImage) add('vae_encoder', 'encode image', vaeWorking(model, job), true);
+  if (job.imageToImage) add('vae_encoder', 'encode image', vaeWorking(vaeEncodeMemory, model, job), true);
   add('unet', 'denoise', unetWorking(model, job), true);
-  add('vae_decoder', 'decode', vaeWorking(model, job), true);
+  add('vae_decoder', 'decode', vaeWorking(vaeDecodeMemory, model, job), true);
   return needs;
 }
 
@@ -65,12 +66,10 @@ function unetWorking(model: ModelFolder, job: JobShape): number {
   return UNET_SCORE_BUFFERS * scores + UNET_MAP_BUFFERS * maps;
 }
 
-/** The VAE runs one image at a time: its mid-block attention over every latent cell, and its full-size 128-channel maps. */
-function vaeWorking(model: ModelFolder, job: JobShape): number {
-  const latentCells = (job.width / model.vae.scaleFactor) * (job.height / model.vae.scaleFactor);
-  const scores = latentCells * latentCells * FLOAT;
-  const maps = job.width * job.height * 128 * FLOAT;
-  return VAE_SCORE_BUFFERS * scores + VAE_MAP_BUFFERS * maps;
+/** The VAE runs one image at a time, whole or in tiles, as vaeMemory estimates it. */
+function vaeWorking(estimate: typeof vaeDecodeMemory, model: ModelFolder, job: JobShape): number {
+  const memory = estimate(model.vae, job.width, job.height, job.vaeTileSize ?? model.vae.sampleSize);
+  return job.vaeTileSize === undefined ? memory.whole : memory.tiled;
 }
 
 /** Every file of the component's folder: model.onnx plus its external data, whatever it is called. */

@@ -41,6 +41,11 @@ export interface PlanRequest {
   budget: MemoryBudget;
   /** A plan the user chose (`--low-memory`, the lowMemory setting, or a test). */
   forced?: { plan: MemoryPlanName; by: string };
+  /**
+   * The tile that lets the VAE decode fit in `availableBytes` and the working memory it then
+   * needs; absent when the job's tiling is already decided (the user asked, or no decoder).
+   */
+  tiledDecode?: (availableBytes: number) => { tileSize: number; activations: number } | undefined;
 }
 
 export interface MemoryPlan {
@@ -52,11 +57,8 @@ export interface MemoryPlan {
   peaks: Record<MemoryPlanName, number>;
   /** Whether the estimate fits the budget (true when there is no figure to compare with). */
   fits: boolean;
-  /**
-   * The VAE decode alone does not fit: a tiled decode would be the way (diffusers'
-   * enable_tiling). The engine has no tiled VAE yet, so this is advice in the reasons only.
-   */
-  tiledDecodeAdvised: boolean;
+  /** Tiles for the VAE, chosen because no plan fitted with a whole decode. */
+  vaeTiling?: { tileSize: number };
   /** One line per reason, for the log and `info`. */
   reasons: string[];
 }
@@ -104,8 +106,24 @@ export function estimatePeak(plan: MemoryPlanName, needs: readonly ComponentNeed
   return peak;
 }
 
-/** The fastest plan whose estimated peak fits in the budget, less headroom; else the leanest. */
+/**
+ * The fastest plan whose estimated peak fits in the budget, less headroom; else, when a tiled
+ * VAE decode makes a plan fit, that plan with tiles; else the leanest.
+ */
 export function chooseMemoryPlan(request: PlanRequest): MemoryPlan {
+  const whole = choosePlan(request);
+  const decode = request.needs.find((n) => n.component === 'vae_decoder');
+  const usable = request.budget.bytes === undefined ? undefined : request.budget.bytes * HEADROOM;
+  if (whole.fits || !request.tiledDecode || !decode || usable === undefined) return whole;
+  const tiling = request.tiledDecode(usable - decode.weights);
+  if (!tiling) return whole;
+  const needs = request.needs.map((n) => (n === decode ? { ...n, activations: tiling.activations } : n));
+  const tiled = choosePlan({ ...request, needs });
+  const reason = `the whole VAE decode needs about ${gib(decode.activations)} working: decoding in ${tiling.tileSize} px tiles, about ${gib(tiling.activations)}`;
+  return { ...tiled, vaeTiling: { tileSize: tiling.tileSize }, reasons: [...tiled.reasons.slice(0, -1), reason, ...tiled.reasons.slice(-1)] };
+}
+
+function choosePlan(request: PlanRequest): MemoryPlan {
   const { needs, budget, forced } = request;
   const peaks = Object.fromEntries(MEMORY_PLANS.map((plan) => [plan, estimatePeak(plan, needs)])) as Record<MemoryPlanName, number>;
   const usable = budget.bytes === undefined ? undefined : budget.bytes * HEADROOM;
@@ -134,12 +152,7 @@ export function chooseMemoryPlan(request: PlanRequest): MemoryPlan {
       `${name}: estimated peak ${gib(peaks[name])} does not fit in ${gib(usable ?? 0)} usable: expect swapping or an out-of-memory failure; a smaller image or fp16 weights need less`,
     );
   }
-  const decode = needs.find((n) => n.component === 'vae_decoder');
-  const tiledDecodeAdvised = usable !== undefined && decode !== undefined && decode.weights + decode.activations > usable;
-  if (tiledDecodeAdvised && decode) {
-    reasons.push(`the VAE decode alone needs about ${gib(decode.weights + decode.activations)}: a tiled decode would need far less, which this engine does not have yet`);
-  }
-  return { name, releaseAfterPhase: releasedAfterPhase(name, needs), peak: peaks[name], peaks, fits, tiledDecodeAdvised, reasons };
+  return { name, releaseAfterPhase: releasedAfterPhase(name, needs), peak: peaks[name], peaks, fits, reasons };
 }
 
 /** The plan in one line, for a log. */
