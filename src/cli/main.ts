@@ -2,6 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { EngineError } from '../engine/errors';
 import { isCancelled } from '../protocol/failureCode';
 import { BUILD_USAGE, buildCommand } from './buildCommand';
+import { CONVERT_USAGE, convertCommand } from './convertCommand';
 import { rerunWithCudaLibraryPath } from './cudaLibraryPath';
 import { DOWNLOAD_USAGE, downloadCommand } from './downloadCommand';
 import { GENERATE_USAGE, generateCommand } from './generateCommand';
@@ -20,6 +21,8 @@ ${BUILD_USAGE}
 
 ${DOWNLOAD_USAGE}
 
+${CONVERT_USAGE}
+
 ${MODELS_USAGE}
 ${TOKENS_USAGE}
 ${INFO_USAGE}
@@ -32,6 +35,7 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   generate: GENERATE_USAGE,
   build: BUILD_USAGE,
   download: DOWNLOAD_USAGE,
+  convert: CONVERT_USAGE,
   models: MODELS_USAGE,
   tokens: TOKENS_USAGE,
   info: INFO_USAGE,
@@ -70,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
       case 'download':
         await downloadCommand(rest, controller.signal);
         return 0;
+      case 'convert':
+        await convertCommand(rest, controller.signal);
+        return 0;
       case 'models':
         modelsCommand(rest);
         return 0;
@@ -89,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`Unknown command "${command}"; use generate, build, download, models, tokens, info or gpu.`);
+        throw new UsageError(`Unknown command "${command}"; use generate, build, download, convert, models, tokens, info or gpu.`);
     }
   } catch (error) {
     return report(error);
