@@ -119,7 +119,7 @@ export async function convertModelFolderToFloat16(modelDir: string, options: Con
       bytesDone += bytes;
       progress(false);
     });
-    record[plan.component] = { source: plan.source, output: await stamps(join(partial, plan.component)), report };
+    record[plan.component] = { source: plan.source, output: await outputSizes(join(partial, plan.component)), report };
     await writeRecord(partial, record);
     reports.push(report);
   }
@@ -235,8 +235,12 @@ async function stamps(dir: string): Promise<FileStamp[]> {
 async function stillValid(previous: ComponentRecord, source: FileStamp[], outputDir: string): Promise<boolean> {
   const same = (a: ReadonlyArray<Partial<FileStamp>>, b: ReadonlyArray<Partial<FileStamp>>) => JSON.stringify(a) === JSON.stringify(b);
   if (!same(previous.source, source) || !existsSync(outputDir)) return false;
-  const output = (await stamps(outputDir)).map(({ name, size }) => ({ name, size }));
-  return same(previous.output, output);
+  return same(previous.output, await outputSizes(outputDir));
+}
+
+/** Output files are checked by name and size: their times change when the folder is copied or moved. */
+async function outputSizes(dir: string): Promise<Array<Omit<FileStamp, 'mtimeMs'>>> {
+  return (await stamps(dir)).map(({ name, size }) => ({ name, size }));
 }
 
 async function readRecord(partial: string): Promise<ConversionRecord> {

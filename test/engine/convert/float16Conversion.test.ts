@@ -1,0 +1,220 @@
+// convert --fp16 on the engine side: the graph rewrite on ops of the block list, external-data
+// streaming, sizes, resuming an interrupted run, and the errors a user can meet. Every converted
+// model is loaded and run by ONNX Runtime.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { Engine } from '../../../src/engine/engine';
+import { CancelledError, EngineError } from '../../../src/engine/errors';
+import { convertComponent } from '../../../src/engine/models/convert/componentConversion';
+import { FLOAT32_OPS } from '../../../src/engine/models/convert/float16Graph';
+import { convertModelFolderToFloat16 } from '../../../src/engine/models/convert/folderConversion';
+import { parseModel } from '../../../src/engine/models/convert/onnxModel';
+import { fromFloat16, toFloat16 } from '../../support/onnx/float16';
+import { GraphBuilder } from '../../support/onnx/graphBuilder';
+import { attr, DataType } from '../../support/onnx/onnxProto';
+import { fixtureDir } from '../../support/sdxlTinyFixture';
+import { skipWithoutShared } from '../../support/shared';
+import { buildTinySdxl } from '../../support/tinyModels';
+
+const FLOAT = 1;
+const FLOAT16 = 10;
+
+let work = '';
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'sdxl-fp16-convert-'));
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function filesSize(dir: string): number {
+  return readdirSync(dir).reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+}
+
+/** What produces each value: the node, or 'initializer:<type>'. */
+function producers(modelPath: string) {
+  const model = parseModel(readFileSync(modelPath));
+  const byOutput = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const initializerType = new Map(model.graph.initializers.map((t) => [t.name, t.dataType]));
+  return { model, byOutput, initializerType };
+}
+
+describe('the block list', () => {
+  /** One graph with every block-listed op a diffusion model can hold, between float16-able ops. */
+  function buildBlockedOpsModel(dir: string): void {
+    const g = new GraphBuilder('blocked', 'float32', 5);
+    const x = g.input('x', 'float', [1, 2, 4, 4]);
+    const conv = g.conv(x, 2, 2);
+    const resized = g.op('Resize', [conv, '', g.floats([4], [1, 1, 2, 2])], { mode: attr.string('nearest') });
+    const summed = g.op('CumSum', [resized, g.int64s([0], [])]);
+    const low = g.op('Min', [summed, g.scalar(3)]);
+    const high = g.op('Max', [low, g.scalar(-3)]);
+    const range = g.op('Range', [g.scalar(0), g.scalar(8), g.scalar(1)]);
+    const asFloat = g.cast(g.shape(x, 0, 1), DataType.FLOAT);
+    g.output('y', g.add(g.mul(high, g.scalar(0.5)), g.reshape(range, [1, 1, 1, 8])), 'float', [1, 2, 8, 8]);
+    g.output('count', g.add(g.reduceMean(high, [1, 2, 3]), g.reshape(asFloat, [1, 1, 1, 1])), 'float', [1, 1, 1, 1]);
+    g.save(join(dir, 'model.onnx'));
+  }
+
+  test('keeps Resize, CumSum, Min, Max and Range in float32 behind Casts, and the model still computes the same', async () => {
+    const source = join(work, 'blocked-source');
+    const target = join(work, 'blocked-target');
+    buildBlockedOpsModel(source);
+    mkdirSync(target);
+    const outcome = await convertComponent('blocked', source, target);
+    assert.deepEqual(outcome.blockedNodes, { Resize: 1, CumSum: 1, Min: 1, Max: 1, Range: 1 });
+
+    const { model, byOutput, initializerType } = producers(join(target, 'model.onnx'));
+    for (const node of model.graph.nodes.filter((n) => FLOAT32_OPS.has(n.opType))) {
+      for (const input of node.inputs.filter((name) => name !== '')) {
+        const producer = byOutput.get(input);
+        const type = producer?.opType === 'Cast' ? producer.attributes.find((a) => a.name === 'to')?.int : initializerType.get(input);
+        // Int64 inputs (CumSum's axis) are untouched; every float input arrives as float32.
+        if (type !== 7) assert.equal(type, FLOAT, `${node.opType} input ${input} is not float32`);
+      }
+    }
+    const castsToHalf = model.graph.nodes.filter((n) => n.opType === 'Cast' && n.attributes[0].int === FLOAT16);
+    // One per blocked float output, plus the graph's own Cast(to=float), now to float16.
+    assert.equal(castsToHalf.length, 6);
+    // Read only by blocked ops: Resize's scales, Min's and Max's bounds, Range's three scalars.
+    const floatTypes = model.graph.initializers.filter((t) => t.dataType === FLOAT || t.dataType === FLOAT16).map((t) => t.dataType);
+    assert.equal(floatTypes.filter((t) => t === FLOAT).length, 6);
+    assert.equal(floatTypes.filter((t) => t === FLOAT16).length, 3);
+
+    const x = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i) * 2);
+    const before = await InferenceSession.create(join(source, 'model.onnx'));
+    const converted = await InferenceSession.create(join(target, 'model.onnx'));
+    assert.deepEqual(converted.inputMetadata.map((m) => (m.isTensor ? m.type : '')), ['float16']);
+    const expected = await before.run({ x: new Tensor('float32', x, [1, 2, 4, 4]) });
+    const got = await converted.run({ x: new Tensor('float16', toFloat16(x), [1, 2, 4, 4]) });
+    for (const name of ['y', 'count']) {
+      const want = expected[name].data as Float32Array;
+      const have = fromFloat16(got[name].data as Uint16Array);
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(want[i] - have[i]) <= 1e-2 * Math.max(1, Math.abs(want[i])), `${name}[${i}]: ${have[i]} vs ${want[i]}`);
+      }
+    }
+  });
+});
+
+describe('external data', () => {
+  test('is streamed tensor by tensor into a data file half the size, and gives the same model as inline weights', async () => {
+    const inline = join(work, 'tiny-inline');
+    const external = join(work, 'tiny-external');
+    buildTinySdxl(inline, { seed: 77 });
+    buildTinySdxl(external, { seed: 77, externalDataFor: ['text_encoder_2', 'unet', 'vae_decoder'] });
+    const fromInline = await convertModelFolderToFloat16(inline);
+    const fromExternal = await convertModelFolderToFloat16(external);
+
+    const sourceData = statSync(join(external, 'unet', 'model.onnx_data')).size;
+    const convertedData = statSync(join(fromExternal.outDir, 'unet', 'model.onnx_data')).size;
+    assert.ok(convertedData / sourceData >= 0.49 && convertedData / sourceData <= 0.51, `unet weights ${sourceData} → ${convertedData}`);
+    // The VAE stays float32 (force_upcast), external data and all.
+    assert.equal(statSync(join(fromExternal.outDir, 'vae_decoder', 'model.onnx_data')).size, statSync(join(external, 'vae_decoder', 'model.onnx_data')).size);
+
+    const engine = new Engine({ provider: 'cpu', lowMemory: true });
+    try {
+      const request = { prompt: 'a lighthouse', width: 64, height: 64, steps: 3, seed: 5 };
+      const a = await engine.generate({ ...request, modelDir: fromInline.outDir });
+      const b = await engine.generate({ ...request, modelDir: fromExternal.outDir });
+      assert.deepEqual(b.rgb, a.rgb);
+    } finally {
+      await engine.unload();
+    }
+  });
+});
+
+describe('sizes and types', { skip: skipWithoutShared('reference', 'sdxl-tiny', 'model') }, () => {
+  test('the converted components of sdxl-tiny are about half their size and take and give float16', async () => {
+    const report = await convertModelFolderToFloat16(join(fixtureDir, 'model'), { outDir: join(work, 'sdxl-tiny-fp16') });
+    const converted = report.components.filter((c) => c.action === 'float16');
+    assert.deepEqual(converted.map((c) => c.component), ['text_encoder', 'text_encoder_2', 'unet']);
+    // Shape constants (int64) stay as they are, so a tiny graph shrinks less than a real one (0.50).
+    for (const c of converted) {
+      const ratio = c.bytesAfter / c.bytesBefore;
+      assert.ok(ratio > 0.5 && ratio < 0.7, `${c.component}: ${c.bytesBefore} → ${c.bytesAfter}`);
+    }
+    assert.deepEqual(
+      report.components.filter((c) => c.action === 'kept-float32').map((c) => c.component),
+      ['vae_decoder', 'vae_encoder'],
+    );
+    const unet = await InferenceSession.create(join(report.outDir, 'unet', 'model.onnx'));
+    assert.deepEqual(
+      unet.inputMetadata.map((m) => (m.isTensor ? m.type : '')),
+      ['float16', 'float16', 'float16', 'float16', 'float16'],
+    );
+    const encoder = await InferenceSession.create(join(report.outDir, 'text_encoder', 'model.onnx'));
+    assert.deepEqual(encoder.inputMetadata.map((m) => (m.isTensor ? m.type : '')), ['int32']);
+    for (const name of ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer_2/merges.txt', 'unet/config.json']) {
+      assert.deepEqual(readFileSync(join(report.outDir, name)), readFileSync(join(fixtureDir, 'model', name)), name);
+    }
+  });
+});
+
+describe('an interrupted conversion', () => {
+  test('leaves only whole components, which the next run verifies and keeps', async () => {
+    const source = join(work, 'resume-source');
+    const out = join(work, 'resume-fp16');
+    buildTinySdxl(source, { externalDataFor: ['unet'] });
+    const controller = new AbortController();
+    await assert.rejects(
+      convertModelFolderToFloat16(source, {
+        outDir: out,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.component === 'unet') controller.abort();
+        },
+      }),
+      CancelledError,
+    );
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(`${out}.partial`).sort(), ['.sdxl-assets-convert.json', 'text_encoder', 'text_encoder_2']);
+
+    // A finished component that was damaged since is done again.
+    truncateSync(join(`${out}.partial`, 'text_encoder_2', 'model.onnx'), 100);
+    const report = await convertModelFolderToFloat16(source, { outDir: out });
+    assert.deepEqual(
+      report.components.map((c) => [c.component, c.resumed]),
+      [['text_encoder', true], ['text_encoder_2', false], ['unet', false], ['vae_decoder', false], ['vae_encoder', false]],
+    );
+    assert.equal(existsSync(`${out}.partial`), false);
+    assert.equal(existsSync(join(out, '.sdxl-assets-convert.json')), false);
+
+    const fresh = await convertModelFolderToFloat16(source, { outDir: join(work, 'resume-fresh') });
+    for (const component of ['text_encoder', 'text_encoder_2', 'unet']) {
+      for (const file of readdirSync(join(fresh.outDir, component))) {
+        assert.deepEqual(readFileSync(join(out, component, file)), readFileSync(join(fresh.outDir, component, file)), `${component}/${file}`);
+      }
+    }
+    assert.equal(filesSize(join(out, 'unet')) < filesSize(join(source, 'unet')), true);
+  });
+});
+
+describe('errors', () => {
+  test('an existing output folder, a folder that is not a model and a damaged model.onnx each say what is wrong', async () => {
+    const source = join(work, 'errors-source');
+    buildTinySdxl(source);
+    const taken = join(work, 'errors-taken');
+    mkdirSync(taken);
+    await assert.rejects(convertModelFolderToFloat16(source, { outDir: taken }), (e: EngineError) => /already exists/.test(e.message));
+    await assert.rejects(convertModelFolderToFloat16(join(source, 'tokenizer')), (e: EngineError) => e.code === 'model-folder');
+    writeFileSync(join(source, 'unet', 'model.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
+    await assert.rejects(
+      convertModelFolderToFloat16(source, { outDir: join(work, 'errors-out') }),
+      (e: EngineError) => e.code === 'model-folder' && /unet\/model\.onnx is not a readable ONNX model/.test(e.message),
+    );
+  });
+
+  test('a folder that is float16 already is copied, not converted twice', async () => {
+    const source = join(work, 'already-half');
+    buildTinySdxl(source, { dtype: 'float16' });
+    const report = await convertModelFolderToFloat16(source);
+    assert.deepEqual(
+      report.components.map((c) => c.action),
+      ['already-float16', 'already-float16', 'already-float16', 'kept-float32', 'kept-float32'],
+    );
+    assert.deepEqual(readFileSync(join(report.outDir, 'unet', 'model.onnx')), readFileSync(join(source, 'unet', 'model.onnx')));
+  });
+});
