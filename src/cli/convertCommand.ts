@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { CancelledError, EngineError } from '../engine/errors';
 import { formatBytes } from '../engine/models/download/downloadProgress';
+import { componentSummary } from '../engine/models/convert/conversionSummary';
 import {
-  type ComponentReport,
   type ConversionProgress,
   convertModelFolderToFloat16,
   defaultFloat16Dir,
@@ -32,7 +32,7 @@ export async function convertCommand(argv: string[], signal: AbortSignal): Promi
   try {
     const report = await convertModelFolderToFloat16(model.dir, { outDir, signal, onProgress: (p) => reporter.update(p) });
     reporter.done();
-    for (const component of report.components) process.stderr.write(`${componentLine(component)}\n`);
+    for (const component of report.components) process.stderr.write(`${componentSummary(component)}\n`);
     process.stderr.write(`total: ${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}\n`);
     process.stdout.write(`${report.outDir}\n`);
   } catch (error) {
@@ -41,22 +41,6 @@ export async function convertCommand(argv: string[], signal: AbortSignal): Promi
       throw new EngineError(`Conversion cancelled; finished components are kept in ${outDir}.partial, run the same command to resume.`, 'cancelled');
     }
     throw error;
-  }
-}
-
-function componentLine(report: ComponentReport): string {
-  const sizes = `${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)}`;
-  const resumed = report.resumed ? ', kept from the interrupted run' : '';
-  switch (report.action) {
-    case 'float16': {
-      const blocked = Object.entries(report.blockedNodes).map(([op, n]) => `${n} ${op}`);
-      const kept = blocked.length > 0 ? `; float32 kept for ${blocked.join(', ')}` : '';
-      return `${report.component}: float16, ${sizes}${kept}${resumed}`;
-    }
-    case 'kept-float32':
-      return `${report.component}: kept float32 because ${report.reason ?? 'it must'}${resumed}`;
-    case 'already-float16':
-      return `${report.component}: already float16, copied${resumed}`;
   }
 }
 

@@ -4,7 +4,14 @@ import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Recipe } from '../protocol/recipe';
 import { withCudaLibraryPath } from '../engine/cuda/cudaSupport';
-import type { EngineConfig, EngineToHost, HostToEngine, JobRequest, TokenCount } from '../protocol/engineProtocol';
+import type {
+  ConversionProgress,
+  EngineConfig,
+  EngineToHost,
+  HostToEngine,
+  JobRequest,
+  TokenCount,
+} from '../protocol/engineProtocol';
 import type { FailureCode } from '../protocol/failureCode';
 
 export interface EngineClientOptions {
@@ -44,6 +51,18 @@ interface PendingJob {
   reject: (error: EngineJobError) => void;
 }
 
+export interface ConversionResult {
+  outDir: string;
+  /** One line per component: what became float16, what stayed float32 and why. */
+  summary: string[];
+}
+
+interface PendingConversion {
+  resolve: (result: ConversionResult) => void;
+  reject: (error: EngineJobError) => void;
+  onProgress: (progress: ConversionProgress) => void;
+}
+
 interface PendingCount {
   resolve: (counts: TokenCount[][]) => void;
   reject: (error: Error) => void;
@@ -63,6 +82,7 @@ export class EngineClient {
   private config: EngineConfig | undefined;
   private readonly jobs = new Map<string, PendingJob>();
   private readonly counts = new Map<number, PendingCount>();
+  private readonly conversions = new Map<string, PendingConversion>();
   private nextRequestId = 1;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private stderrTail: string[] = [];
@@ -110,6 +130,32 @@ export class EngineClient {
       this.counts.set(requestId, { resolve, reject });
       this.post({ type: 'countTokens', requestId, modelDir, texts, weighting }, true);
     });
+  }
+
+  /**
+   * A float16 copy of `modelDir` written by the engine process into `outDir` (which must not
+   * exist). `done` rejects with code 'cancelled' after cancelConversion, the engine's error code
+   * otherwise; an interrupted conversion resumes when asked again with the same folders.
+   */
+  convertToFloat16(
+    modelDir: string,
+    outDir: string,
+    onProgress: (progress: ConversionProgress) => void,
+  ): { requestId: string; done: Promise<ConversionResult> } {
+    const requestId = `convert-${this.nextRequestId++}`;
+    const done = new Promise<ConversionResult>((resolve, reject) => {
+      if (this.disposed) {
+        reject(new EngineJobError(SHUT_DOWN, 'engine-stopped'));
+        return;
+      }
+      this.conversions.set(requestId, { resolve, reject, onProgress });
+      this.post({ type: 'convert', request: { requestId, modelDir, outDir } }, true);
+    });
+    return { requestId, done };
+  }
+
+  cancelConversion(requestId: string): void {
+    if (this.conversions.has(requestId)) this.post({ type: 'cancelConvert', requestId });
   }
 
   /** Frees the engine's model; the process stays for the next job. */
@@ -204,6 +250,15 @@ export class EngineClient {
       case 'tokenCountsFailed':
         this.takeCount(message.requestId)?.reject(new Error(message.message));
         break;
+      case 'convertProgress':
+        this.conversions.get(message.requestId)?.onProgress(message.progress);
+        break;
+      case 'convertDone':
+        this.takeConversion(message.requestId)?.resolve({ outDir: message.outDir, summary: message.summary });
+        break;
+      case 'convertFailed':
+        this.takeConversion(message.requestId)?.reject(new EngineJobError(message.message, message.code));
+        break;
     }
     this.emit(message);
   }
@@ -216,8 +271,10 @@ export class EngineClient {
     // Taken now: a submit during the cleanup below already belongs to the next engine.
     const jobs = [...this.jobs.values()];
     const counts = [...this.counts.values()];
+    const conversions = [...this.conversions.values()];
     this.jobs.clear();
     this.counts.clear();
+    this.conversions.clear();
     const unexpected = !this.stopping;
     if (unexpected) {
       this.note(`the image engine stopped unexpectedly (${how})`);
@@ -230,6 +287,7 @@ export class EngineClient {
       : SHUT_DOWN;
     for (const pending of jobs) pending.reject(new EngineJobError(message, 'engine-stopped'));
     for (const pending of counts) pending.reject(new Error(message));
+    for (const pending of conversions) pending.reject(new EngineJobError(message, 'engine-stopped'));
     this.emit({ type: 'exited', code, signal, unexpected });
   }
 
@@ -247,9 +305,16 @@ export class EngineClient {
     return pending;
   }
 
+  private takeConversion(requestId: string): PendingConversion | undefined {
+    const pending = this.conversions.get(requestId);
+    this.conversions.delete(requestId);
+    this.retireIfIdle();
+    return pending;
+  }
+
   private retireIfIdle(): void {
     const child = this.child;
-    if (!this.restartPending || (child && (this.jobs.size > 0 || this.counts.size > 0))) return;
+    if (!this.restartPending || (child && (this.jobs.size > 0 || this.counts.size > 0 || this.conversions.size > 0))) return;
     this.restartPending = false;
     if (!child) return;
     // Let go of it first: a request from now on starts the fresh engine instead of reaching this one.

@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
       GeneratePanel.createOrShow(context, backend);
       void offerModelIfNone(backend);
     }),
-    vscode.commands.registerCommand(DOWNLOAD_MODEL_COMMAND, (id?: unknown) => downloadModelCommand(context, backend, output, id)),
+    vscode.commands.registerCommand(DOWNLOAD_MODEL_COMMAND, (id?: unknown) => downloadModelCommand(context, backend, engine, output, id)),
     vscode.commands.registerCommand(SET_HF_TOKEN_COMMAND, () => setHuggingFaceToken(context)),
     vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
     vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),

@@ -34,12 +34,31 @@ export interface JobRequest {
   embedRecipe: boolean;
 }
 
+/** A float16 copy of a model folder, made in the engine process (`sdxl-assets convert --fp16`). */
+export interface ConversionRequest {
+  requestId: string;
+  modelDir: string;
+  /** A folder that must not exist yet; `<outDir>.partial` holds the work until it is whole. */
+  outDir: string;
+}
+
+export interface ConversionProgress {
+  component: string;
+  /** 1-based position among the model's components. */
+  index: number;
+  count: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
 export type HostToEngine =
   | { type: 'configure'; config: EngineConfig }
   | { type: 'generate'; job: JobRequest }
   | { type: 'cancel'; jobId: string }
   /** weighting: count as the prompt-weighting parser reads the texts, in A1111's chunks. */
   | { type: 'countTokens'; requestId: number; modelDir: string; texts: string[]; weighting: boolean }
+  | { type: 'convert'; request: ConversionRequest }
+  | { type: 'cancelConvert'; requestId: string }
   | { type: 'unload' }
   | { type: 'shutdown' };
 
@@ -81,4 +100,9 @@ export type EngineToHost =
   | { type: 'cancelled'; jobId: string }
   | { type: 'tokenCounts'; requestId: number; counts: TokenCount[][] }
   | { type: 'tokenCountsFailed'; requestId: number; message: string }
+  | { type: 'convertProgress'; requestId: string; progress: ConversionProgress }
+  /** summary: one line per component, saying what became float16 and what stayed float32 and why. */
+  | { type: 'convertDone'; requestId: string; outDir: string; summary: string[] }
+  /** code 'cancelled' when asked to stop; the finished components stay in `<outDir>.partial` for a rerun. */
+  | { type: 'convertFailed'; requestId: string; message: string; code: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

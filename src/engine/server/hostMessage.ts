@@ -6,11 +6,14 @@ import { PROVIDER_CHOICES } from '../../protocol/providerChoice';
 /**
  * A message from the host as the protocol allows it, or what is wrong with it. A bad message is
  * a host bug or a stray sender; it must cost the engine nothing but an answer. `reply` names the
- * job or token request to fail, when the message carried a usable id.
+ * job, token request or conversion to fail, when the message carried a usable id.
  */
 export type CheckedMessage =
   | { ok: true; message: HostToEngine }
-  | { ok: false; problem: string; reply?: { jobId: string } | { requestId: number } };
+  | { ok: false; problem: string; reply?: Reply };
+
+/** What a refused message answers: a job, a token count or a conversion, by its id. */
+export type Reply = { jobId: string } | { requestId: number } | { convertId: string };
 
 const FILE_EXTENSIONS: Record<OutputFormat, readonly string[]> = { png: ['.png'], webp: ['.webp'], jpeg: ['.jpg', '.jpeg'] };
 
@@ -38,6 +41,18 @@ export function checkHostMessage(message: unknown): CheckedMessage {
       if (typeof weighting !== 'boolean') return refused('weighting must be true or false.', { requestId });
       return accepted(message);
     }
+    case 'convert': {
+      const request = message.request;
+      const requestId = isRecord(request) && isId(request.requestId) ? request.requestId : undefined;
+      if (requestId === undefined) return refused(`convert: requestId must be a non-empty string, got ${describe(isRecord(request) ? request.requestId : request)}`);
+      for (const key of ['modelDir', 'outDir'] as const) {
+        const path = (request as Record<string, unknown>)[key];
+        if (typeof path !== 'string' || !isAbsolute(path) || path.includes('\0')) return refused(`${key} must be an absolute folder path.`, { convertId: requestId });
+      }
+      return accepted(message);
+    }
+    case 'cancelConvert':
+      return isId(message.requestId) ? accepted(message) : refused(`cancelConvert: requestId must be a non-empty string, got ${describe(message.requestId)}`);
     case 'unload':
     case 'shutdown':
       return accepted(message);
@@ -83,7 +98,7 @@ function accepted(message: Record<string, unknown>): CheckedMessage {
   return { ok: true, message: message as unknown as HostToEngine };
 }
 
-function refused(problem: string, reply?: { jobId: string } | { requestId: number }): CheckedMessage {
+function refused(problem: string, reply?: Reply): CheckedMessage {
   return reply ? { ok: false, problem, reply } : { ok: false, problem };
 }
 

@@ -2,7 +2,8 @@
 // that a native crash or an out-of-memory in ONNX Runtime cannot take the host down. Everything
 // goes over the IPC channel; stdout stays unused.
 import type { EngineToHost } from '../../protocol/engineProtocol';
-import { checkHostMessage } from './hostMessage';
+import { checkHostMessage, type Reply } from './hostMessage';
+import { Conversions } from './conversions';
 import { JobQueue } from './jobQueue';
 
 /** Long enough to flush the last messages over a healthy channel, short enough not to hang. */
@@ -29,6 +30,7 @@ function sendThenExit(messages: EngineToHost[], code: number): void {
 }
 
 const queue = new JobQueue((message) => send(message));
+const conversions = new Conversions((message) => send(message));
 
 process.on('message', (received: unknown) => {
   const checked = checkHostMessage(received);
@@ -43,19 +45,24 @@ process.on('message', (received: unknown) => {
       return queue.cancel(message.jobId);
     case 'countTokens':
       return queue.countTokens(message.requestId, message.modelDir, message.texts, message.weighting);
+    case 'convert':
+      return conversions.start(message.request);
+    case 'cancelConvert':
+      return conversions.cancel(message.requestId);
     case 'unload':
       return queue.unload();
     case 'shutdown':
-      void queue.shutdown().then(() =>
+      void Promise.all([queue.shutdown(), conversions.cancelAll()]).then(() =>
         sendThenExit([{ type: 'state', state: { kind: 'idle', modelLoaded: false } }], 0),
       );
       return;
   }
 });
 
-/** A job or token request with a usable id fails on its own; anything else is only logged. */
-function refuse(problem: string, reply: { jobId: string } | { requestId: number } | undefined): void {
+/** A job, token request or conversion with a usable id fails on its own; anything else is only logged. */
+function refuse(problem: string, reply: Reply | undefined): void {
   if (reply && 'jobId' in reply) return send({ type: 'failed', jobId: reply.jobId, message: problem, code: 'bad-request' });
+  if (reply && 'convertId' in reply) return send({ type: 'convertFailed', requestId: reply.convertId, message: problem, code: 'bad-request' });
   if (reply) return send({ type: 'tokenCountsFailed', requestId: reply.requestId, message: problem });
   send({ type: 'log', level: 'warn', message: `ignored a message the protocol does not allow: ${problem}` });
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { isCancelled } from '../../protocol/failureCode';
 import { type CatalogEntry, findCatalogEntry, loadCatalog } from '../../engine/models/catalog';
@@ -8,9 +9,11 @@ import { downloadModel } from '../../engine/models/download/modelDownload';
 import { hfHubDir } from '../../engine/models/hfCache';
 import { storedModelDir } from '../../engine/models/modelStore';
 import { GENERATE_COMMAND, SET_HF_TOKEN_COMMAND } from '../commandIds';
+import type { EngineClient } from '../engineClient';
 import type { GenerationBackend } from '../generationBackend';
 import { readSettings, setDefaultModelIfUnset } from '../settings';
 import { catalogPickItems } from './catalogPick';
+import { CONVERT_DETAIL, CONVERT_TO_FLOAT16, convertToFloat16WithProgress } from './convertModel';
 import { huggingFaceToken } from './huggingFaceToken';
 
 const ACCEPTED_LICENCES_KEY = 'sdxlAssets.acceptedLicences';
@@ -20,11 +23,13 @@ const TOKEN_HINT = 'run "SDXL Assets: Set Hugging Face Token…"';
  * SDXL Assets: Download Model…: a quick pick of the catalog (size, speed, licence), the
  * licence to accept for a non-commercial model, then a cancellable progress notification. A
  * model already in the models directory or the Hugging Face cache is used from there instead.
+ * An fp32 model is offered a float16 copy, made by the engine process into the models directory.
  * `id` skips the pick (the first-run offer).
  */
 export async function downloadModelCommand(
   context: vscode.ExtensionContext,
   backend: GenerationBackend,
+  engine: EngineClient,
   output: vscode.OutputChannel,
   id?: unknown,
 ): Promise<void> {
@@ -33,16 +38,46 @@ export async function downloadModelCommand(
   const entry = typeof id === 'string' ? findCatalogEntry(catalog, id) : await pickEntry(catalog, locations);
   if (!entry) return;
   const here = locateCatalogModel(entry, locations);
+  const float16 = { engine, output, entry, outDir: join(locations.modelsDir, `${entry.id}-fp16`) };
   if (here) {
     await useModel(backend, here);
-    void vscode.window.showInformationMessage(`${entry.displayName} is already here, at ${here}; it is used from there.`);
+    const offer = entry.precision === 'fp32' ? [CONVERT_TO_FLOAT16] : [];
+    const answer = await vscode.window.showInformationMessage(
+      `${entry.displayName} is already here, at ${here}; it is used from there.`,
+      { detail: offer.length > 0 ? CONVERT_DETAIL : undefined },
+      ...offer,
+    );
+    if (answer === CONVERT_TO_FLOAT16) await convertAndUse(backend, float16, here);
     return;
   }
   if (entry.licence.nonCommercial && !(await acceptLicence(context, entry))) return;
   const dir = await downloadWithProgress(context, output, entry, storedModelDir(locations.modelsDir, entry));
   if (!dir) return;
   await useModel(backend, dir);
-  const answer = await vscode.window.showInformationMessage(`${entry.displayName} is downloaded and verified.`, 'Generate Image');
+  const offer = entry.precision === 'fp32' ? [CONVERT_TO_FLOAT16] : [];
+  const answer = await vscode.window.showInformationMessage(
+    `${entry.displayName} is downloaded and verified.`,
+    { detail: offer.length > 0 ? CONVERT_DETAIL : undefined },
+    'Generate Image',
+    ...offer,
+  );
+  if (answer === CONVERT_TO_FLOAT16) await convertAndUse(backend, float16, dir);
+  else if (answer) await vscode.commands.executeCommand(GENERATE_COMMAND);
+}
+
+interface Float16Target {
+  engine: EngineClient;
+  output: vscode.OutputChannel;
+  entry: CatalogEntry;
+  outDir: string;
+}
+
+async function convertAndUse(backend: GenerationBackend, target: Float16Target, modelDir: string): Promise<void> {
+  const { engine, output, entry, outDir } = target;
+  const converted = await convertToFloat16WithProgress(engine, output, entry.displayName, modelDir, outDir);
+  if (!converted) return;
+  backend.modelsChanged(converted);
+  const answer = await vscode.window.showInformationMessage(`The float16 copy of ${entry.displayName} is ready, at ${converted}.`, 'Generate Image');
   if (answer) await vscode.commands.executeCommand(GENERATE_COMMAND);
 }
 

@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { EngineError, throwIfAborted } from '../../errors';
 import { formatBytes } from '../download/downloadProgress';
 import { type ComponentName, readModelFolder } from '../modelFolder';
+import { DOWNLOAD_RECORD } from '../modelStore';
 import { type ComponentOutcome, convertComponent } from './componentConversion';
 import { copyTree } from './copyTree';
 
@@ -212,10 +213,14 @@ async function writeComponent(
   };
 }
 
-/** Tokenizers, scheduler, model_index.json and whatever else is not a converted component. */
+/**
+ * Tokenizers, scheduler, model_index.json and whatever else is not a converted component. A
+ * download record stays behind: it lists the float32 files, which the copy does not have.
+ */
 async function copyRest(modelRoot: string, partial: string): Promise<void> {
   for (const entry of await readdir(modelRoot, { withFileTypes: true })) {
     if ((COMPONENTS as readonly string[]).includes(entry.name) && entry.isDirectory()) continue;
+    if (entry.name === DOWNLOAD_RECORD) continue;
     await copyTree(join(modelRoot, entry.name), join(partial, entry.name));
   }
 }
