@@ -11,6 +11,7 @@ import { Engine } from '../../../src/engine/engine';
 import { CancelledError, EngineError } from '../../../src/engine/errors';
 import { convertComponent } from '../../../src/engine/models/convert/componentConversion';
 import { FLOAT32_OPS } from '../../../src/engine/models/convert/float16Graph';
+import { float32BytesToFloat16 } from '../../../src/engine/models/convert/float16Tensor';
 import { convertModelFolderToFloat16 } from '../../../src/engine/models/convert/folderConversion';
 import { parseModel } from '../../../src/engine/models/convert/onnxModel';
 import { fromFloat16, toFloat16 } from '../../support/onnx/float16';
@@ -40,6 +41,22 @@ function producers(modelPath: string) {
   const initializerType = new Map(model.graph.initializers.map((t) => [t.name, t.dataType]));
   return { model, byOutput, initializerType };
 }
+
+describe('weights to float16', () => {
+  test('round to nearest even as numpy does, after onnxconverter-common\'s clamping to ±1e4 and ±1e-7', () => {
+    const special = [0, -0, 1, -2.5, 0.1, 1.000244140625, 1.000732421875, 6.1e-5, 6.103515625e-5, 5e-8, -3e-8, 1e-7, 65504, 1e4, 60000, -3e38, Infinity, -Infinity];
+    const random = Array.from({ length: 100_000 }, (_, i) => Math.sin(i * 12.9898) * 10 ** ((i % 17) - 9));
+    const values = Float32Array.from([...special, ...random]);
+    const clamped = values.map((v) =>
+      v > 0 && v < 1e-7 ? 1e-7 : v < 0 && v > -1e-7 ? -1e-7 : v > 1e4 && v !== Infinity ? 1e4 : v < -1e4 && v !== -Infinity ? -1e4 : v,
+    );
+    const got = new Uint16Array(float32BytesToFloat16(new Uint8Array(values.buffer)).buffer);
+    assert.deepEqual(got, toFloat16(clamped));
+    assert.equal(got[special.indexOf(60000)], 0x70e2);
+    assert.equal(got[special.indexOf(-3e38)], 0xf0e2);
+    assert.equal(got[special.indexOf(Infinity)], 0x7c00);
+  });
+});
 
 describe('the block list', () => {
   /** One graph with every block-listed op a diffusion model can hold, between float16-able ops. */
