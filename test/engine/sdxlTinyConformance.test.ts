@@ -5,7 +5,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { Engine } from '../../src/engine/engine';
-import { assertMatchesCase, fixtureDir as fixture, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
+import { assertMatchesCase, caseRequest, fixtureDir as fixture, type FixtureCase } from '../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../support/shared';
 import { tempFolder } from '../support/tempFolder';
 import { conformanceProviders } from '../support/webgpu';
@@ -20,20 +20,7 @@ function cases(): FixtureCase[] {
 }
 
 async function check(t: TestContext, engine: Engine, modelDir: string, c: FixtureCase): Promise<void> {
-  const overrides = c.scheduler.overrides;
-  const image = await engine.generate({
-    modelDir,
-    prompt: c.prompt,
-    negativePrompt: c.negative_prompt,
-    width: c.width,
-    height: c.height,
-    steps: c.num_inference_steps,
-    guidance: c.guidance_scale,
-    seed: c.seed,
-    sampler: SAMPLER_OF_CLASS[c.scheduler.class_name],
-    karras: overrides.use_karras_sigmas === true,
-    timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
-  });
+  const image = await engine.generate(caseRequest(c, modelDir));
   const errors = await assertMatchesCase(image, c.id);
   // Visible in the test output, so drift shows before it reaches the tolerance.
   t.diagnostic(`max abs error: latents ${errors.latents.toExponential(2)}, float image ${errors.float.toExponential(2)}, uint8 ${errors.uint8}`);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { SamplerName } from '../../src/protocol/recipe';
-import type { GeneratedImage } from '../../src/engine/engine';
+import type { GeneratedImage, GenerateRequest } from '../../src/engine/engine';
 import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
 import { maxAbsDiff } from './maxAbsDiff';
 import { readNpy } from './npy';
@@ -35,6 +35,24 @@ export const SAMPLER_OF_CLASS: Record<string, SamplerName> = {
   DDIMScheduler: 'ddim',
   DPMSolverMultistepScheduler: 'dpmpp-2m',
 };
+
+/** The engine request that runs a text-to-image case on `modelDir`. */
+export function caseRequest(c: FixtureCase, modelDir: string): GenerateRequest {
+  const overrides = c.scheduler.overrides;
+  return {
+    modelDir,
+    prompt: c.prompt,
+    negativePrompt: c.negative_prompt,
+    width: c.width,
+    height: c.height,
+    steps: c.num_inference_steps,
+    guidance: c.guidance_scale,
+    seed: c.seed,
+    sampler: SAMPLER_OF_CLASS[c.scheduler.class_name],
+    karras: overrides.use_karras_sigmas === true,
+    timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
+  };
+}
 
 export interface CaseErrors {
   latents: number;

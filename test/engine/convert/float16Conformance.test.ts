@@ -13,7 +13,7 @@ import { decodedToFloatHwc } from '../../../src/engine/image/postprocess';
 import { convertModelFolderToFloat16 } from '../../../src/engine/models/convert/folderConversion';
 import { copyTree } from '../../../src/engine/models/convert/copyTree';
 import { maxAbsDiff, readNpy } from '../../support/npy';
-import { fixtureDir, SAMPLER_OF_CLASS, type FixtureCase } from '../../support/sdxlTinyFixture';
+import { caseRequest, fixtureDir, type FixtureCase } from '../../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../../support/shared';
 
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
@@ -59,20 +59,7 @@ describe('a float16 conversion of sdxl-tiny stays near diffusers float32 images'
       ['VAE float16', () => allHalf],
     ] as const) {
       test(`${c.id}, ${label}`, async (t) => {
-        const overrides = c.scheduler.overrides;
-        const image = await engine.generate({
-          modelDir: dir(),
-          prompt: c.prompt,
-          negativePrompt: c.negative_prompt,
-          width: c.width,
-          height: c.height,
-          steps: c.num_inference_steps,
-          guidance: c.guidance_scale,
-          seed: c.seed,
-          sampler: SAMPLER_OF_CLASS[c.scheduler.class_name],
-          karras: overrides.use_karras_sigmas === true,
-          timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
-        });
+        const image = await engine.generate(caseRequest(c, dir()));
         const caseDir = join(fixtureDir, 'cases', c.id);
         const latents = maxAbsDiff(image.latents, readNpy(join(caseDir, 'latents.npy')).data);
         const float = maxAbsDiff(decodedToFloatHwc(image.decoded, image.width, image.height), readNpy(join(caseDir, 'image.npy')).data);

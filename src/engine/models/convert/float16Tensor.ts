@@ -22,8 +22,7 @@ const SMALLEST_NORMAL_BITS = 0x38800000;
  */
 export function float32BytesToFloat16(bytes: Uint8Array): Uint8Array {
   if (bytes.length % 4 !== 0) throw new Error(`float32 data of ${bytes.length} bytes is not a whole number of values`);
-  const bits = new Uint32Array(bytes.length / 4);
-  new Uint8Array(bits.buffer).set(bytes);
+  const bits = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : alignedCopy(bytes);
   const half = new Uint16Array(bits.length);
   const scratch = new Float32Array(1);
   const scratchBits = new Uint32Array(scratch.buffer);
@@ -46,6 +45,12 @@ export function float32BytesToFloat16(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(half.buffer);
 }
 
+function alignedCopy(bytes: Uint8Array): Uint32Array {
+  const bits = new Uint32Array(bytes.length / 4);
+  new Uint8Array(bits.buffer).set(bytes);
+  return bits;
+}
+
 /** Converts a tensor whose data is inside the protobuf (raw_data or float_data) to float16 raw_data. */
 export function convertTensorToFloat16(tensor: TensorView): void {
   tensor.replaceData(ElemType.FLOAT16, [bytesField(TENSOR.rawData, float32BytesToFloat16(inlineFloat32Bytes(tensor)))]);
@@ -56,12 +61,5 @@ export function inlineFloat32Bytes(tensor: TensorView): Uint8Array {
   const raw = tensor.fields.find((f) => f.field === TENSOR.rawData);
   if (raw) return raw.data;
   // Packed, a field holds many floats; unpacked (fixed32 wire), one: either way its bytes are the values.
-  const chunks = all(tensor.fields, TENSOR.floatData).map((f) => f.data);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return Buffer.concat(all(tensor.fields, TENSOR.floatData).map((f) => f.data));
 }
