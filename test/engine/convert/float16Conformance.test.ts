@@ -19,7 +19,7 @@ import { readReferenceJson, skipWithoutShared } from '../../support/shared';
 const skip = skipWithoutShared('reference', 'sdxl-tiny', 'cases.json');
 
 /**
- * Measured on these five cases (CPU, ONNX Runtime 1.30), worst case over them: latents 6.1e-2
+ * Measured on these seven cases (CPU, ONNX Runtime 1.30), worst case over them: latents 6.1e-2
  * max abs (dpmpp_2m_karras_tall; latents span about ±4), float image 1.3e-2, uint8 4 with a mean
  * of at most 0.3, for either VAE. The bounds leave headroom for other CPUs' rounding; the float32
  * export meets 1e-3 everywhere (sdxlTinyConformance.test.ts), and a conversion that loses a
@@ -29,24 +29,45 @@ const TOLERANCE = { latents: 0.1, float: 0.02, uint8: 6, uint8Mean: 0.5 };
 
 function cases(): FixtureCase[] {
   if (skip) return [];
-  return readReferenceJson<{ cases: FixtureCase[] }>('sdxl-tiny/cases.json').cases.filter((c) => c.pipeline === 'StableDiffusionXLPipeline');
+  return readReferenceJson<{ cases: FixtureCase[] }>('sdxl-tiny/cases.json').cases;
 }
+
+/** Image-to-image cases take their size from the input image, which the VAE encoder reads. */
+function request(c: FixtureCase, modelDir: string) {
+  if (c.image === undefined) return caseRequest(c, modelDir);
+  return { ...caseRequest(c, modelDir), initImage: join(fixtureDir, c.image), strength: c.strength };
+}
+
+/** The case that needs the fixture's latent_parameters VAE encoder (Optimum >= 1.23) in place of the default one. */
+const LATENT_PARAMETERS_CASE = 'img2img_latent_parameters';
 
 describe('a float16 conversion of sdxl-tiny stays near diffusers float32 images', { skip }, () => {
   const engine = new Engine({ provider: 'cpu', lowMemory: false });
   let work = '';
-  let upcast = '';
-  let allHalf = '';
-  before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'sdxl-fp16-conformance-'));
-    upcast = (await convertModelFolderToFloat16(join(fixtureDir, 'model'), { outDir: join(work, 'upcast-vae') })).outDir;
-    const edited = join(work, 'fp16-safe-vae-source');
-    await copyTree(join(fixtureDir, 'model'), edited);
-    for (const vae of ['vae_decoder', 'vae_encoder']) {
-      const path = join(edited, vae, 'config.json');
+  const converted = new Map<string, string>();
+
+  /** The fixture, with that encoder if asked, with the VAE configs edited to force_upcast false if asked, converted. */
+  async function convertedFixture(options: { float16Vae: boolean; latentParameters: boolean }): Promise<string> {
+    const key = JSON.stringify(options);
+    const known = converted.get(key);
+    if (known) return known;
+    const source = join(work, `source-${converted.size}`);
+    await copyTree(join(fixtureDir, 'model'), source);
+    if (options.latentParameters) {
+      rmSync(join(source, 'vae_encoder'), { recursive: true });
+      await copyTree(join(fixtureDir, 'variants', 'vae_encoder_latent_parameters', 'vae_encoder'), join(source, 'vae_encoder'));
+    }
+    for (const vae of options.float16Vae ? ['vae_decoder', 'vae_encoder'] : []) {
+      const path = join(source, vae, 'config.json');
       writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), force_upcast: false }));
     }
-    allHalf = (await convertModelFolderToFloat16(edited)).outDir;
+    const { outDir } = await convertModelFolderToFloat16(source);
+    converted.set(key, outDir);
+    return outDir;
+  }
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'sdxl-fp16-conformance-'));
   });
   after(async () => {
     await engine.unload();
@@ -54,12 +75,10 @@ describe('a float16 conversion of sdxl-tiny stays near diffusers float32 images'
   });
 
   for (const c of cases()) {
-    for (const [label, dir] of [
-      ['VAE float32', () => upcast],
-      ['VAE float16', () => allHalf],
-    ] as const) {
-      test(`${c.id}, ${label}`, async (t) => {
-        const image = await engine.generate(caseRequest(c, dir()));
+    for (const float16Vae of [false, true]) {
+      test(`${c.id}, VAE ${float16Vae ? 'float16' : 'float32'}`, async (t) => {
+        const dir = await convertedFixture({ float16Vae, latentParameters: c.id === LATENT_PARAMETERS_CASE });
+        const image = await engine.generate(request(c, dir));
         const caseDir = join(fixtureDir, 'cases', c.id);
         const latents = maxAbsDiff(image.latents, readNpy(join(caseDir, 'latents.npy')).data);
         const float = maxAbsDiff(decodedToFloatHwc(image.decoded, image.width, image.height), readNpy(join(caseDir, 'image.npy')).data);

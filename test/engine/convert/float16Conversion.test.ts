@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
 import { Engine } from '../../../src/engine/engine';
 import { CancelledError, EngineError } from '../../../src/engine/errors';
 import { convertComponent } from '../../../src/engine/models/convert/componentConversion';
@@ -19,7 +20,7 @@ import { GraphBuilder } from '../../support/onnx/graphBuilder';
 import { attr, DataType } from '../../support/onnx/onnxProto';
 import { fixtureDir } from '../../support/sdxlTinyFixture';
 import { skipWithoutShared } from '../../support/shared';
-import { buildTinySdxl } from '../../support/tinyModels';
+import { buildTinySdxl, LCM_SCHEDULER_CONFIG } from '../../support/tinyModels';
 
 const FLOAT = 1;
 const FLOAT16 = 10;
@@ -137,6 +138,43 @@ describe('external data', () => {
       const a = await engine.generate({ ...request, modelDir: fromInline.outDir });
       const b = await engine.generate({ ...request, modelDir: fromExternal.outDir });
       assert.deepEqual(b.rgb, a.rgb);
+    } finally {
+      await engine.unload();
+    }
+  });
+});
+
+describe('every input and output kind', () => {
+  test('an LCM UNet with an int64 timestep and int64 ids converts to float16 where Optimum has float16, and generates', async () => {
+    const source = join(work, 'kinds');
+    buildTinySdxl(source, { timestep: 'int64-1d', idsType: 'int64', timeCondProjDim: 8, scheduler: LCM_SCHEDULER_CONFIG, vaeEncoderOutput: 'latent_parameters' });
+    const { outDir } = await convertModelFolderToFloat16(source);
+    const unet = await InferenceSession.create(join(outDir, 'unet', 'model.onnx'));
+    const types = (metadata: readonly InferenceSession.ValueMetadata[]) =>
+      Object.fromEntries(metadata.map((m) => [m.name, m.isTensor ? m.type : '']));
+    assert.deepEqual(types(unet.inputMetadata), {
+      sample: 'float16',
+      timestep: 'int64',
+      encoder_hidden_states: 'float16',
+      text_embeds: 'float16',
+      time_ids: 'float16',
+      timestep_cond: 'float16',
+    });
+    const encoder = await InferenceSession.create(join(outDir, 'text_encoder_2', 'model.onnx'));
+    assert.equal(types(encoder.inputMetadata).input_ids, 'int64');
+    assert.ok(Object.values(types(encoder.outputMetadata)).every((t) => t === 'float16'));
+
+    const engine = new Engine({ provider: 'cpu', lowMemory: false });
+    try {
+      const request = { prompt: 'a lighthouse', width: 64, height: 64, steps: 2, seed: 3 };
+      const before = await engine.generate({ ...request, modelDir: source });
+      const after = await engine.generate({ ...request, modelDir: outDir });
+      const initImage = join(work, 'kinds.png');
+      await sharp(Buffer.from(after.rgb), { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(initImage);
+      const varied = await engine.generate({ ...request, modelDir: outDir, initImage, strength: 0.5 });
+      assert.equal(varied.rgb.length, before.rgb.length);
+      const meanError = before.rgb.reduce((sum, v, i) => sum + Math.abs(v - after.rgb[i]), 0) / before.rgb.length;
+      assert.ok(meanError < 2, `the float16 image differs by ${meanError} on average`);
     } finally {
       await engine.unload();
     }
