@@ -1,18 +1,22 @@
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CancelledError, EngineError } from '../engine/errors';
 import { formatBytes } from '../engine/models/download/downloadProgress';
 import { componentSummary } from '../engine/models/convert/conversionSummary';
+import { hfHubDir } from '../engine/models/hfCache';
+import { readModelFolder } from '../engine/models/modelFolder';
 import {
   type ConversionProgress,
   convertModelFolderToFloat16,
   defaultFloat16Dir,
 } from '../engine/models/convert/folderConversion';
-import { localModel } from './modelArgument';
+import { type CliModel, cliLocations, localModel } from './modelArgument';
 import { UsageError } from './usageError';
 
 export const CONVERT_USAGE = `sdxl-assets convert MODEL --fp16 [--out DIR]
   writes a float16 copy of an ONNX model folder (or a downloaded catalog id) to DIR, default
-  MODEL-fp16; blocklisted ops and an SDXL VAE that needs it stay float32. Run it again to resume`;
+  MODEL-fp16 beside it (in the models directory for a Hugging Face cache snapshot); block-listed
+  ops and an SDXL VAE that needs it stay float32. Run it again to resume`;
 
 /** A non-terminal gets a line this often, enough to follow a log without flooding it. */
 const LOG_EVERY_MS = 5000;
@@ -27,7 +31,7 @@ export async function convertCommand(argv: string[], signal: AbortSignal): Promi
   if (positionals.length !== 1) throw new UsageError('Give one model folder or catalog id to convert.');
   if (!values.fp16) throw new UsageError('Say which conversion: --fp16 is the one there is.');
   const model = localModel(positionals[0]!);
-  const outDir = values.out ?? defaultFloat16Dir(model.dir);
+  const outDir = values.out ?? defaultOutDir(model);
   const reporter = new ConversionReporter();
   try {
     const report = await convertModelFolderToFloat16(model.dir, { outDir, signal, onProgress: (p) => reporter.update(p) });
@@ -42,6 +46,13 @@ export async function convertCommand(argv: string[], signal: AbortSignal): Promi
     }
     throw error;
   }
+}
+
+/** Beside the folder, unless it is a Hugging Face cache snapshot: the cache is the Hub client's to manage. */
+function defaultOutDir(model: CliModel): string {
+  if (relative(hfHubDir(), resolve(model.dir)).startsWith('..')) return defaultFloat16Dir(model.dir);
+  const name = model.entry?.id ?? readModelFolder(model.dir).name.replace(/[/\\]/g, '--');
+  return join(cliLocations().modelsDir, `${name}-fp16`);
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line per component and every few seconds in a log. */

@@ -117,8 +117,9 @@ export function rewriteGraphForFloat16(graph: GraphView, component: string): Flo
   }
   graph.nodes = nodes;
 
+  // An initializer may also be declared as a graph input (IR < 4 exports): its declaration follows its data.
   for (const info of [...graph.inputs, ...graph.outputs, ...graph.valueInfo]) {
-    if (info.elemType === ElemType.FLOAT) info.elemType = ElemType.FLOAT16;
+    if (info.elemType === ElemType.FLOAT && !keptFloat32.has(info.name)) info.elemType = ElemType.FLOAT16;
   }
   return { keptFloat32, blockedNodes };
 }

@@ -25,7 +25,9 @@ export const ElemType = { FLOAT: 1, FLOAT16: 10, DOUBLE: 11 } as const;
 const MODEL_GRAPH = 7;
 const GRAPH = { node: 1, initializer: 5, sparseInitializer: 15, input: 11, output: 12, valueInfo: 13 } as const;
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
-const ATTRIBUTE = { name: 1, i: 3, t: 5, g: 6, tensors: 10, graphs: 11, sparseTensor: 22, sparseTensors: 23 } as const;
+const ATTRIBUTE = { name: 1, i: 3, t: 5, g: 6, tensors: 10, graphs: 11, type: 20, sparseTensor: 22, sparseTensors: 23 } as const;
+/** AttributeProto.AttributeType INT. */
+const ATTRIBUTE_INT = 2;
 export const TENSOR = {
   dims: 1,
   dataType: 2,
@@ -194,8 +196,8 @@ function encodeNode(node: NodeView): MessageField {
 
 /** A node made by the conversion: a Cast to `to`. */
 export function castNode(name: string, input: string, output: string, to: number): NodeView {
-  const to_ = new AttributeView([stringField(ATTRIBUTE.name, 'to'), varintField(ATTRIBUTE.i, to), varintField(20, 2)]);
-  return { inputs: [input], outputs: [output], name, opType: 'Cast', domain: '', attributes: [to_], rest: [] };
+  const toAttribute = new AttributeView([stringField(ATTRIBUTE.name, 'to'), varintField(ATTRIBUTE.i, to), varintField(ATTRIBUTE.type, ATTRIBUTE_INT)]);
+  return { inputs: [input], outputs: [output], name, opType: 'Cast', domain: '', attributes: [toAttribute], rest: [] };
 }
 
 export class ValueInfoView {
