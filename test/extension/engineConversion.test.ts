@@ -58,6 +58,11 @@ describe('the engine process converts a model to float16', () => {
     assert.ok(existsSync((await job.done).path));
   });
 
+  test('a relative output folder is refused by the engine before any work', async () => {
+    const { done } = client.convertToFloat16(model, 'relative-fp16', () => undefined);
+    await assert.rejects(done, (error: EngineJobError) => error.code === 'bad-request' && /outDir must be an absolute folder path/.test(error.message));
+  });
+
   test('a folder that is not a model fails with the reason', async () => {
     const { done } = client.convertToFloat16(join(model, 'tokenizer'), join(work, 'never'), () => undefined);
     await assert.rejects(done, (error: EngineJobError) => error.code === 'model-folder');
