@@ -15,6 +15,7 @@ import { FLOAT32_OPS } from '../../../src/engine/models/convert/float16Graph';
 import { float32BytesToFloat16 } from '../../../src/engine/models/convert/float16Tensor';
 import { convertModelFolderToFloat16 } from '../../../src/engine/models/convert/folderConversion';
 import { parseModel } from '../../../src/engine/models/convert/onnxModel';
+import { bytesField, encodeFields, flatten, parseMessage, stringField, varintField } from '../../../src/engine/models/convert/protoWire';
 import { fromFloat16, toFloat16 } from '../../support/onnx/float16';
 import { GraphBuilder } from '../../support/onnx/graphBuilder';
 import { attr, DataType } from '../../support/onnx/onnxProto';
@@ -114,6 +115,41 @@ describe('the block list', () => {
         assert.ok(Math.abs(want[i] - have[i]) <= 1e-2 * Math.max(1, Math.abs(want[i])), `${name}[${i}]: ${have[i]} vs ${want[i]}`);
       }
     }
+  });
+});
+
+describe('the ONNX file', () => {
+  test('keeps fields the conversion does not know, at every level it rewrites', async () => {
+    const source = join(work, 'unknown-fields-source');
+    const target = join(work, 'unknown-fields-target');
+    const g = new GraphBuilder('unknown', 'float32', 9);
+    const x = g.input('x', 'float', [1, 4]);
+    g.output('y', g.linear(x, 4, 4), 'float', [1, 4]);
+    g.save(join(source, 'model.onnx'));
+    // Field 14 is ModelProto.metadata_props; 99 is no field at all, which protobuf readers must keep.
+    const model = parseMessage(readFileSync(join(source, 'model.onnx')));
+    const graphField = model.find((f) => f.field === 7)!;
+    const graph = parseMessage(graphField.data);
+    const marked = graph.map((f) => (f.field === 1 ? bytesField(1, flatten(encodeFields([...parseMessage(f.data), stringField(99, 'node note')]))) : f));
+    const edited = [
+      ...model.filter((f) => f !== graphField),
+      bytesField(7, flatten(encodeFields([...marked, stringField(99, 'graph note')]))),
+      bytesField(14, flatten(encodeFields([stringField(1, 'author'), stringField(2, 'someone')]))),
+      varintField(99, 12345),
+    ];
+    writeFileSync(join(source, 'model.onnx'), flatten(encodeFields(edited)));
+    mkdirSync(target);
+    await convertComponent('unknown', source, target);
+
+    const converted = parseMessage(readFileSync(join(target, 'model.onnx')));
+    assert.equal(converted.filter((f) => f.field === 99).length, 1);
+    assert.match(Buffer.from(converted.find((f) => f.field === 14)!.data).toString(), /someone/);
+    const convertedGraph = parseMessage(converted.find((f) => f.field === 7)!.data);
+    assert.ok(convertedGraph.some((f) => f.field === 99 && Buffer.from(f.data).toString() === 'graph note'));
+    const nodes = convertedGraph.filter((f) => f.field === 1).map((f) => parseMessage(f.data));
+    assert.ok(nodes.length > 0 && nodes.every((n) => n.some((f) => f.field === 99 && Buffer.from(f.data).toString() === 'node note')));
+    const session = await InferenceSession.create(join(target, 'model.onnx'));
+    assert.deepEqual(session.outputNames, ['y']);
   });
 });
 
