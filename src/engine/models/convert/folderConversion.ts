@@ -89,7 +89,6 @@ export async function convertModelFolderToFloat16(modelDir: string, options: Con
     throw new EngineError(`The output folder ${outDir} is inside the model folder; choose a folder beside it.`, 'bad-request');
   }
   const partial = `${outDir}${PARTIAL_SUFFIX}`;
-  await mkdir(partial, { recursive: true });
   const record = await readRecord(partial);
 
   const components = COMPONENTS.filter((c) => model.onnx[c] !== undefined);
@@ -100,7 +99,9 @@ export async function convertModelFolderToFloat16(modelDir: string, options: Con
     const previous = record[plan.component];
     if (previous && (await stillValid(previous, plan.source, join(partial, plan.component)))) resumable.set(plan.component, previous);
   }
+  await mkdir(dirname(outDir), { recursive: true });
   await checkFreeSpace(dirname(outDir), plans.filter((p) => !resumable.has(p.component)).reduce((n, p) => n + p.neededBytes, 0));
+  await mkdir(partial, { recursive: true });
 
   let bytesDone = 0;
   const reports: ComponentReport[] = [];
