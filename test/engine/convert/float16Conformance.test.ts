@@ -12,7 +12,8 @@ import { Engine } from '../../../src/engine/engine';
 import { decodedToFloatHwc } from '../../../src/engine/image/postprocess';
 import { convertModelFolderToFloat16 } from '../../../src/engine/models/convert/folderConversion';
 import { copyTree } from '../../../src/engine/models/convert/copyTree';
-import { maxAbsDiff, readNpy } from '../../support/npy';
+import { maxAbsDiff } from '../../support/maxAbsDiff';
+import { readNpy } from '../../support/npy';
 import { caseRequest, fixtureDir, type FixtureCase } from '../../support/sdxlTinyFixture';
 import { readReferenceJson, skipWithoutShared } from '../../support/shared';
 
