@@ -1,6 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CancelledError, EngineError } from '../engine/errors';
+import { EngineError } from '../engine/errors';
+import { isCancelled } from '../protocol/failureCode';
 import { formatBytes } from '../engine/models/download/downloadProgress';
 import { componentSummary } from '../engine/models/convert/conversionSummary';
 import { hfHubDir } from '../engine/models/hfCache';
@@ -41,7 +42,7 @@ export async function convertCommand(argv: string[], signal: AbortSignal): Promi
     process.stdout.write(`${report.outDir}\n`);
   } catch (error) {
     reporter.done();
-    if (error instanceof CancelledError) {
+    if (isCancelled(error)) {
       throw new EngineError(`Conversion cancelled; finished components are kept in ${outDir}.partial, run the same command to resume.`, 'cancelled');
     }
     throw error;

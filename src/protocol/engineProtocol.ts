@@ -104,5 +104,5 @@ export type EngineToHost =
   /** summary: one line per component, saying what became float16 and what stayed float32 and why. */
   | { type: 'convertDone'; requestId: string; outDir: string; summary: string[] }
   /** code 'cancelled' when asked to stop; the finished components stay in `<outDir>.partial` for a rerun. */
-  | { type: 'convertFailed'; requestId: string; message: string; code: string }
+  | { type: 'convertFailed'; requestId: string; message: string; code: FailureCode }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

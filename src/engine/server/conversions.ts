@@ -1,5 +1,6 @@
 import type { ConversionRequest, EngineToHost } from '../../protocol/engineProtocol';
-import { CancelledError, EngineError } from '../errors';
+import { type FailureCode, isCancelled, isSystemErrorCode } from '../../protocol/failureCode';
+import { EngineError } from '../errors';
 import { componentSummary } from '../models/convert/conversionSummary';
 import { convertModelFolderToFloat16 } from '../models/convert/folderConversion';
 
@@ -54,12 +55,14 @@ export class Conversions {
   }
 }
 
-function failure(error: unknown, outDir: string): { message: string; code: string } {
-  if (error instanceof CancelledError) {
+function failure(error: unknown, outDir: string): { message: string; code: FailureCode } {
+  if (isCancelled(error)) {
     return { message: `Conversion cancelled; finished components are kept in ${outDir}.partial for the next run.`, code: 'cancelled' };
   }
   if (error instanceof EngineError) return { message: error.message, code: error.code };
-  const system = error as NodeJS.ErrnoException;
-  if (typeof system?.code === 'string') return { message: system.message, code: 'system' };
-  return { message: `The conversion hit an unexpected error: ${error instanceof Error ? error.message : String(error)}`, code: 'internal' };
+  const message = error instanceof Error ? error.message : String(error);
+  // File system errors keep their code (ENOSPC, EACCES) so the host can tell them apart.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (isSystemErrorCode(code)) return { message, code };
+  return { message: `The conversion hit an unexpected error: ${message}`, code: 'internal' };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { isCancelled } from '../../protocol/failureCode';
 import type { EngineClient } from '../engineClient';
 
 export const CONVERT_TO_FLOAT16 = 'Convert to float16';
@@ -42,8 +43,7 @@ export function convertToFloat16WithProgress(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       output.appendLine(`Conversion stopped: ${message}`);
-      const code = (error as { code?: unknown }).code;
-      if (code === 'cancelled') void vscode.window.showInformationMessage(message);
+      if (isCancelled(error)) void vscode.window.showInformationMessage(message);
       else void vscode.window.showErrorMessage(message);
       return undefined;
     } finally {
