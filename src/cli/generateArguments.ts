@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { FINISH_OPTIONS } from './finishOptions';
 import { UsageError } from './usageError';
 
 const OPTIONS = {
@@ -30,6 +31,7 @@ const OPTIONS = {
   'negative-aesthetic-score': { type: 'string' },
   'vae-tiling': { type: 'boolean' },
   'vae-tile-size': { type: 'string' },
+  ...FINISH_OPTIONS,
 } as const;
 
 /** The options of `generate` as typed, unchecked beyond their kind; --model is the one every run needs. */

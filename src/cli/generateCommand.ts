@@ -4,6 +4,7 @@ import { MEMORY_PLANS } from '../engine/memory/memoryPlan';
 import { parseGenerateArguments } from './generateArguments';
 import { resolveGeneration } from './generatePlan';
 import { runGeneration } from './generateRun';
+import { FINISH_USAGE } from './finishOptions';
 import { IMAGE_FORMATS } from './outputPaths';
 
 export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt TEXT --out FILE_OR_DIR [options]
@@ -38,7 +39,8 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
                              config's tile size (SDXL: 1024 px): less memory for large images
   --vae-tile-size PX         VAE tiling with smaller tiles, a multiple of 32 px (implies --vae-tiling)
   --recipe IMAGE             start from the recipe stored in an image this tool made
-                             (options given explicitly override it)`;
+                             (options given explicitly override it)
+${FINISH_USAGE}`;
 
 /** Parse, then resolve every setting and check it before any model loads, then run. */
 export async function generateCommand(argv: string[], signal: AbortSignal): Promise<void> {

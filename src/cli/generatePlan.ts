@@ -10,6 +10,7 @@ import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoic
 import { MEMORY_PLANS, type MemoryPlanName } from '../engine/memory/memoryPlan';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
 import type { GenerateArguments } from './generateArguments';
+import { finishPlan, type FinishPlan } from './finishOptions';
 import { localModel, modelForGenerate, type CliModel } from './modelArgument';
 import { formatFromPath, IMAGE_FORMATS, isFolderTarget, sameFile, type ImageFormat } from './outputPaths';
 import { parseChoice, parseNumber, UsageError } from './usageError';
@@ -30,6 +31,8 @@ export interface GenerationPlan {
   lowMemory: boolean;
   /** A memory plan forced by --memory-plan; otherwise the engine chooses. */
   memoryPlan: MemoryPlanName | undefined;
+  /** Exact size, pixel art, icon set or density variants, applied to each image after decoding. */
+  finish: FinishPlan;
 }
 
 /**
@@ -42,6 +45,9 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   const shape = jobShape(args, base);
   const given = givenSettings(args, base, shape);
   const { batch, firstSeed, output } = shape;
+  const finish = await finishPlan(args, base);
+  if ((finish.iconSet || finish.densities) && batch > 1) throw new UsageError('--batch makes one file per seed; with --icon-set or --density give one seed.');
+  if (finish.iconSet && (!output.toFolder || output.format !== 'png')) throw new UsageError('--icon-set writes PNG files and favicon.ico into a folder: give --out DIR/.');
   // Before any download or model load: a bad number must not cost gigabytes first. The first and
   // last seeds stand for the batch, since seeds only grow.
   for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
@@ -53,7 +59,7 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
 
   const request = await withModels(given, args, shape.refinerArg, signal);
   const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
-  return { request, seeds, output, provider, lowMemory: args['low-memory'] === true, memoryPlan };
+  return { request, seeds, output, provider, lowMemory: args['low-memory'] === true, memoryPlan, finish };
 }
 
 /**

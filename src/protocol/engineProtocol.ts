@@ -1,6 +1,6 @@
 // Messages between the extension host and the engine child process (fork with
 // serialization 'advanced', so typed arrays cross as structured clones).
-import type { Recipe, SettingsRequest } from './recipe';
+import type { FinishSteps, Recipe, SettingsRequest } from './recipe';
 import type { Phase } from './phase';
 import type { ProviderChoice, ProviderReport } from './providerChoice';
 import type { FailureCode } from './failureCode';
@@ -24,6 +24,8 @@ export interface JobRequest {
   /** An SDXL refiner (or any SDXL folder) that takes the base's latents over at settings.refinerStart. */
   refinerDir?: string;
   settings: SettingsRequest;
+  /** Exact size and pixel art, applied after decoding and recorded in the recipe. */
+  finish?: FinishSteps;
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it unless `replace`. */
   outputPath: string;
   /** A manifest asset remade: the new file replaces the one at outputPath in one rename. */

@@ -16,6 +16,33 @@ export interface VaeTiling {
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 
+/** How a generated picture becomes the asked size: scaled to fill and cut, scaled to fit and padded, or cut without scaling. */
+export const OUTPUT_FITS = ['cover', 'contain', 'crop'] as const;
+export type OutputFit = (typeof OUTPUT_FITS)[number];
+
+/** The finished file's exact size, made from the generated picture after decoding. */
+export interface OutputSize {
+  width: number;
+  height: number;
+  fit: OutputFit;
+  /** cover and crop: the point of the generated picture kept in view, as fractions of its width and height. */
+  focus?: [number, number];
+  /** contain: the colour of the padding, `#rrggbb`. */
+  background?: string;
+}
+
+/**
+ * Pixel art: the picture is reduced to a palette, then shrunk by a whole factor with
+ * nearest-neighbour sampling, so every output pixel is one palette colour.
+ */
+export interface PixelArt {
+  factor: number;
+  /** Median-cut palette of this many colours, computed from the picture (absent when `palette` is given). */
+  colors?: number;
+  /** A fixed palette, `#rrggbb` each: a palette file's colours, recorded rather than its path. */
+  palette?: string[];
+}
+
 /**
  * Everything needed to regenerate one image. It travels inside the image file, so a field
  * once written must keep its meaning.
@@ -77,10 +104,17 @@ export interface Recipe {
    * tiles the same way and gives the same pixels. Absent: decoded and encoded in one piece.
    */
   vaeTiling?: VaeTiling;
+  /** Post-processing: the finished file's exact size. Absent: the generated size. */
+  output?: OutputSize;
+  /** Post-processing after `output`: palette reduction and an integer nearest-neighbour downscale. */
+  pixelArt?: PixelArt;
 }
 
+/** The steps after decoding that turn a generated picture into the finished file, in this order. */
+export type FinishSteps = Pick<Recipe, 'output' | 'pixelArt'>;
+
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */
-export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider'>;
+export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider' | keyof FinishSteps>;
 
 /**
  * Settings as a job asks for them: what is left out takes the model's defaults, and tiling

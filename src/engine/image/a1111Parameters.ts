@@ -31,9 +31,21 @@ export function formatA1111Parameters(recipe: Recipe): string {
   if (recipe.refiner !== undefined) params.push(['Refiner', recipe.refiner]);
   if (recipe.refinerStart !== undefined) params.push(['Refiner switch at', recipe.refinerStart]);
   if (recipe.provider !== undefined) params.push(['ONNX provider', recipe.provider.provider]);
+  // Not A1111 keys: they say how the file differs from the picture the settings above make.
+  if (recipe.output !== undefined) params.push(['Output size', outputText(recipe)]);
+  if (recipe.pixelArt !== undefined) {
+    const { factor, colors, palette } = recipe.pixelArt;
+    params.push(['Pixel art', `${factor}x nearest, ${palette ? `palette ${palette.join(' ')}` : `${colors} colours median cut`}`]);
+  }
   const line = params.map(([key, value]) => `${key}: ${quote(String(value))}`).join(', ');
   const negative = recipe.negativePrompt ? `\nNegative prompt: ${recipe.negativePrompt}` : '';
   return `${recipe.prompt}${negative}\n${line}`.trim();
+}
+
+function outputText({ output }: Recipe): string {
+  if (!output) return '';
+  const where = output.fit === 'contain' ? ` on ${output.background ?? '#ffffff'}` : output.focus ? ` at ${output.focus.join(' ')}` : '';
+  return `${output.width}x${output.height} ${output.fit}${where}`;
 }
 
 /**

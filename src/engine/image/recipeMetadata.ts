@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
 import { vaeTilingProblem } from '../../protocol/generationLimits';
+import { finishStepsProblem, orderedOutput, orderedPixelArt } from './finishStepsField';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
 import { EngineError } from '../errors';
 import { readExifUserComment } from './exif';
@@ -52,6 +53,8 @@ function knownFields(recipe: Recipe): Recipe {
         }
       : {}),
     ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
+    ...(recipe.output !== undefined ? { output: orderedOutput(recipe.output) } : {}),
+    ...(recipe.pixelArt !== undefined ? { pixelArt: orderedPixelArt(recipe.pixelArt) } : {}),
   };
 }
 
@@ -119,6 +122,8 @@ export function parseRecipe(json: string): Recipe {
       fail('vaeTiling', '{ tileSize } with a tile size in pixels when present');
     }
   }
+  const finishProblem = finishStepsProblem(r.output, r.pixelArt);
+  if (finishProblem) fail(finishProblem.field, finishProblem.expected);
   return knownFields(r as unknown as Recipe);
 }
 

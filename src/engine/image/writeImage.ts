@@ -145,7 +145,7 @@ export function numberedPath(path: string, n: number): string {
  * or not at all and, unlike rename, refuses an existing target. File systems without hard links
  * (FAT, exFAT, some network shares) get an exclusive copy instead: still never a replacement.
  */
-async function claim(temp: string, path: string): Promise<boolean> {
+export async function claim(temp: string, path: string): Promise<boolean> {
   try {
     await link(temp, path);
     return true;

@@ -6,6 +6,7 @@ import { isCancelled, isSystemErrorCode } from '../../protocol/failureCode';
 import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
+import { finishImage } from '../finish/finishImage';
 import { StepRate } from './stepRate';
 
 export interface JobContext {
@@ -70,9 +71,13 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
       },
     );
     throwIfAborted(signal);
+    const finish = job.finish ?? {};
+    const finished = await finishImage(image, finish);
+    const made = job.recipeInitImage === undefined ? image.recipe : { ...image.recipe, initImage: job.recipeInitImage };
+    const recipe = { ...made, ...finish };
+    throwIfAborted(signal);
     // Another window or process may have taken the host's name meanwhile: the next free one is used.
-    const recipe = job.recipeInitImage === undefined ? image.recipe : { ...image.recipe, initImage: job.recipeInitImage };
-    const path = await writeImage(job.outputPath, image.rgb, image.width, image.height, {
+    const path = await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
       format: job.format,
       recipe: job.embedRecipe ? recipe : undefined,
       ifExists: job.replace ? 'replace' : 'next-free',

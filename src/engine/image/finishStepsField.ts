@@ -1,0 +1,61 @@
+import { OUTPUT_FITS, type OutputFit, type OutputSize, type PixelArt } from '../../protocol/recipe';
+
+const HEX_COLOR = /^#[0-9a-f]{6}$/;
+
+/** The output field with its keys in a fixed order, so equal recipes serialize to equal bytes. */
+export function orderedOutput(output: OutputSize): OutputSize {
+  return {
+    width: output.width,
+    height: output.height,
+    fit: output.fit,
+    ...(output.focus !== undefined ? { focus: [output.focus[0], output.focus[1]] } : {}),
+    ...(output.background !== undefined ? { background: output.background } : {}),
+  };
+}
+
+export function orderedPixelArt(pixelArt: PixelArt): PixelArt {
+  return {
+    factor: pixelArt.factor,
+    ...(pixelArt.colors !== undefined ? { colors: pixelArt.colors } : {}),
+    ...(pixelArt.palette !== undefined ? { palette: [...pixelArt.palette] } : {}),
+  };
+}
+
+/** The first thing wrong with a recipe's `output` and `pixelArt` (absent is fine), or undefined. */
+export function finishStepsProblem(output: unknown, pixelArt: unknown): { field: string; expected: string } | undefined {
+  if (output !== undefined) {
+    const o = output as Record<string, unknown>;
+    const fine =
+      typeof output === 'object' &&
+      output !== null &&
+      isPositiveInteger(o.width) &&
+      isPositiveInteger(o.height) &&
+      OUTPUT_FITS.includes(o.fit as OutputFit) &&
+      (o.focus === undefined || (Array.isArray(o.focus) && o.focus.length === 2 && o.focus.every(isFraction))) &&
+      (o.background === undefined || (typeof o.background === 'string' && HEX_COLOR.test(o.background)));
+    if (!fine) {
+      return { field: 'output', expected: `{ width, height, fit: ${OUTPUT_FITS.join('|')}, focus?: [x, y] in 0..1, background?: "#rrggbb" }` };
+    }
+  }
+  if (pixelArt !== undefined) {
+    const p = pixelArt as Record<string, unknown>;
+    const fine =
+      typeof pixelArt === 'object' &&
+      pixelArt !== null &&
+      isPositiveInteger(p.factor) &&
+      (p.colors === undefined) !== (p.palette === undefined) &&
+      (p.colors === undefined || (isPositiveInteger(p.colors) && (p.colors as number) <= 256)) &&
+      (p.palette === undefined ||
+        (Array.isArray(p.palette) && p.palette.length >= 1 && p.palette.length <= 256 && p.palette.every((c) => typeof c === 'string' && HEX_COLOR.test(c))));
+    if (!fine) return { field: 'pixelArt', expected: '{ factor, and either colors (1 to 256) or palette ["#rrggbb", …] }' };
+  }
+  return undefined;
+}
+
+function isPositiveInteger(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+function isFraction(value: unknown): boolean {
+  return typeof value === 'number' && value >= 0 && value <= 1;
+}
