@@ -58,6 +58,7 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   await checkWritable(output.toFolder ? output.out : dirname(resolve(output.out)));
 
   const request = await withModels(given, args, shape.refinerArg, signal);
+  refuseImpossibleCrop(finish, request);
   const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
   return { request, seeds, output, provider, lowMemory: args['low-memory'] === true, memoryPlan, finish };
 }
@@ -179,6 +180,18 @@ function parseVaeTiling(tiling: boolean | undefined, size: string | undefined): 
     return { tileSize };
   }
   return tiling === true ? {} : undefined;
+}
+
+/** crop cannot scale up: a cut larger than the generated size fails here rather than after the generation. */
+function refuseImpossibleCrop({ steps }: FinishPlan, request: GenerateRequest): void {
+  const { output, pixelArt } = steps;
+  if (output?.fit !== 'crop' || request.width === undefined || request.height === undefined) return;
+  const factor = pixelArt?.factor ?? 1;
+  if (output.width * factor > request.width || output.height * factor > request.height) {
+    throw new UsageError(
+      `--fit crop cuts ${output.width * factor}x${output.height * factor} out of the generated ${request.width}x${request.height} without scaling; ask for less or use --fit cover.`,
+    );
+  }
 }
 
 /** Optional fields left out rather than present as undefined, which the limits would read as given. */

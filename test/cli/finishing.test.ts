@@ -148,6 +148,7 @@ describe('pixel art', () => {
       [['--palette', '8'], /--palette chooses the colours of --pixel-art FACTOR/],
       [['--focus', '0.5,0.5'], /--fit, --focus and --background shape --output-size/],
       [['--density', '1,2'], /--density needs --output-size/],
+      [['--output-size', '80x40', '--fit', 'crop'], /--fit crop cuts 80x40 out of the generated 64x64/],
     ] as const) {
       const result = await runCli(generate(join(work, 'never.png'), [...extra]));
       assert.equal(result.code, 2, result.stderr);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { throwIfAborted } from '../errors';
+import { EngineError, throwIfAborted } from '../errors';
 import { claim } from './writeImage';
 
 /**
@@ -30,7 +30,7 @@ export async function writeFileSet(files: readonly { path: string; data: Uint8Ar
     throwIfAborted(signal);
     for (const [i, { path }] of files.entries()) {
       if (!(await claim(temps[i], path))) {
-        throw Object.assign(new Error(`${path} already exists and was not overwritten; choose another folder.`), { code: 'EEXIST' });
+        throw new EngineError(`${path} already exists and was not overwritten; choose another folder.`, 'EEXIST');
       }
       claimed.push(path);
     }
