@@ -133,6 +133,9 @@ async function packageVsix(target, packagePath, commonFiles, lock) {
       useYarn: false,
       // The project has no public repository URL yet; once package.json names one, this goes.
       allowMissingRepository: true,
+      // Without a repository vsce cannot make the README's pictures absolute and refuses them;
+      // left relative they show from the VSIX's own files in VS Code's extension page.
+      rewriteRelativeLinks: false,
     });
     console.log(`VSIX for ${target}: ${packagePath} (${megabytes(statSync(packagePath).size)})`);
   } finally {

@@ -1,3 +1,4 @@
+import { finishedSize } from '../src/protocol/finishSteps';
 import type { GalleryAction, GalleryItem } from '../src/protocol/panelProtocol';
 import { denoisingSteps } from '../src/protocol/denoisingSteps';
 
@@ -42,7 +43,9 @@ export function galleryActionLabel(info: GalleryActionInfo, item: GalleryItem): 
 export function galleryItemDetails(item: GalleryItem): string {
   const recipe = item.recipe;
   if (!recipe) return 'No recipe in the file';
-  const size = `seed ${recipe.seed} · ${recipe.width} × ${recipe.height}`;
+  const file = finishedSize(recipe);
+  const finished = file.width !== recipe.width || file.height !== recipe.height ? ` from ${recipe.width} × ${recipe.height}` : '';
+  const size = `seed ${recipe.seed} · ${file.width} × ${file.height}${finished}`;
   if (recipe.initImage === undefined || recipe.strength === undefined) return `${size} · ${recipe.steps} steps`;
   const ran = denoisingSteps(recipe.steps, recipe.strength);
   return `${size} · ${ran} of ${recipe.steps} steps at strength ${recipe.strength} · from ${fileName(recipe.initImage)}`;

@@ -14,6 +14,7 @@ import { createModelPicker } from './views/modelPicker';
 import { createProgressPreview } from './views/progressPreview';
 import { createPromptFields } from './views/promptFields';
 import { createQueueList } from './views/queueList';
+import { createFinishFields } from './views/finishFields';
 import { createRefinerFields } from './views/refinerFields';
 import { createSettingsFields } from './views/settingsFields';
 import type { FormView, View, ViewContext } from './views/view';
@@ -46,7 +47,8 @@ const initImage = createInitImageView(context);
 const promptFields = createPromptFields(context);
 const settingsFields = createSettingsFields(context);
 const refinerFields = createRefinerFields(context);
-const formViews: FormView[] = [modelPicker, promptFields, settingsFields];
+const finishFields = createFinishFields(context);
+const formViews: FormView[] = [modelPicker, promptFields, settingsFields, finishFields];
 const outputViews: View[] = [createErrorMessage(context), createQueueList(), createProgressPreview(), createGallery(context)];
 const actions = createGenerateActions(context, generate);
 const views: View[] = [...formViews, initImage, refinerFields, actions, ...outputViews];
@@ -55,7 +57,7 @@ document.getElementById('app')?.append(
   h(
     'section',
     { class: 'form-column', 'aria-label': 'Image settings' },
-    [modelPicker, initImage, promptFields, settingsFields, refinerFields, actions].map((v) => v.element),
+    [modelPicker, initImage, promptFields, settingsFields, refinerFields, finishFields, actions].map((v) => v.element),
   ),
   h('section', { class: 'output-column', 'aria-label': 'Results' }, outputViews.map((v) => v.element)),
 );

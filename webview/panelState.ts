@@ -204,7 +204,9 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       const start =
         switchedModel(state, action.settings.modelDir) ??
         (state.initImage ? withModeDefaults(state.settings, state.models, false) : state.settings);
-      const settings = withoutInitImage({ ...start, ...action.settings });
+      // A recipe's finishing steps are its own: one without them leaves none of the form's behind.
+      const { output: _output, pixelArt: _pixelArt, ...unfinished } = start;
+      const settings = withoutInitImage({ ...unfinished, ...action.settings });
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'imageToImage': {

@@ -26,6 +26,11 @@ export interface JobRequest {
   settings: SettingsRequest;
   /** Exact size and pixel art, applied after decoding and recorded in the recipe. */
   finish?: FinishSteps;
+  /**
+   * A site's icon set instead of one file: written, whole or not at all, into the folder named
+   * like outputPath without its extension plus `-icons`; `done` then names its largest icon.
+   */
+  iconSet?: boolean;
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it unless `replace`. */
   outputPath: string;
   /** A manifest asset remade: the new file replaces the one at outputPath in one rename. */

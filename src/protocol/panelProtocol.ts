@@ -1,5 +1,5 @@
 // Messages between the Generate Image webview and the extension host.
-import type { Recipe, SamplerName } from './recipe';
+import type { OutputSize, PixelArt, Recipe, SamplerName } from './recipe';
 import type { EngineToHost, TokenCount } from './engineProtocol';
 import type { ModelFamily } from './modelFamily';
 import type { Phase } from './phase';
@@ -36,6 +36,12 @@ export interface PanelSettings {
   refinerDir: string;
   /** The fraction of the schedule the base runs before the refiner takes over, in (0, 1). */
   refinerStart: number;
+  /** The finished file's exact size, made after decoding; absent: the generated size. */
+  output?: OutputSize;
+  /** Palette reduction and nearest-neighbour downscale after the exact size; absent: off. */
+  pixelArt?: PixelArt;
+  /** A site's icon set (icon-*.png, favicon.ico, manifests) in a folder instead of one file. */
+  iconSet?: boolean;
 }
 
 /**

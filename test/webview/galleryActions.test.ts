@@ -44,6 +44,11 @@ describe('gallery actions', () => {
       'seed 7 · 48 × 64 · 18 of 30 steps at strength 0.6 · from hero-sketch.png',
     );
     assert.match(galleryItemDetails({ ...item, recipe: { ...recipe, initImage: 'C:\\art\\sketch.png', strength: 0.5 } }), /from sketch\.png$/);
+    assert.equal(
+      galleryItemDetails({ ...item, recipe: { ...recipe, output: { width: 32, height: 16, fit: 'cover' }, pixelArt: { factor: 2, colors: 8 } } }),
+      'seed 7 · 32 × 16 from 48 × 64 · 30 steps',
+    );
+    assert.equal(galleryItemDetails({ ...item, recipe: { ...recipe, pixelArt: { factor: 8, colors: 8 } } }), 'seed 7 · 6 × 8 from 48 × 64 · 30 steps');
   });
 
   test('a file without a recipe still gets a caption and alt text', () => {

@@ -12,6 +12,8 @@ export interface SetFile {
 }
 
 const ICON_SIZES = [16, 32, 48, 64, 128, 256, 512];
+/** The set's file a single picture stands for it by. */
+export const LARGEST_ICON = 'icon-512x512.png';
 const APPLE_TOUCH_SIZE = 180;
 const ANDROID_SIZES = [48, 72, 96, 144, 192, 512];
 /** What browsers and Windows pick from for a tab or a shortcut. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
 import { vaeTilingProblem } from '../../protocol/generationLimits';
-import { finishStepsProblem, orderedOutput, orderedPixelArt } from './finishStepsField';
+import { finishStepsProblem, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
 import { EngineError } from '../errors';
 import { readExifUserComment } from './exif';

@@ -7,6 +7,11 @@ import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
 import { finishImage } from '../finish/finishImage';
+import { iconSetFiles, LARGEST_ICON } from '../finish/assetSet';
+import type { RawImage } from '../finish/rawImage';
+import { writeFileSet } from '../image/writeFileSet';
+import type { Recipe } from '../../protocol/recipe';
+import { join, parse } from 'node:path';
 import { StepRate } from './stepRate';
 
 export interface JobContext {
@@ -77,7 +82,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     const recipe = { ...made, ...finish };
     throwIfAborted(signal);
     // Another window or process may have taken the host's name meanwhile: the next free one is used.
-    const path = await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
+    const path = job.iconSet ? await writeIconSet(job.outputPath, image, recipe, signal) : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
       format: job.format,
       recipe: job.embedRecipe ? recipe : undefined,
       ifExists: job.replace ? 'replace' : 'next-free',
@@ -93,6 +98,15 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     send(endOfFailedJob(jobId, error));
   }
   return modelLoaded;
+}
+
+/** The set goes into `<outputPath without extension>-icons/`; resolves to its largest icon, which the gallery shows. */
+async function writeIconSet(outputPath: string, image: RawImage, recipe: Recipe, signal: AbortSignal): Promise<string> {
+  const { dir, name } = parse(outputPath);
+  const folder = join(dir, `${name}-icons`);
+  const files = (await iconSetFiles(image, recipe, signal)).map((file) => ({ path: join(folder, file.name), data: file.data }));
+  await writeFileSet(files, signal);
+  return join(folder, LARGEST_ICON);
 }
 
 function endOfFailedJob(jobId: string, error: unknown): EngineToHost {

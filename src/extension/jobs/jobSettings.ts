@@ -1,4 +1,5 @@
 import type { JobRequest } from '../../protocol/engineProtocol';
+import type { FinishSteps } from '../../protocol/recipe';
 import type { PanelSettings } from '../../protocol/panelProtocol';
 
 /**
@@ -28,4 +29,9 @@ export function jobSettings(form: PanelSettings, seed: number): JobRequest['sett
     ...(usesRefiner(form) ? { refinerStart: form.refinerStart } : {}),
     ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.strength } : {}),
   };
+}
+
+/** The form's post-processing, recorded in the recipe by the engine. */
+export function finishSteps(form: PanelSettings): FinishSteps {
+  return { ...(form.output ? { output: form.output } : {}), ...(form.pixelArt ? { pixelArt: form.pixelArt } : {}) };
 }

@@ -10,7 +10,8 @@ import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../ou
 import type { BackendEvent, GalleryFile } from '../panel/panelBackend';
 import { readSettings } from '../settings';
 import type { HostQueue } from './hostQueue';
-import { jobSettings, usesRefiner } from './jobSettings';
+import { finishSteps, jobSettings, usesRefiner } from './jobSettings';
+import { finishProblem } from '../../protocol/finishSteps';
 import type { LastSettings } from './lastSettings';
 import { batchSeeds } from './seeds';
 
@@ -78,6 +79,8 @@ export class JobSubmission {
       modelDir: form.modelDir,
       ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
       settings: jobSettings(form, seed),
+      finish: finishSteps(form),
+      ...(form.iconSet ? { iconSet: true } : {}),
       outputPath,
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
@@ -147,6 +150,8 @@ export function modelNameOf(form: PanelSettings): string {
 function checkForm(form: PanelSettings, seed: number): void {
   if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
   checkSettings(jobSettings(form, seed));
+  const problem = finishProblem(form.output, form.pixelArt);
+  if (problem !== undefined) throw new Error(problem);
 }
 
 function checkSettings(settings: JobRequest['settings']): void {

@@ -28,6 +28,8 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     promptWeighting: recipe.promptWeighting === true,
     refinerDir: recipe.refiner !== undefined ? (modelDirForRecipe(models, recipe.refiner) ?? '') : '',
     ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
+    ...(recipe.output !== undefined ? { output: recipe.output } : {}),
+    ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
   };
 }
 

@@ -17,5 +17,8 @@ export function settingsSummary(settings: PanelSettings, modelLabel: string): st
     `guidance ${settings.guidance}`,
     seed,
     ...(settings.promptWeighting ? ['prompt weighting'] : []),
+    ...(settings.output ? [`to ${settings.output.width}×${settings.output.height} ${settings.output.fit}`] : []),
+    ...(settings.pixelArt ? [`pixel art ÷${settings.pixelArt.factor}`] : []),
+    ...(settings.iconSet ? ['icon set'] : []),
   ].join(' · ');
 }

@@ -1,4 +1,7 @@
-import { OUTPUT_FITS, type OutputFit, type OutputSize, type PixelArt } from '../../protocol/recipe';
+import { OUTPUT_FITS, type OutputFit, type OutputSize, type PixelArt, type Recipe } from './recipe';
+
+/** Sides of the finished file, as of the generated one. */
+export const MAX_OUTPUT_SIDE = 4096;
 
 const HEX_COLOR = /^#[0-9a-f]{6}$/;
 
@@ -22,6 +25,22 @@ export function orderedPixelArt(pixelArt: PixelArt): PixelArt {
 }
 
 /** The first thing wrong with a recipe's `output` and `pixelArt` (absent is fine), or undefined. */
+/** The finished file's size: the output size, else the generated size shrunk by the pixel-art factor. */
+export function finishedSize(recipe: Pick<Recipe, 'width' | 'height' | 'output' | 'pixelArt'>): { width: number; height: number } {
+  if (recipe.output) return { width: recipe.output.width, height: recipe.output.height };
+  const factor = recipe.pixelArt?.factor ?? 1;
+  return { width: Math.floor(recipe.width / factor), height: Math.floor(recipe.height / factor) };
+}
+
+/** What is wrong with a job's finishing steps, in words for the user, or undefined. */
+export function finishProblem(output: OutputSize | undefined, pixelArt: PixelArt | undefined): string | undefined {
+  const problem = finishStepsProblem(output, pixelArt);
+  if (problem === undefined) return undefined;
+  return problem.field === 'output'
+    ? `The exact size must be whole numbers from 1 to ${MAX_OUTPUT_SIDE} pixels a side.`
+    : 'Pixel art needs a whole factor of 1 or more and 1 to 256 colours.';
+}
+
 export function finishStepsProblem(output: unknown, pixelArt: unknown): { field: string; expected: string } | undefined {
   if (output !== undefined) {
     const o = output as Record<string, unknown>;
@@ -30,6 +49,8 @@ export function finishStepsProblem(output: unknown, pixelArt: unknown): { field:
       output !== null &&
       isPositiveInteger(o.width) &&
       isPositiveInteger(o.height) &&
+      (o.width as number) <= MAX_OUTPUT_SIDE &&
+      (o.height as number) <= MAX_OUTPUT_SIDE &&
       OUTPUT_FITS.includes(o.fit as OutputFit) &&
       (o.focus === undefined || (Array.isArray(o.focus) && o.focus.length === 2 && o.focus.every(isFraction))) &&
       (o.background === undefined || (typeof o.background === 'string' && HEX_COLOR.test(o.background)));

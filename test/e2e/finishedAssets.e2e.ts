@@ -1,0 +1,95 @@
+// Finished assets from the panel: an exact size with a fit and pixel art land as one file whose
+// recipe regenerates it byte for byte from the command line; then an icon set lands as a folder.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
+import { runCli } from '../support/cli';
+import { distinctColors, readIco } from '../support/ico';
+import { buildTinySdxl } from '../support/tinyModels';
+import { panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
+
+const OUTPUT = join('assets', 'generated');
+
+describe('Finished assets from the panel', () => {
+  let workbench: Workbench;
+  let model = '';
+
+  before(async () => {
+    workbench = await startWorkbench({
+      name: 'finished-assets',
+      prepare: ({ scratch }) => {
+        model = join(scratch, 'tiny-sdxl');
+        buildTinySdxl(model);
+        return { 'sdxlAssets.modelFolders': [model], 'sdxlAssets.defaultModel': model, 'sdxlAssets.executionProvider': 'cpu' };
+      },
+    });
+  });
+
+  after(async () => {
+    await workbench?.close();
+  });
+
+  const entries = () => {
+    const folder = join(workbench.workspace, OUTPUT);
+    return existsSync(folder) ? readdirSync(folder).filter((name) => !name.startsWith('.')) : [];
+  };
+
+  it('exact size with contain and pixel art: the file, its palette and a byte-identical regeneration', async () => {
+    const { page } = workbench;
+    await runCommand(page, 'SDXL Assets: Generate Image');
+    const panel = panelFrame(page);
+    const prompt = panel.locator('[data-testid=prompt] textarea');
+    await prompt.waitFor({ timeout: 60_000 });
+    await prompt.fill('a red fox sprite');
+    await panel.locator('[data-testid=steps] input').fill('3');
+    await panel.locator('[data-testid=exact-size]').click();
+    await panel.locator('[data-testid=output-width] input').fill('48');
+    await panel.locator('[data-testid=output-height] input').fill('32');
+    await panel.locator('[data-testid=output-fit]').click();
+    await panel.locator('[data-testid=output-fit] li.option', { hasText: 'Contain' }).click();
+    await panel.locator('[data-testid=pixel-art]').click();
+    await panel.locator('[data-testid=pixel-factor] input').fill('2');
+    await panel.locator('[data-testid=palette-colors] input').fill('4');
+    await panel.locator('[data-testid=finish-hint]').filter({ hasText: 'The file will be 48×32.' }).waitFor();
+    await panel.locator('[data-testid=generate-button]').click();
+    await panel.locator('[data-testid=gallery-item]').first().waitFor({ timeout: 120_000 });
+
+    const [name] = entries();
+    const path = join(workbench.workspace, OUTPUT, name);
+    const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [48, 32]);
+    const colors = distinctColors(new Uint8Array(data), info.channels);
+    assert.ok(colors.size <= 4, `${colors.size} colours`);
+    const recipe = await readRecipeFromFile(path);
+    assert.deepEqual(recipe?.output, { width: 48, height: 32, fit: 'contain', background: '#ffffff' });
+    assert.deepEqual(recipe?.pixelArt, { factor: 2, colors: 4 });
+
+    const again = join(workbench.scratch, 'regenerated.png');
+    // The panel's provider is cpu, and the recipe records the choice as well as the pixels.
+    const result = await runCli(['generate', '--model', model, '--recipe', path, '--provider', 'cpu', '--out', again]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readFileSync(again), readFileSync(path));
+    console.log(`# panel screenshot: ${await workbench.screenshot('panel-finished-asset')}`);
+  });
+
+  it('an icon set lands as a folder with every icon and favicon.ico', async () => {
+    const panel = panelFrame(workbench.page);
+    await panel.locator('[data-testid=pixel-art]').click();
+    await panel.locator('[data-testid=exact-size]').click();
+    await panel.locator('[data-testid=icon-set]').click();
+    await panel.locator('[data-testid=gallery-item]').nth(0).waitFor();
+    await panel.locator('[data-testid=generate-button]').click();
+    await panel.locator('[data-testid=gallery-item]').nth(1).waitFor({ timeout: 120_000 });
+    const folder = entries().find((entry) => entry.endsWith('-icons'));
+    assert.ok(folder, `entries: ${entries().join(', ')}`);
+    const files = readdirSync(join(workbench.workspace, OUTPUT, folder));
+    assert.equal(files.length, 17, files.join(', '));
+    const ico = readIco(readFileSync(join(workbench.workspace, OUTPUT, folder, 'favicon.ico')));
+    assert.deepEqual(ico.map((entry) => entry.size), [16, 32, 48]);
+    const largest = await sharp(join(workbench.workspace, OUTPUT, folder, 'icon-512x512.png')).metadata();
+    assert.deepEqual([largest.width, largest.height], [512, 512]);
+  });
+});

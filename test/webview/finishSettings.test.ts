@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { outputTurnedOn, wholeNumberIn, withFit } from '../../webview/finishSettings';
+import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
+import { finishProblem } from '../../src/protocol/finishSteps';
+import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
+import type { Recipe } from '../../src/protocol/recipe';
+
+describe('the panel’s finishing settings', () => {
+  test('the exact size starts at the generated size, and each fit carries only its own extra', () => {
+    const output = outputTurnedOn({ ...PLACEHOLDER_SETTINGS, width: 832, height: 1216 });
+    assert.deepEqual(output, { width: 832, height: 1216, fit: 'cover', focus: [0.5, 0.5] });
+    assert.deepEqual(withFit(output, 'contain'), { width: 832, height: 1216, fit: 'contain', background: '#ffffff' });
+    assert.deepEqual(withFit(withFit(output, 'contain'), 'crop'), { width: 832, height: 1216, fit: 'crop', focus: [0.5, 0.5] });
+  });
+
+  test('fields take whole numbers in range only; the host refuses what the engine would', () => {
+    assert.equal(wholeNumberIn(' 48 ', 1, 4096), 48);
+    for (const text of ['0', '4097', '4.5', '', '1e3']) assert.equal(wholeNumberIn(text, 1, 4096), undefined, text);
+    assert.equal(finishProblem({ width: 48, height: 32, fit: 'cover' }, { factor: 2, colors: 8 }), undefined);
+    assert.match(finishProblem({ width: 5000, height: 32, fit: 'cover' }, undefined) ?? '', /1 to 4096/);
+    assert.match(finishProblem(undefined, { factor: 2, colors: 300 }) ?? '', /1 to 256 colours/);
+  });
+
+  test('a recipe’s finishing steps come back into the form as they were, a palette included', () => {
+    const recipe: Recipe = {
+      version: 1, model: 'tiny', prompt: 'a fox', negativePrompt: null, width: 64, height: 64, steps: 2, guidance: 5,
+      sampler: 'euler', karras: false, timestepSpacing: null, seed: 3,
+      output: { width: 48, height: 32, fit: 'contain', background: '#112233' },
+      pixelArt: { factor: 2, palette: ['#000000', '#ffffff'] },
+    };
+    const form = settingsFromRecipe(recipe);
+    assert.deepEqual([form.output, form.pixelArt], [recipe.output, recipe.pixelArt]);
+  });
+
+  test('reusing a recipe without finishing steps clears the form’s', () => {
+    const finished = { ...initialPanelState(), settingsKnown: true, settings: { ...PLACEHOLDER_SETTINGS, output: outputTurnedOn(PLACEHOLDER_SETTINGS), pixelArt: { factor: 2, colors: 4 } } };
+    const next = reducePanelState(finished, { type: 'applySettings', settings: { prompt: 'plain', seed: 9 } });
+    assert.deepEqual([next.settings.output, next.settings.pixelArt, next.settings.prompt], [undefined, undefined, 'plain']);
+  });
+});

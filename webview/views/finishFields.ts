@@ -1,0 +1,134 @@
+import { h, setText } from '../dom';
+import {
+  COLORS_RANGE,
+  FACTOR_RANGE,
+  FIT_LABELS,
+  OUTPUT_SIDE_RANGE,
+  outputTurnedOn,
+  PIXEL_ART_DEFAULT,
+  wholeNumberIn,
+  withFit,
+} from '../finishSettings';
+import type { PanelState } from '../panelState';
+import type { PanelSettings } from '../../src/protocol/panelProtocol';
+import { OUTPUT_FITS, type OutputFit } from '../../src/protocol/recipe';
+import type { FormView, ViewContext } from './view';
+
+/** The finished file: an exact size with its fit, a site's icon set, pixel art. */
+export function createFinishFields(context: ViewContext): FormView {
+  let current: PanelState | undefined;
+  const edit = (settings: Partial<PanelSettings>) => context.dispatch({ type: 'edit', settings });
+
+  const exact = h('vscode-checkbox', { 'data-testid': 'exact-size' }, ['Exact size']);
+  exact.addEventListener('change', () => {
+    if (current) edit({ output: exact.checked ? outputTurnedOn(current.settings) : undefined });
+  });
+  const outputWidth = numberInput('output-width', 'Output width', OUTPUT_SIDE_RANGE);
+  const outputHeight = numberInput('output-height', 'Output height', OUTPUT_SIDE_RANGE);
+  const fit = h(
+    'vscode-single-select',
+    { id: 'output-fit', 'data-testid': 'output-fit' },
+    OUTPUT_FITS.map((name) => h('vscode-option', { value: name }, [FIT_LABELS[name]])),
+  );
+  fit.addEventListener('change', () => {
+    const output = current?.settings.output;
+    const chosen = OUTPUT_FITS.find((name) => name === fit.value) as OutputFit | undefined;
+    if (output && chosen && chosen !== output.fit) edit({ output: withFit(output, chosen) });
+  });
+  for (const [field, key] of [[outputWidth, 'width'], [outputHeight, 'height']] as const) {
+    field.input.addEventListener('input', () => {
+      const value = wholeNumberIn(field.input.value, ...OUTPUT_SIDE_RANGE);
+      field.input.invalid = value === undefined;
+      const output = current?.settings.output;
+      if (output && value !== undefined) edit({ output: { ...output, [key]: value } });
+    });
+  }
+  const sizeFields = h('div', { 'data-testid': 'exact-size-fields', hidden: true }, [
+    h('div', { class: 'row' }, [outputWidth.element, outputHeight.element]),
+    h('div', { class: 'field' }, [h('vscode-label', { for: 'output-fit' }, ['Fit']), fit]),
+  ]);
+
+  const iconSet = h('vscode-checkbox', { 'data-testid': 'icon-set' }, ['Icon set (favicon.ico, Apple and Android icons)']);
+  iconSet.addEventListener('change', () => edit({ iconSet: iconSet.checked }));
+
+  const pixelArt = h('vscode-checkbox', { 'data-testid': 'pixel-art' }, ['Pixel art']);
+  pixelArt.addEventListener('change', () => edit({ pixelArt: pixelArt.checked ? PIXEL_ART_DEFAULT : undefined }));
+  const factor = numberInput('pixel-factor', 'Shrink by', FACTOR_RANGE);
+  const colors = numberInput('palette-colors', 'Colours', COLORS_RANGE);
+  factor.input.addEventListener('input', () => {
+    const value = wholeNumberIn(factor.input.value, ...FACTOR_RANGE);
+    factor.input.invalid = value === undefined;
+    const art = current?.settings.pixelArt;
+    if (art && value !== undefined) edit({ pixelArt: { ...art, factor: value } });
+  });
+  colors.input.addEventListener('input', () => {
+    const value = wholeNumberIn(colors.input.value, ...COLORS_RANGE);
+    colors.input.invalid = value === undefined;
+    const art = current?.settings.pixelArt;
+    if (art && value !== undefined) edit({ pixelArt: { factor: art.factor, colors: value } });
+  });
+  const paletteNote = h('p', { class: 'hint', 'data-testid': 'palette-note' });
+  const pixelFields = h('div', { 'data-testid': 'pixel-art-fields', hidden: true }, [
+    h('div', { class: 'row' }, [factor.element, colors.element]),
+    paletteNote,
+  ]);
+  const hint = h('p', { class: 'hint', 'data-testid': 'finish-hint' });
+
+  const element = h('div', { class: 'settings', 'data-testid': 'finish' }, [
+    h('div', { class: 'field checkbox-field' }, [exact]),
+    sizeFields,
+    h('div', { class: 'field checkbox-field' }, [iconSet]),
+    h('div', { class: 'field checkbox-field' }, [pixelArt]),
+    pixelFields,
+    hint,
+  ]);
+
+  const write = (state: PanelState) => {
+      const { output, pixelArt: art } = state.settings;
+      if (output) {
+        outputWidth.input.value = String(output.width);
+        outputHeight.input.value = String(output.height);
+      }
+      if (art) {
+        factor.input.value = String(art.factor);
+        colors.input.value = art.colors !== undefined ? String(art.colors) : '';
+      }
+      for (const field of [outputWidth, outputHeight, factor, colors]) field.input.invalid = false;
+  };
+
+  return {
+    element,
+    write,
+    update(state) {
+      const turnedOn = (was: PanelState | undefined, key: 'output' | 'pixelArt') => !was?.settings[key] && state.settings[key];
+      const fieldsNeedValues = turnedOn(current, 'output') || turnedOn(current, 'pixelArt');
+      current = state;
+      if (fieldsNeedValues) write(state);
+      const { output, pixelArt: art, iconSet: icons } = state.settings;
+      if (exact.checked !== (output !== undefined)) exact.checked = output !== undefined;
+      sizeFields.hidden = output === undefined;
+      if (output && fit.value !== output.fit) fit.value = output.fit;
+      if (iconSet.checked !== (icons === true)) iconSet.checked = icons === true;
+      if (pixelArt.checked !== (art !== undefined)) pixelArt.checked = art !== undefined;
+      pixelFields.hidden = art === undefined;
+      colors.element.hidden = art?.palette !== undefined;
+      setText(paletteNote, art?.palette ? `The recipe's palette of ${art.palette.length} colours.` : '');
+      setText(hint, finishHint(state));
+    },
+  };
+}
+
+function finishHint({ settings }: PanelState): string {
+  const { output, pixelArt, iconSet, width, height } = settings;
+  if (iconSet) return 'Icons 16 to 512 px, favicon.ico, apple-touch-icon and Android icons with site.webmanifest, in a folder.';
+  const factor = pixelArt?.factor ?? 1;
+  const fileWidth = output ? output.width : Math.floor(width / factor);
+  const fileHeight = output ? output.height : Math.floor(height / factor);
+  return output || pixelArt ? `The file will be ${fileWidth}×${fileHeight}.` : '';
+}
+
+function numberInput(id: string, label: string, [min, max]: readonly [number, number]) {
+  const input = h('vscode-textfield', { id, 'data-testid': id, type: 'number', min, max, step: 1, title: `${label}: ${min} to ${max}` });
+  const element = h('div', { class: 'field' }, [h('vscode-label', { for: id }, [label]), input]);
+  return { input, element };
+}
