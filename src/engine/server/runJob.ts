@@ -82,11 +82,13 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     const recipe = { ...made, ...finish };
     throwIfAborted(signal);
     // Another window or process may have taken the host's name meanwhile: the next free one is used.
-    const path = job.iconSet ? await writeIconSet(job.outputPath, image, recipe, signal) : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
-      format: job.format,
-      recipe: job.embedRecipe ? recipe : undefined,
-      ifExists: job.replace ? 'replace' : 'next-free',
-    });
+    const path = job.iconSet
+      ? await writeIconSet(job.outputPath, image, recipe, signal)
+      : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
+          format: job.format,
+          recipe: job.embedRecipe ? recipe : undefined,
+          ifExists: job.replace ? 'replace' : 'next-free',
+        });
     // Previews first, so that none arrives after the job has ended.
     await Promise.all(previews);
     send({ type: 'done', jobId, path, recipe, elapsedMs: performance.now() - started });
