@@ -85,16 +85,16 @@ describe('scripts/package.mjs --all', () => {
   for (const [target, { os, cpu, runtime }] of Object.entries(EXPECTED)) {
     describe(target, () => {
       let entries: ZipEntry[] = [];
-      before(() => {
+      before(async () => {
         const vsix = join(out, `${name}-${target}-${version}.vsix`);
-        if (existsSync(vsix)) entries = readZip(vsix);
+        if (existsSync(vsix)) entries = await readZip(vsix);
       });
       const names = () => entries.map((e) => e.name);
 
-      test('is published for its target', () => {
+      test('is published for its target', async () => {
         const manifest = entries.find((e) => e.name === 'extension.vsixmanifest');
         assert.ok(manifest, 'no extension.vsixmanifest');
-        assert.match(manifest.read().toString('utf8'), new RegExp(`TargetPlatform="${target}"`));
+        assert.match((await manifest.read()).toString('utf8'), new RegExp(`TargetPlatform="${target}"`));
         assert.ok(names().includes('extension/dist/extension.js'), 'no dist/extension.js: run npm run build first');
       });
 
@@ -113,7 +113,7 @@ describe('scripts/package.mjs --all', () => {
         assert.ok(names().includes('extension/node_modules/sharp/package.json'), 'no sharp');
       });
 
-      test('carries no native file of another platform, and no CUDA provider', () => {
+      test('carries no native file of another platform, and no CUDA provider', async () => {
         const native = entries.filter((e) => NATIVE.test(e.name));
         assert.ok(native.length > 0);
         const ownDirs = [
@@ -124,7 +124,11 @@ describe('scripts/package.mjs --all', () => {
         assert.deepEqual(native.filter((e) => !ownDirs.some((dir) => e.name.startsWith(dir))).map((e) => e.name), []);
         assert.deepEqual(native.filter((e) => /onnxruntime_providers_/.test(e.name)).map((e) => e.name), []);
         // The folder names could lie; the binaries' own headers say what they run on.
-        const wrong = native.map((e) => `${e.name}: ${binaryPlatform(e.read(4096))}`).filter((line) => !line.endsWith(`: ${target}`));
+        const wrong: string[] = [];
+        for (const e of native) {
+          const line = `${e.name}: ${binaryPlatform(await e.read())}`;
+          if (!line.endsWith(`: ${target}`)) wrong.push(line);
+        }
         assert.deepEqual(wrong, []);
       });
     });
