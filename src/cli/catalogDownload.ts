@@ -1,5 +1,4 @@
-import type { CatalogEntry } from '../engine/models/catalog';
-import { downloadModel } from '../engine/models/download/modelDownload';
+import { downloadModel, type DownloadEntry } from '../engine/models/download/modelDownload';
 import { formatBytes } from '../engine/models/download/downloadProgress';
 import { hubEndpoint } from '../engine/models/download/hubRequest';
 import { hfToken } from '../engine/models/hfCache';
@@ -12,7 +11,7 @@ const TOKEN_HINT = 'set HF_TOKEN to a token from https://huggingface.co/settings
  * Downloads a catalog model into the models directory with progress on stderr and returns its
  * folder. The licence is named before the first byte, since using the weights means accepting it.
  */
-export async function downloadCatalogModel(entry: CatalogEntry, modelsDir: string, signal: AbortSignal): Promise<string> {
+export async function downloadCatalogModel(entry: DownloadEntry, modelsDir: string, signal: AbortSignal): Promise<string> {
   const dir = storedModelDir(modelsDir, entry);
   const { licence } = entry;
   process.stderr.write(

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { catalogIds, findCatalogEntry } from '../engine/models/catalog';
+import { catalogIds, findCatalogEntry, loadMattingCatalog } from '../engine/models/catalog';
 import { locateCatalogModel } from '../engine/models/discovery';
 import { storedModelDir } from '../engine/models/modelStore';
 import { downloadCatalogModel } from './catalogDownload';
@@ -8,7 +8,8 @@ import { cliLocations } from './modelArgument';
 import { UsageError } from './usageError';
 
 export const DOWNLOAD_USAGE = `sdxl-assets download MODEL_ID [--dir DIR]
-  fetches a catalog model (see sdxl-assets models) into DIR/MODEL_ID, verified; run it again
+  fetches a catalog model (see sdxl-assets models), or the matting model birefnet-lite that
+  --background transparent uses, into DIR/MODEL_ID, verified; run it again
   to resume. DIR: the models directory, default $SDXL_ASSETS_MODELS or the user cache folder`;
 
 /**
@@ -27,6 +28,11 @@ export async function downloadCommand(argv: string[], signal: AbortSignal): Prom
     throw new UsageError(`Give one model id: ${catalogIds(locations.catalog)}.`);
   }
   const id = positionals[0]!;
+  const matting = loadMattingCatalog().find((e) => e.id === id);
+  if (matting) {
+    process.stdout.write(`${await downloadCatalogModel(matting, locations.modelsDir, signal)}\n`);
+    return;
+  }
   const entry = findCatalogEntry(locations.catalog, id);
   if (!entry) throw new UsageError(`Unknown model id "${id}"; the catalog has ${catalogIds(locations.catalog)}.`);
   const stored = storedModelDir(locations.modelsDir, entry);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import bundledCatalog from '../../../models.json';
 import { EngineError } from '../errors';
 import { type CatalogEntry, parseCatalog } from './catalogSchema';
+import { type MattingEntry, parseMattingCatalog } from './mattingCatalog';
 
 export type { CatalogEntry } from './catalogSchema';
 
@@ -11,8 +12,19 @@ export type { CatalogEntry } from './catalogSchema';
  * need no file beside them. SDXL_ASSETS_CATALOG names another file (tests, private mirrors).
  */
 export function loadCatalog(env: NodeJS.ProcessEnv = process.env): CatalogEntry[] {
+  const { value, source } = readCatalog(env);
+  return parseCatalog(value, source);
+}
+
+/** The catalog's background-matting models, from the same file as loadCatalog's. */
+export function loadMattingCatalog(env: NodeJS.ProcessEnv = process.env): MattingEntry[] {
+  const { value, source } = readCatalog(env);
+  return parseMattingCatalog(value, source);
+}
+
+function readCatalog(env: NodeJS.ProcessEnv): { value: unknown; source: string } {
   const path = env.SDXL_ASSETS_CATALOG;
-  if (!path) return parseCatalog(bundledCatalog, 'models.json');
+  if (!path) return { value: bundledCatalog, source: 'models.json' };
   let text: string;
   try {
     text = readFileSync(resolve(path), 'utf8');
@@ -25,7 +37,7 @@ export function loadCatalog(env: NodeJS.ProcessEnv = process.env): CatalogEntry[
   } catch (error) {
     throw new EngineError(`Model catalog ${path} is not valid JSON: ${(error as Error).message}`, 'bad-request');
   }
-  return parseCatalog(value, path);
+  return { value, source: path };
 }
 
 export function findCatalogEntry(catalog: readonly CatalogEntry[], id: string): CatalogEntry | undefined {

@@ -49,7 +49,7 @@ export interface CatalogChecks {
   unconfirmed: string[];
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /**
  * Checks the catalog's shape field by field, so that a bad edit names the entry and the field
@@ -117,7 +117,7 @@ const HUB_PAGE = /^https:\/\/huggingface\.co\/\S+$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The record of which stored Hub page confirmed what: pages are Hub URLs, each with what it showed. */
-function parseChecks(raw: unknown, fail: (key: string, problem: string) => never): CatalogChecks {
+export function parseChecks(raw: unknown, fail: (key: string, problem: string) => never): CatalogChecks {
   if (!isObject(raw)) return fail('', `must be an object, got ${show(raw)}.`);
   const field = new FieldReader(raw, (key, problem) => fail(`.${key}`, problem));
   const date = field.string('date', DAY, 'a day, YYYY-MM-DD');
@@ -144,7 +144,7 @@ function checkNotListed(raw: unknown, fail: (where: string, problem: string) => 
   });
 }
 
-class FieldReader {
+export class FieldReader {
   constructor(
     private readonly fields: Json,
     private readonly fail: (key: string, problem: string) => never,
@@ -220,7 +220,7 @@ export function isSafeRelativePath(path: string, allowEmpty: boolean): boolean {
     .every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

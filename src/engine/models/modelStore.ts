@@ -18,7 +18,7 @@ export function defaultModelsDir(
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'sdxl-assets', 'models');
 }
 
-export function storedModelDir(modelsDir: string, entry: CatalogEntry): string {
+export function storedModelDir(modelsDir: string, entry: Pick<CatalogEntry, 'id'>): string {
   return join(modelsDir, entry.id);
 }
 

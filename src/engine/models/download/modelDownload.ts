@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../errors';
 import type { CatalogEntry } from '../catalogSchema';
+import { readMattingFolder } from '../mattingFolder';
+import type { MattingEntry } from '../mattingCatalog';
 import { readModelFolder } from '../modelFolder';
 import { type DownloadRecord, readDownloadRecord, type VerifiedFile, writeDownloadRecord } from '../modelStore';
 import { checkFreeSpace } from './diskSpace';
@@ -28,6 +30,9 @@ export interface ModelDownloadResult {
   filesKept: number;
 }
 
+/** A diffusion model's folder or a matting model's files: fetched alike, checked by their own reader. */
+export type DownloadEntry = CatalogEntry | MattingEntry;
+
 const ONNX_COMPONENTS = new Set(['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder']);
 
 /**
@@ -36,7 +41,7 @@ const ONNX_COMPONENTS = new Set(['text_encoder', 'text_encoder_2', 'unet', 'vae_
  * a time. Cancelling, or one file failing, stops the others; finished files stay, and the
  * .partial files are resumed by the next call.
  */
-export async function downloadModel(entry: CatalogEntry, dir: string, options: ModelDownloadOptions): Promise<ModelDownloadResult> {
+export async function downloadModel(entry: DownloadEntry, dir: string, options: ModelDownloadOptions): Promise<ModelDownloadResult> {
   const signal = options.signal ?? new AbortController().signal;
   let listing: RepoFile[];
   try {
@@ -98,7 +103,8 @@ export async function downloadModel(entry: CatalogEntry, dir: string, options: M
   if (failure !== undefined) throw failure;
 
   try {
-    readModelFolder(dir);
+    if ('kind' in entry && entry.kind === 'matting') readMattingFolder(dir);
+    else readModelFolder(dir);
   } catch (error) {
     throw new EngineError(`${entry.repo} at ${entry.revision} downloaded, but the engine cannot load it: ${(error as Error).message}`, 'download');
   }
@@ -115,7 +121,7 @@ interface SelectedFile {
 }
 
 /** The entry's single files and whole sub-folders under its prefix, minus the excluded names. */
-export function selectFiles(entry: CatalogEntry, listing: readonly RepoFile[]): SelectedFile[] {
+export function selectFiles(entry: DownloadEntry, listing: readonly RepoFile[]): SelectedFile[] {
   const prefix = entry.pathPrefix ? `${entry.pathPrefix}/` : '';
   const excluded = entry.exclude.map(globToRegExp);
   const selected: SelectedFile[] = [];
@@ -138,7 +144,7 @@ export function selectFiles(entry: CatalogEntry, listing: readonly RepoFile[]): 
 }
 
 /** What the engine reads from each listed sub-folder, so that a wrong layout fails before gigabytes move. */
-function requiredFiles(entry: CatalogEntry): string[] {
+function requiredFiles(entry: DownloadEntry): string[] {
   return [
     ...entry.files,
     ...entry.subfolders.flatMap((folder) => {
@@ -174,7 +180,7 @@ function sizeIfFile(path: string): number {
   }
 }
 
-function cancelledError(entry: CatalogEntry, finishedFiles: number): EngineError {
+function cancelledError(entry: DownloadEntry, finishedFiles: number): EngineError {
   return new EngineError(
     `Download of ${entry.displayName} cancelled; ${finishedFiles} finished file${finishedFiles === 1 ? ' is' : 's are'} kept and the next download resumes the rest.`,
     'cancelled',
