@@ -32,6 +32,9 @@ const OPTIONS = {
   'vae-tiling': { type: 'boolean' },
   'vae-tile-size': { type: 'string' },
   ...FINISH_OPTIONS,
+  background: { type: 'string' },
+  'matting-model': { type: 'string' },
+  'isolate-subject': { type: 'boolean' },
 } as const;
 
 /** The options of `generate` as typed, unchecked beyond their kind; --model is the one every run needs. */

@@ -1,3 +1,4 @@
+import { DEFAULT_MATTING_MODEL, ISOLATE_SUBJECT_WORDS } from '../protocol/background';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import { MEMORY_PLANS } from '../engine/memory/memoryPlan';
@@ -38,6 +39,12 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --vae-tiling               decode (and encode) in diffusers' overlapping VAE tiles, at the VAE
                              config's tile size (SDXL: 1024 px): less memory for large images
   --vae-tile-size PX         VAE tiling with smaller tiles, a multiple of 32 px (implies --vae-tiling)
+  --background transparent   remove the background after decoding (PNG or WebP with alpha, edge
+                             colours decontaminated) with the catalog's matting model
+  --matting-model DIR_OR_ID  with --background: the matting model folder or catalog id
+                             (default ${DEFAULT_MATTING_MODEL}, downloaded on first use)
+  --isolate-subject          with --background: append "${ISOLATE_SUBJECT_WORDS}"
+                             to the prompt (the recipe keeps your prompt and this flag)
   --recipe IMAGE             start from the recipe stored in an image this tool made
                              (options given explicitly override it)
 ${FINISH_USAGE}`;

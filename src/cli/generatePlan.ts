@@ -5,13 +5,14 @@ import type { GenerateRequest } from '../engine/engine';
 import { EngineError } from '../engine/errors';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { checkSettings, randomSeed } from '../engine/models/generationSettings';
+import { BACKGROUND_MODES, DEFAULT_MATTING_MODEL } from '../protocol/background';
 import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
 import { MEMORY_PLANS, type MemoryPlanName } from '../engine/memory/memoryPlan';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
 import type { GenerateArguments } from './generateArguments';
 import { finishPlan, type FinishPlan } from './finishOptions';
-import { localModel, modelForGenerate, type CliModel } from './modelArgument';
+import { localModel, mattingModelFor, modelForGenerate, type CliModel } from './modelArgument';
 import { formatFromPath, IMAGE_FORMATS, isFolderTarget, sameFile, type ImageFormat } from './outputPaths';
 import { parseChoice, parseNumber, UsageError } from './usageError';
 
@@ -48,6 +49,10 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   const finish = await finishPlan(args, base);
   if ((finish.iconSet || finish.densities) && batch > 1) throw new UsageError('--batch makes one file per seed; with --icon-set or --density give one seed.');
   if (finish.iconSet && (!output.toFolder || output.format !== 'png')) throw new UsageError('--icon-set writes PNG files and favicon.ico into a folder: give --out DIR/.');
+  if (shape.background && (finish.iconSet || finish.densities || finish.steps.output || finish.steps.pixelArt)) {
+    // The finishing steps resample and quantise RGB; an alpha channel would need them to carry it.
+    throw new UsageError('--background transparent does not combine with exact sizes, icon sets, densities or pixel art yet.');
+  }
   // Before any download or model load: a bad number must not cost gigabytes first. The first and
   // last seeds stand for the batch, since seeds only grow.
   for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));
@@ -57,7 +62,7 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   // A folder the user may not write to fails now, not after a download and a whole generation.
   await checkWritable(output.toFolder ? output.out : dirname(resolve(output.out)));
 
-  const request = await withModels(given, args, shape.refinerArg, signal);
+  const request = await withModels(given, args, shape, signal);
   refuseImpossibleCrop(finish, request);
   const seeds = Array.from({ length: batch }, (_, i) => firstSeed + i);
   return { request, seeds, output, provider, lowMemory: args['low-memory'] === true, memoryPlan, finish };
@@ -67,16 +72,13 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
  * The model and refiner located (a catalog id is downloaded on first use), with the catalog
  * model's recommended settings under the given ones.
  */
-async function withModels(
-  given: SettingsRequest,
-  args: GenerateArguments,
-  refinerArg: string | undefined,
-  signal: AbortSignal,
-): Promise<GenerateRequest> {
+async function withModels(given: SettingsRequest, args: GenerateArguments, shape: JobShape, signal: AbortSignal): Promise<GenerateRequest> {
+  const { refinerArg, background } = shape;
   // A refiner named only by the recipe is used where it already is, never downloaded unasked.
   const recipeRefiner = refinerArg !== undefined && args.refiner === undefined ? recipeRefinerFor(refinerArg) : undefined;
   const model = await modelForGenerate(args.model, signal);
   const refiner = recipeRefiner ?? (args.refiner === undefined ? undefined : await modelForGenerate(args.refiner, signal));
+  const mattingDir = background && (await mattingModelFor(background.mattingArg, signal));
   const recommended = model.entry?.recommended;
   return {
     ...given,
@@ -89,6 +91,7 @@ async function withModels(
     timestepSpacing: given.timestepSpacing ?? recommended?.timestepSpacing ?? null,
     refinerDir: refiner?.dir,
     refinerStart: refiner ? given.refinerStart : undefined,
+    transparentBackground: background && mattingDir !== undefined ? { mattingDir, isolateSubject: background.isolateSubject } : undefined,
   };
 }
 
@@ -102,6 +105,8 @@ interface JobShape {
   strength: number | undefined;
   refinerArg: string | undefined;
   refinerStart: number | undefined;
+  /** --background transparent: the matting model as given (folder or catalog id), and the prompt nudge. */
+  background: { mattingArg: string; isolateSubject: boolean } | undefined;
 }
 
 /** Checked in the order the user reads the options, so that the first mistake is the one reported. */
@@ -129,7 +134,24 @@ function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
   if (refinerArg !== undefined && initImage !== undefined) {
     throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
   }
-  return { prompt, batch, firstSeed, output: { out, toFolder, format }, initImage, strength, refinerArg, refinerStart };
+  const background = backgroundOf(args, base, format);
+  return { prompt, batch, firstSeed, output: { out, toFolder, format }, initImage, strength, refinerArg, refinerStart, background };
+}
+
+/** The background removal the options (else the recipe) ask for; its matting model is located later. */
+function backgroundOf(args: GenerateArguments, base: Recipe | undefined, format: ImageFormat): JobShape['background'] {
+  const mode = parseChoice('background', args.background, BACKGROUND_MODES) ?? base?.background?.mode;
+  if (mode === undefined) {
+    if (args['isolate-subject'] !== undefined || args['matting-model'] !== undefined) {
+      throw new UsageError('--isolate-subject and --matting-model go with --background transparent.');
+    }
+    return undefined;
+  }
+  if (format === 'jpeg') throw new UsageError('JPEG has no alpha channel; save a transparent background as PNG or WebP.');
+  return {
+    mattingArg: args['matting-model'] ?? base?.background?.matting ?? DEFAULT_MATTING_MODEL,
+    isolateSubject: args['isolate-subject'] ?? base?.background?.isolateSubject ?? false,
+  };
 }
 
 /** Each remaining setting from its option, else from the recipe. */

@@ -87,14 +87,15 @@ async function writeSet(image: GeneratedImage, finish: FinishPlan, target: Outpu
  * Exclusive creation: a name another process took meanwhile moves on to the next free one. A
  * folder gets prompt-seed names; a file name is the first image's, numbered for the rest.
  */
-function writeOutput({ out, toFolder, format }: OutputTarget, image: RawImage & { recipe: Recipe }, index: number): Promise<string> {
-  const { rgb, width, height, recipe } = image;
+function writeOutput({ out, toFolder, format }: OutputTarget, image: RawImage & { recipe: Recipe; channels?: 3 | 4 }, index: number): Promise<string> {
+  const { rgb, channels, width, height, recipe } = image;
   if (toFolder) {
     const path = join(out, `${promptSlug(recipe.prompt)}-${recipe.seed}.${extensionOf(format)}`);
-    return writeImage(path, rgb, width, height, { format, recipe, ifExists: 'next-free' });
+    return writeImage(path, rgb, width, height, { format, channels, recipe, ifExists: 'next-free' });
   }
   return writeImage(out, rgb, width, height, {
     format,
+    channels,
     recipe,
     ...(index === 0 ? { ifExists: 'fail' } : { ifExists: 'next-free', firstNumber: index + 1 }),
   });

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { EngineError } from '../engine/errors';
-import { catalogIds, findCatalogEntry, loadCatalog, type CatalogEntry } from '../engine/models/catalog';
+import { catalogIds, findCatalogEntry, loadCatalog, loadMattingCatalog, type CatalogEntry } from '../engine/models/catalog';
+import { locateMattingModel } from '../engine/models/mattingCatalog';
 import { catalogEntryForFolder, locateCatalogModel, type ModelLocations } from '../engine/models/discovery';
 import { hfHubDir } from '../engine/models/hfCache';
 import { defaultModelsDir } from '../engine/models/modelStore';
@@ -43,13 +44,31 @@ export function localModel(arg: string): CliModel {
  * has it (before a same-named folder in the working directory), else a folder.
  */
 function catalogEntryOf(arg: string, catalog: readonly CatalogEntry[]): CatalogEntry | undefined {
-  const looksLikePath = isAbsolute(arg) || /[/\\]/.test(arg) || arg.startsWith('.') || arg.startsWith('~');
-  if (looksLikePath) return undefined;
+  if (looksLikePath(arg)) return undefined;
   const entry = findCatalogEntry(catalog, arg);
   if (!entry && !existsSync(arg)) {
     throw new EngineError(`Unknown model "${arg}": no such folder, and the catalog has ${catalogIds(catalog)}.`, 'model-folder');
   }
   return entry;
+}
+
+/**
+ * For --background: a matting model folder, or a catalog matting id, downloaded on first use.
+ * A recipe's matting model is its folder name, which is the id for a catalog download.
+ */
+export async function mattingModelFor(arg: string, signal: AbortSignal): Promise<string> {
+  const entry = looksLikePath(arg) ? undefined : loadMattingCatalog().find((e) => e.id === arg);
+  if (!entry) {
+    if (existsSync(arg)) return arg;
+    const ids = loadMattingCatalog().map((e) => e.id).join(', ');
+    throw new EngineError(`Unknown matting model "${arg}": no such folder, and the catalog's matting models are ${ids || 'none'}.`, 'model-folder');
+  }
+  const modelsDir = defaultModelsDir();
+  return locateMattingModel(entry, modelsDir) ?? (await downloadCatalogModel(entry, modelsDir, signal));
+}
+
+function looksLikePath(arg: string): boolean {
+  return isAbsolute(arg) || /[/\\]/.test(arg) || arg.startsWith('.') || arg.startsWith('~');
 }
 
 function folderModel(dir: string, catalog: readonly CatalogEntry[]): CliModel {

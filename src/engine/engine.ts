@@ -3,7 +3,11 @@ import { drawsFromPrompt } from '../protocol/modelFamily';
 import type { ProviderChoice } from '../protocol/providerChoice';
 import { continuesSdxlLatents, takesRefiner } from '../protocol/refiner';
 import type { GenerationSettings, Recipe, SettingsRequest, VaeTiling } from '../protocol/recipe';
+import { promptWithIsolatedSubject } from '../protocol/background';
 import { decodedToRgb } from './image/postprocess';
+import { readMattingFolder, type MattingFolder } from './models/mattingFolder';
+import { removeBackground } from './pipelines/removeBackground';
+import { providerCandidates } from './runtime/providers';
 import { EngineError } from './errors';
 import { readImageSize } from './image/readInputImage';
 import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFolder';
@@ -46,12 +50,20 @@ export interface GenerateRequest extends SettingsRequest {
   modelDir: string;
   /** An SDXL folder (usually the refiner) that takes the base's latents over at refinerStart. */
   refinerDir?: string;
+  /** A transparent background: the matting model's folder, and whether the prompt asks for an isolated subject. */
+  transparentBackground?: BackgroundRequest;
+}
+
+export interface BackgroundRequest {
+  mattingDir: string;
+  isolateSubject: boolean;
 }
 
 export interface GeneratedImage extends PipelineResult {
   recipe: Recipe;
-  /** Interleaved RGB, 8 bits per channel. */
+  /** Interleaved pixels, 8 bits per channel: RGB, or RGBA when `channels` is 4 (a transparent background). */
   rgb: Uint8Array;
+  channels: 3 | 4;
   width: number;
   height: number;
 }
@@ -74,9 +86,10 @@ export class Engine {
   }
 
   async generate(request: GenerateRequest, hooks: PipelineHooks = {}): Promise<GeneratedImage> {
-    const { modelDir, refinerDir, ...partial } = request;
+    const { modelDir, refinerDir, transparentBackground: background, ...partial } = request;
     // The limits first: a request that can only fail must not load gigabytes of weights.
     checkSettings(partial);
+    const matting = background && readMattingFolder(background.mattingDir);
     hooks.onPhase?.('load');
     const loaded = await this.model(modelDir);
     if (refinerDir === undefined) await this.unloadSlot('refiner');
@@ -84,12 +97,31 @@ export class Engine {
     checkFamilies(loaded.folder, refiner?.folder, partial.initImage !== undefined);
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
-    const settings = resolveSettings(partial, loaded.folder, imageSize, refiner?.folder);
+    const settings = resolveSettings(encodedPrompt(partial, background), loaded.folder, imageSize, refiner?.folder);
     const vaeTiling = await this.planMemory(loaded, settings, 1, refiner);
     const jobSettings = vaeTiling ? { ...settings, vaeTiling } : settings;
     const pipeline = refiner ? baseToRefiner : jobSettings.initImage === undefined ? textToImage : imageToImage;
     const result = await pipeline({ model: loaded, refiner }, jobSettings, hooks);
-    return finished(result, jobSettings, loaded, refiner);
+    return this.finish(finished(result, { ...jobSettings, prompt: partial.prompt }, loaded, refiner), background, matting, hooks);
+  }
+
+  /** The decoded image as the request wants it written: with a transparent background when asked. */
+  private async finish(
+    image: GeneratedImage,
+    background: BackgroundRequest | undefined,
+    matting: MattingFolder | undefined,
+    hooks: PipelineHooks,
+  ): Promise<GeneratedImage> {
+    if (!background || !matting) return image;
+    hooks.onPhase?.('background');
+    const { candidates } = providerCandidates(this.options.provider);
+    const transparent = await removeBackground(image.rgb, image.width, image.height, matting, candidates, hooks.signal);
+    return {
+      ...image,
+      rgb: transparent.rgba,
+      channels: 4,
+      recipe: { ...image.recipe, background: { mode: 'transparent', matting: matting.name, isolateSubject: background.isolateSubject } },
+    };
   }
 
   /**
@@ -113,14 +145,17 @@ export class Engine {
       if (count === 1) {
         yield await this.generate({ ...request, seed: chunk[0] }, hooks);
       } else {
-        const { modelDir, ...partial } = request;
+        const { modelDir, transparentBackground: background, ...partial } = request;
+        const matting = background && readMattingFolder(background.mattingDir);
         hooks.onPhase?.('load');
         const loaded = await this.model(modelDir);
-        const resolved = chunk.map((seed) => resolveSettings({ ...partial, seed }, loaded.folder));
+        const resolved = chunk.map((seed) => resolveSettings({ ...encodedPrompt(partial, background), seed }, loaded.folder));
         const vaeTiling = await this.planMemory(loaded, resolved[0], count, undefined);
         const settings = vaeTiling ? resolved.map((each) => ({ ...each, vaeTiling })) : resolved;
         const results = await textToImageBatch({ model: loaded }, settings, hooks);
-        for (const [k, result] of results.entries()) yield finished(result, settings[k], loaded, undefined);
+        for (const [k, result] of results.entries()) {
+          yield await this.finish(finished(result, { ...settings[k], prompt: partial.prompt }, loaded, undefined), background, matting, hooks);
+        }
       }
       next += count;
     }
@@ -248,9 +283,15 @@ function finished(result: PipelineResult, settings: GenerationSettings, loaded: 
       ...providerField(loaded.sessions),
     },
     rgb: decodedToRgb(result.decoded, settings.width, settings.height),
+    channels: 3,
     width: settings.width,
     height: settings.height,
   };
+}
+
+/** The settings with the prompt the model encodes; the recipe keeps the user's prompt and the flag. */
+function encodedPrompt<T extends { prompt: string }>(settings: T, background: BackgroundRequest | undefined): T {
+  return { ...settings, prompt: promptWithIsolatedSubject(settings.prompt, background?.isolateSubject === true) };
 }
 
 function providerField(sessions: ModelSessions): Pick<Recipe, 'provider'> {

@@ -31,6 +31,8 @@ export interface JobRequest {
    * like outputPath without its extension plus `-icons`; `done` then names its largest icon.
    */
   iconSet?: boolean;
+  /** A transparent background: the matting model's folder, and whether the prompt asks for an isolated subject. */
+  transparentBackground?: { mattingDir: string; isolateSubject: boolean };
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it unless `replace`. */
   outputPath: string;
   /** A manifest asset remade: the new file replaces the one at outputPath in one rename. */

@@ -1,5 +1,5 @@
 /** The parts of a job, in order, as progress reports name them. */
-export type Phase = 'load' | 'encode' | 'denoise' | 'decode';
+export type Phase = 'load' | 'encode' | 'denoise' | 'decode' | 'background';
 
 /** How every progress display names a phase: the panel, the notification, the status bar and the CLI. */
 export const PHASE_LABELS: Record<Phase, string> = {
@@ -7,4 +7,5 @@ export const PHASE_LABELS: Record<Phase, string> = {
   encode: 'Encoding the prompt…',
   denoise: 'Denoising…',
   decode: 'Decoding the image…',
+  background: 'Removing the background…',
 };

@@ -1,3 +1,4 @@
+import type { BackgroundRemoval } from './background';
 import type { ProviderReport } from './providerChoice';
 
 /** Sampler names as users type them on the CLI and as they are stored in recipes. */
@@ -108,13 +109,18 @@ export interface Recipe {
   output?: OutputSize;
   /** Post-processing after `output`: palette reduction and an integer nearest-neighbour downscale. */
   pixelArt?: PixelArt;
+  /**
+   * After decoding, the background was made transparent by a matting model (an RGBA file);
+   * absent: the image as decoded.
+   */
+  background?: BackgroundRemoval;
 }
 
 /** The steps after decoding that turn a generated picture into the finished file, in this order. */
 export type FinishSteps = Pick<Recipe, 'output' | 'pixelArt'>;
 
 /** What one image needs besides the model: a recipe without its bookkeeping fields. */
-export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider' | keyof FinishSteps>;
+export type GenerationSettings = Omit<Recipe, 'version' | 'model' | 'refiner' | 'provider' | 'background' | keyof FinishSteps>;
 
 /**
  * Settings as a job asks for them: what is left out takes the model's defaults, and tiling

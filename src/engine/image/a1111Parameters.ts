@@ -1,6 +1,7 @@
 // AUTOMATIC1111's "parameters" text (its infotext), the de facto standard that image viewers,
 // civitai and A1111's own PNG Info tab read. Mirrors modules/processing.py create_infotext and
 // modules/infotext_utils.py parse_generation_parameters.
+import { ISOLATE_SUBJECT_WORDS } from '../../protocol/background';
 import type { Recipe, SamplerName } from '../../protocol/recipe';
 
 const A1111_SAMPLERS: Record<SamplerName, string> = {
@@ -36,6 +37,10 @@ export function formatA1111Parameters(recipe: Recipe): string {
   if (recipe.pixelArt !== undefined) {
     const { factor, colors, palette } = recipe.pixelArt;
     params.push(['Pixel art', `${factor}x nearest, ${palette ? `palette ${palette.join(' ')}` : `${colors} colours median cut`}`]);
+  }
+  if (recipe.background !== undefined) {
+    params.push(['Background', `${recipe.background.mode} (${recipe.background.matting})`]);
+    if (recipe.background.isolateSubject) params.push(['Isolate subject prompt', ISOLATE_SUBJECT_WORDS]);
   }
   const line = params.map(([key, value]) => `${key}: ${quote(String(value))}`).join(', ');
   const negative = recipe.negativePrompt ? `\nNegative prompt: ${recipe.negativePrompt}` : '';

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
 import { vaeTilingProblem } from '../../protocol/generationLimits';
 import { finishStepsProblem, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
+import { BACKGROUND_MODES, type BackgroundRemoval } from '../../protocol/background';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
 import { EngineError } from '../errors';
 import { readExifUserComment } from './exif';
@@ -55,6 +56,9 @@ function knownFields(recipe: Recipe): Recipe {
     ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
     ...(recipe.output !== undefined ? { output: orderedOutput(recipe.output) } : {}),
     ...(recipe.pixelArt !== undefined ? { pixelArt: orderedPixelArt(recipe.pixelArt) } : {}),
+    ...(recipe.background !== undefined
+      ? { background: { mode: recipe.background.mode, matting: recipe.background.matting, isolateSubject: recipe.background.isolateSubject } }
+      : {}),
   };
 }
 
@@ -124,7 +128,21 @@ export function parseRecipe(json: string): Recipe {
   }
   const finishProblem = finishStepsProblem(r.output, r.pixelArt);
   if (finishProblem) fail(finishProblem.field, finishProblem.expected);
+  if (r.background !== undefined && !isBackgroundRemoval(r.background)) {
+    fail('background', `{ mode: ${BACKGROUND_MODES.join(' | ')}, matting: a non-empty string, isolateSubject: true or false } when present`);
+  }
   return knownFields(r as unknown as Recipe);
+}
+
+function isBackgroundRemoval(value: unknown): value is BackgroundRemoval {
+  if (typeof value !== 'object' || value === null) return false;
+  const background = value as Record<string, unknown>;
+  return (
+    (BACKGROUND_MODES as readonly unknown[]).includes(background.mode) &&
+    typeof background.matting === 'string' &&
+    background.matting !== '' &&
+    typeof background.isolateSubject === 'boolean'
+  );
 }
 
 function isProviderReport(value: unknown): value is ProviderReport {

@@ -14,6 +14,8 @@ import { recipeXmp } from './xmp';
 
 export interface WriteImageOptions {
   format: OutputFormat;
+  /** 4: the pixels are RGBA, for PNG and WebP (JPEG has no alpha); default 3, RGB. */
+  channels?: 3 | 4;
   /** Embedded so that the file alone regenerates the image. */
   recipe?: Recipe;
   /** WebP and JPEG only, 1–100; defaults 90 and 92 keep generated detail visually intact. */
@@ -30,7 +32,7 @@ export interface WriteImageOptions {
 const DEFAULT_QUALITY = { webp: 90, jpeg: 92 } as const;
 
 /**
- * Encodes interleaved 8-bit RGB. With a recipe, PNG gets a `parameters` text chunk (read by
+ * Encodes interleaved 8-bit RGB, or RGBA with `channels: 4`. With a recipe, PNG gets a `parameters` text chunk (read by
  * AUTOMATIC1111 and most viewers) and an iTXt `sdxl-assets-recipe` chunk; WebP and JPEG get the
  * parameters in EXIF UserComment, where A1111 looks (libvips folds it to ASCII), and the recipe
  * JSON in XMP as sdxlAssets:recipe.
@@ -44,13 +46,17 @@ export async function encodeImage(
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new Error(`image size must be positive whole numbers, got ${width}x${height}`);
   }
-  if (rgb.length !== width * height * 3) {
-    throw new Error(`expected ${width * height * 3} bytes of RGB for ${width}x${height}, got ${rgb.length}`);
+  const channels = options.channels ?? 3;
+  if (rgb.length !== width * height * channels) {
+    throw new Error(`expected ${width * height * channels} bytes of ${channels === 4 ? 'RGBA' : 'RGB'} for ${width}x${height}, got ${rgb.length}`);
   }
   const { format, recipe } = options;
   // Anything else would fall through to JPEG and land in a file named for another format.
   if (!isOutputFormat(format)) throw new EngineError(`Unknown image format "${String(format)}"; use png, webp or jpeg.`, 'bad-request');
-  const image = sharp(rgb, { raw: { width, height, channels: 3 } });
+  if (channels === 4 && format === 'jpeg') {
+    throw new EngineError('JPEG has no alpha channel; save a transparent background as PNG or WebP.', 'bad-request');
+  }
+  const image = sharp(rgb, { raw: { width, height, channels } });
   if (format === 'png') {
     const png = await image.png().toBuffer();
     if (!recipe) return png;
@@ -65,7 +71,9 @@ export async function encodeImage(
       .withXmp(recipeXmp(serializeRecipe(recipe)));
   }
   const quality = options.quality ?? DEFAULT_QUALITY[format];
-  const encoded = await (format === 'webp' ? image.webp({ quality }) : image.jpeg({ quality })).toBuffer();
+  // exact: lossy WebP otherwise replaces the colour under transparent pixels; the matte stays lossless.
+  const webpOptions = channels === 4 ? { quality, alphaQuality: 100, exact: true } : { quality };
+  const encoded = await (format === 'webp' ? image.webp(webpOptions) : image.jpeg({ quality })).toBuffer();
   // libvips silently leaves out XMP that does not fit (about 59 kB in JPEG's APP1 segment).
   if (recipe && (await readEmbeddedMetadata(encoded)).recipe === null) {
     throw new EngineError(`the recipe is too large for ${format} metadata; save as PNG instead`, 'bad-request');

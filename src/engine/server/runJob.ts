@@ -47,7 +47,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     const family: PreviewFamily = folder.family === 'sd' ? 'sd15' : 'sdxl';
     const rate = new StepRate();
     const image = await engine.generate(
-      { ...job.settings, modelDir: job.modelDir, refinerDir: job.refinerDir },
+      { ...job.settings, modelDir: job.modelDir, refinerDir: job.refinerDir, transparentBackground: job.transparentBackground },
       {
         signal,
         onPhase: (next) => {
@@ -86,6 +86,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
       ? await writeIconSet(job.outputPath, image, recipe, signal)
       : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
           format: job.format,
+          channels: image.channels,
           recipe: job.embedRecipe ? recipe : undefined,
           ifExists: job.replace ? 'replace' : 'next-free',
         });
