@@ -77,6 +77,13 @@ function jobProblem(job: unknown): string | undefined {
     return `outputPath ${job.outputPath} does not end in ${FILE_EXTENSIONS[job.format].join(' or ')}, as ${job.format} needs.`;
   }
   if (typeof job.embedRecipe !== 'boolean') return 'embedRecipe must be true or false.';
+  const background = job.transparentBackground;
+  if (background !== undefined) {
+    if (!isRecord(background) || typeof background.mattingDir !== 'string' || background.mattingDir === '' || typeof background.isolateSubject !== 'boolean') {
+      return `transparentBackground must be { mattingDir: a matting model folder, isolateSubject: true or false }, got ${describe(background)}.`;
+    }
+    if (job.format === 'jpeg') return 'JPEG has no alpha channel; a transparent background needs png or webp.';
+  }
   const settings = job.settings;
   if (!isRecord(settings)) return `settings must be an object, got ${describe(settings)}`;
   if (typeof settings.prompt !== 'string') return `prompt must be text, got ${describe(settings.prompt)}.`;

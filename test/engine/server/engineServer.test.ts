@@ -5,9 +5,11 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import type { EngineToHost } from '../../../src/protocol/engineProtocol';
 import { repoRoot } from '../../support/shared';
 import { tempFolder } from '../../support/tempFolder';
+import { writeTinyMatting } from '../../support/tinyMatting';
 import { buildTinySdxl } from '../../support/tinyModels';
 
 const work = tempFolder('sdxl-engine-server');
@@ -124,6 +126,39 @@ describe('engine server process', { timeout: 60_000 }, () => {
         : [],
     );
     assert.deepEqual(tiles, Array.from({ length: 12 }, (_, i) => `${i + 1}/12`));
+  });
+
+  test('a transparent-background job writes an RGBA file, reports the background phase and records the step', async () => {
+    const { child, messages, closed } = startEngine();
+    const folder = mkdtempSync(join(work, 'transparent-'));
+    const matting = join(work, 'tiny-matting');
+    writeTinyMatting(matting);
+    await until(child, (message) => message.type === 'ready');
+    const job = (jobId: string, format: 'png' | 'jpeg', transparentBackground: unknown) => ({
+      type: 'generate',
+      job: {
+        jobId,
+        modelDir: model,
+        settings: { prompt: 'a red kite', width: 64, height: 64, steps: 2, seed: 3 },
+        transparentBackground,
+        outputPath: join(folder, `${jobId}.${format === 'png' ? 'png' : 'jpg'}`),
+        format,
+        embedRecipe: true,
+      },
+    });
+    child.send(job('jpeg', 'jpeg', { mattingDir: matting, isolateSubject: false }));
+    const refused = await until(child, (message) => message.type === 'failed');
+    child.send(job('kite', 'png', { mattingDir: matting, isolateSubject: true }));
+    const done = await until(child, (message) => message.type === 'done' || (message.type === 'failed' && message.jobId === 'kite'));
+    child.send({ type: 'shutdown' });
+    await closed;
+    assert.match(refused.type === 'failed' ? refused.message : '', /JPEG has no alpha channel/);
+    assert.equal(done.type, 'done', JSON.stringify(done));
+    if (done.type !== 'done') return;
+    assert.deepEqual(done.recipe.background, { mode: 'transparent', matting: 'tiny-matting', isolateSubject: true });
+    assert.equal(done.recipe.prompt, 'a red kite');
+    assert.equal((await sharp(done.path).metadata()).channels, 4);
+    assert.ok(messages.some((m) => m.type === 'phase' && m.jobId === 'kite' && m.phase === 'background'));
   });
 
   test('the engine exits when its host goes away', async () => {
