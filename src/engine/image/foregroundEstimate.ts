@@ -74,32 +74,36 @@ function blurFusionPass(
 
 /**
  * The mean over a window × window square around each pixel, interleaved channels, the square cut
- * at the image's borders (the mean is over the pixels inside). Two separable passes of running sums.
+ * at the image's borders (the mean is over the pixels inside): a pass along the rows, then one
+ * along the columns.
  */
 export function boxMean(values: Float32Array, width: number, height: number, channels: number, window: number): Float32Array {
   const half = Math.floor(window / 2);
-  const rows = new Float32Array(values.length);
-  const line = new Float64Array(Math.max(width, height) + 1);
-  for (let y = 0; y < height; y++) {
-    for (let c = 0; c < channels; c++) {
-      line[0] = 0;
-      for (let x = 0; x < width; x++) line[x + 1] = line[x] + values[(y * width + x) * channels + c];
-      for (let x = 0; x < width; x++) {
-        const from = Math.max(0, x - half);
-        const to = Math.min(width, x + half + 1);
-        rows[(y * width + x) * channels + c] = (line[to] - line[from]) / (to - from);
-      }
-    }
-  }
+  const rows = meanAlongLines(values, { lines: height, length: width, lineStep: width * channels, step: channels }, channels, half);
+  return meanAlongLines(rows, { lines: width, length: height, lineStep: channels, step: width * channels }, channels, half);
+}
+
+interface Lines {
+  lines: number;
+  length: number;
+  /** Where line k starts: k × lineStep (plus the channel). */
+  lineStep: number;
+  /** From one value of a line to the next. */
+  step: number;
+}
+
+/** Each value replaced by the mean of the values within `half` of it on its line, by running sums. */
+function meanAlongLines(values: Float32Array, { lines, length, lineStep, step }: Lines, channels: number, half: number): Float32Array {
   const out = new Float32Array(values.length);
-  for (let x = 0; x < width; x++) {
+  const sums = new Float64Array(length + 1);
+  for (let line = 0; line < lines; line++) {
     for (let c = 0; c < channels; c++) {
-      line[0] = 0;
-      for (let y = 0; y < height; y++) line[y + 1] = line[y] + rows[(y * width + x) * channels + c];
-      for (let y = 0; y < height; y++) {
-        const from = Math.max(0, y - half);
-        const to = Math.min(height, y + half + 1);
-        out[(y * width + x) * channels + c] = (line[to] - line[from]) / (to - from);
+      const first = line * lineStep + c;
+      for (let i = 0; i < length; i++) sums[i + 1] = sums[i] + values[first + i * step];
+      for (let i = 0; i < length; i++) {
+        const from = Math.max(0, i - half);
+        const to = Math.min(length, i + half + 1);
+        out[first + i * step] = (sums[to] - sums[from]) / (to - from);
       }
     }
   }
