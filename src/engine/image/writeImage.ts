@@ -32,8 +32,9 @@ export interface WriteImageOptions {
 const DEFAULT_QUALITY = { webp: 90, jpeg: 92 } as const;
 
 /**
- * Encodes interleaved 8-bit RGB, or RGBA with `channels: 4`. With a recipe, PNG gets a `parameters` text chunk (read by
- * AUTOMATIC1111 and most viewers) and an iTXt `sdxl-assets-recipe` chunk; WebP and JPEG get the
+ * Encodes interleaved 8-bit RGB, or RGBA with `channels: 4`. With a recipe, PNG gets a
+ * `parameters` text chunk (read by AUTOMATIC1111 and most viewers) and an iTXt
+ * `sdxl-assets-recipe` chunk; WebP and JPEG get the
  * parameters in EXIF UserComment, where A1111 looks (libvips folds it to ASCII), and the recipe
  * JSON in XMP as sdxlAssets:recipe.
  */
