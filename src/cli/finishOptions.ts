@@ -9,7 +9,8 @@ export const FINISH_USAGE = `  --output-size WxH          the finished file's ex
   --fit F                    ${OUTPUT_FITS.join('|')}: scale to fill and cut, scale to fit and pad, or cut
                              without scaling (default cover)
   --focus X,Y                cover, crop: the point kept in view, fractions of width and height (default 0.5,0.5)
-  --background #RRGGBB       contain: the padding's colour (default #ffffff)
+  --background #RRGGBB       contain: the padding's colour (default #ffffff); --background
+                             transparent removes the background instead (see generate)
   --icon-set                 a site's icon set in the --out folder: icon-16x16 … icon-512x512.png,
                              favicon.ico, apple-touch-icon.png, android-chrome-*.png, site.webmanifest, icons.json
   --density 1,2,3            @1x/@2x/@3x files: --output-size times each density
@@ -62,7 +63,9 @@ export async function finishPlan(values: FinishValues, base: Recipe | undefined)
 }
 
 function outputSize(values: FinishValues, recorded: OutputSize | undefined, iconSet: boolean): OutputSize | undefined {
-  const { fit: fitText, focus: focusText, background: backgroundText } = values;
+  const { fit: fitText, focus: focusText } = values;
+  // `--background transparent` asks for background removal (generatePlan), not a padding colour.
+  const backgroundText = values.background === 'transparent' ? undefined : values.background;
   const size = values['output-size'];
   if (size === undefined && fitText === undefined && focusText === undefined && backgroundText === undefined) return recorded;
   // An icon set gives each icon its side, so only the fit is needed from the command line.

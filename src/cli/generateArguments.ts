@@ -31,8 +31,8 @@ const OPTIONS = {
   'negative-aesthetic-score': { type: 'string' },
   'vae-tiling': { type: 'boolean' },
   'vae-tile-size': { type: 'string' },
+  // --background (transparent, or the padding colour of --fit contain) comes with FINISH_OPTIONS.
   ...FINISH_OPTIONS,
-  background: { type: 'string' },
   'matting-model': { type: 'string' },
   'isolate-subject': { type: 'boolean' },
 } as const;

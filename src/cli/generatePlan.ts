@@ -140,7 +140,9 @@ function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
 
 /** The background removal the options (else the recipe) ask for; its matting model is located later. */
 function backgroundOf(args: GenerateArguments, base: Recipe | undefined, format: ImageFormat): JobShape['background'] {
-  const mode = parseChoice('background', args.background, BACKGROUND_MODES) ?? base?.background?.mode;
+  // Any other --background value is the padding colour of --fit contain (finishOptions).
+  const asked = BACKGROUND_MODES.find((mode) => mode === args.background);
+  const mode = asked ?? (args.background === undefined ? base?.background?.mode : undefined);
   if (mode === undefined) {
     if (args['isolate-subject'] !== undefined || args['matting-model'] !== undefined) {
       throw new UsageError('--isolate-subject and --matting-model go with --background transparent.');

@@ -94,6 +94,9 @@ describe('sdxl-assets generate --background transparent', () => {
     const lone = await generate(join(work, 'lone.png'), ['--isolate-subject']);
     assert.notEqual(lone.code, 0);
     assert.match(lone.stderr, /go with --background transparent/);
+    const sized = await generate(join(work, 'sized.png'), ['--background', 'transparent', '--matting-model', matting, '--output-size', '32x32']);
+    assert.notEqual(sized.code, 0);
+    assert.match(sized.stderr, /does not combine with exact sizes/);
     const missing = await generate(join(work, 'missing.png'), ['--background', 'transparent', '--matting-model', join(work, 'nowhere')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /matting model/);
