@@ -4,7 +4,9 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine';
 import { EngineError, throwIfAborted } from '../engine/errors';
+import { finishImage } from '../engine/finish/finishImage';
 import { writeImage } from '../engine/image/writeImage';
+import { finishSteps } from '../engine/manifest/assetFinish';
 import { claimFile } from '../engine/manifest/exclusiveClaim';
 import { LOCK_FILE, MANIFEST_FILE, type Manifest, type ManifestAsset } from '../engine/manifest/manifest';
 import { lockedAsset, readLock, updateLock, type ManifestLock } from '../engine/manifest/manifestLock';
@@ -194,7 +196,11 @@ class AssetBuilder {
         throw new EngineError(`${entryName(asset.index, asset.output)}: its source ${asset.source} is not there (paths are relative to the manifest).`, 'image-input');
       }
       const sourceNow = asset.sourcePath === undefined ? undefined : await hashFile(asset.sourcePath);
-      const facts = { recipe, lock, modelDigests: digests, ...(sourceNow !== undefined ? { sourceSha256: sourceNow } : {}) };
+      const finish = await finishSteps(asset.finish, this.manifest.dir).catch((error: unknown) => {
+        if (error instanceof EngineError) throw new EngineError(`${entryName(asset.index, asset.output)}: ${error.message}`, error.code);
+        throw error;
+      });
+      const facts = { recipe, lock, modelDigests: digests, finish, ...(sourceNow !== undefined ? { sourceSha256: sourceNow } : {}) };
       if (staleReasons(asset, this.manifest, facts).length === 0) return 'fresh';
       const model = await this.model(asset.model);
       const refiner = asset.refiner === undefined ? undefined : await this.model(asset.refiner);
@@ -219,8 +225,10 @@ class AssetBuilder {
       progress.done();
       throwIfAborted(this.signal);
       // The source as the manifest names it, relative to the manifest, so the recipe means the same on every machine.
-      const recorded = asset.source === undefined ? image.recipe : { ...image.recipe, initImage: asset.source };
-      await writeImage(asset.outputPath, image.rgb, image.width, image.height, { format: asset.format, recipe: recorded, ifExists: 'replace' });
+      const made = { ...image.recipe, ...finish };
+      const recorded = asset.source === undefined ? made : { ...made, initImage: asset.source };
+      const finished = await finishImage(image, finish);
+      await writeImage(asset.outputPath, finished.rgb, finished.width, finished.height, { format: asset.format, recipe: recorded, ifExists: 'replace' });
       await updateLock(this.lockPath, (current) => {
         current.models[asset.model] = { name: image.recipe.model, files: model.files };
         if (refiner && asset.refiner !== undefined && image.recipe.refiner !== undefined) {

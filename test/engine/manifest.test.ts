@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { finishFacts, finishSteps } from '../../src/engine/manifest/assetFinish';
 import { staleReasons } from '../../src/engine/manifest/assetStaleness';
 import { parseJsonTree, JsonSyntaxError } from '../../src/engine/manifest/jsonTree';
-import { ENTRY_FIELDS, SETTING_FIELDS } from '../../src/engine/manifest/manifest';
+import { ENTRY_FIELDS, PRESET_FIELDS } from '../../src/engine/manifest/manifest';
 import { emptyLock } from '../../src/engine/manifest/manifestLock';
 import { buildOrder } from '../../src/engine/manifest/manifestStatus';
 import { parseManifest } from '../../src/engine/manifest/parseManifest';
-import { SAMPLERS, type Recipe } from '../../src/protocol/recipe';
+import { OUTPUT_FITS, SAMPLERS, type Recipe } from '../../src/protocol/recipe';
 import { repoRoot } from '../support/shared';
 
 const manifestText = (assets: unknown[], presets: Record<string, unknown> = {}) => JSON.stringify({ presets, assets }, null, 2);
@@ -101,10 +103,95 @@ describe('manifest parsing', () => {
     const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'assets.sdxl.schema.json'), 'utf8'));
     const entry = schema.properties.assets.items.properties;
     assert.deepEqual(Object.keys(entry).sort(), [...ENTRY_FIELDS].sort());
-    assert.deepEqual(Object.keys(schema.properties.presets.additionalProperties.properties).sort(), [...SETTING_FIELDS].sort());
+    assert.deepEqual(Object.keys(schema.properties.presets.additionalProperties.properties).sort(), [...PRESET_FIELDS].sort());
     assert.deepEqual(entry.sampler.enum, [...SAMPLERS]);
+    assert.deepEqual(entry.exactSize.properties.fit.enum, [...OUTPUT_FITS]);
+    assert.deepEqual(Object.keys(entry.pixelArt.properties).sort(), ['colors', 'factor', 'palette']);
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: ['assets.sdxl.json'], url: './schemas/assets.sdxl.schema.json' }]);
+  });
+});
+
+describe('post-processing in the manifest', () => {
+  test("a preset's finishing steps apply; an entry's step replaces the preset's of that kind; defaults are written out as the CLI records them", () => {
+    const { manifest, problems } = parse(
+      [
+        { output: 'a.png', prompt: 'x', preset: 'sprite' },
+        { output: 'b.png', prompt: 'x', preset: 'sprite', exactSize: { width: 20, height: 10, fit: 'contain' } },
+        { output: 'c.png', prompt: 'x', model: 'm', pixelArt: { factor: 1, palette: 'pico8.hex' } },
+      ],
+      { sprite: { model: 'm', exactSize: { width: 16, height: 16 }, pixelArt: { factor: 2 } } },
+    );
+    assert.deepEqual(problems, []);
+    const [a, b, c] = manifest.assets;
+    assert.deepEqual(a?.finish, { exactSize: { width: 16, height: 16, fit: 'cover', focus: [0.5, 0.5] }, pixelArt: { factor: 2, colors: 16 } });
+    assert.deepEqual(b?.finish, { exactSize: { width: 20, height: 10, fit: 'contain', background: '#ffffff' }, pixelArt: { factor: 2, colors: 16 } });
+    assert.deepEqual(c?.finish, { pixelArt: { factor: 1, palette: 'pico8.hex' } });
+    assert.equal('exactSize' in (a?.settings ?? {}), false, 'finishing steps are no generation settings');
+  });
+
+  test('wrong finishing steps are named with what they expect', () => {
+    const { manifest, problems } = parse(
+      [
+        { output: 'a.png', prompt: 'x', model: 'm', exactSize: { width: 0, height: 10 } },
+        { output: 'b.png', prompt: 'x', model: 'm', exactSize: { width: 10, height: 10, fit: 'stretch' } },
+        { output: 'c.png', prompt: 'x', model: 'm', exactSize: { width: 10, height: 10, fit: 'cover', background: '#000000' } },
+        { output: 'd.png', prompt: 'x', model: 'm', pixelArt: { factor: 2, colors: 8, palette: 'p.hex' } },
+        { output: 'e.png', prompt: 'x', model: 'm', pixelArt: { factor: 2, palette: 'p.png' } },
+      ],
+      { bad: { pixelArt: { factor: 0 } } },
+    );
+    assert.equal(manifest.assets.length, 0);
+    const messages = problems.map((p) => p.message);
+    assert.match(messages[0]!, /^presets\.bad: pixelArt must be \{ "factor".*its factor must be a whole number of 1 or more, got \{"factor":0\}$/);
+    assert.match(messages[1]!, /^assets\[0\] "a\.png": exactSize must be .*its width must be a whole number from 1 to 4096/);
+    assert.match(messages[2]!, /^assets\[1\] "b\.png": exactSize .*its fit must be one of cover, contain, crop/);
+    assert.match(messages[3]!, /^assets\[2\] "c\.png": exactSize .*"background" fills the padding of fit "contain"/);
+    assert.match(messages[4]!, /^assets\[3\] "d\.png": pixelArt .*"colors" or "palette", not both/);
+    assert.match(messages[5]!, /^assets\[4\] "e\.png": pixelArt .*its palette must be the path of a \.hex or \.gpl file/);
+    assert.equal(messages.length, 6);
+  });
+
+  test("a changed fit or a changed palette file makes the asset stale; the palette's colours are compared, not its path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-finish-'));
+    try {
+      writeFileSync(join(dir, 'two.hex'), 'ff0000\n0000ff\n');
+      const { manifest } = parseManifest(
+        manifestText([{ output: 'a.png', prompt: 'a fox', model: 'm', exactSize: { width: 8, height: 8 }, pixelArt: { factor: 2, palette: 'two.hex' } }]),
+        join(dir, 'assets.sdxl.json'),
+      );
+      const asset = manifest.assets[0]!;
+      const steps = await finishSteps(asset.finish, dir);
+      assert.deepEqual(steps, { output: { width: 8, height: 8, fit: 'cover', focus: [0.5, 0.5] }, pixelArt: { factor: 2, palette: ['#ff0000', '#0000ff'] } });
+      const made = recipe({ model: 'm', ...steps });
+      assert.deepEqual(staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: steps }), []);
+      const contain = { ...made, output: { width: 8, height: 8, fit: 'contain' as const, background: '#ffffff' } };
+      assert.deepEqual(staleReasons(asset, manifest, { recipe: contain, lock: emptyLock(), finish: steps }), [
+        'exactSize changed: the file has {"width":8,"height":8,"fit":"contain","background":"#ffff…", the manifest says {"width":8,"height":8,"fit":"cover","focus":[0.5,0.5]}',
+      ]);
+      writeFileSync(join(dir, 'two.hex'), 'ff0000\n00ff00\n');
+      const edited = await finishFacts(asset.finish, dir);
+      assert.deepEqual(staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: edited }), [
+        'pixelArt changed: the file has {"factor":2,"palette":["#ff0000","#0000ff"]}, the manifest says {"factor":2,"palette":["#ff0000","#00ff00"]}',
+      ]);
+      rmSync(join(dir, 'two.hex'));
+      const [reason] = staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: await finishFacts(asset.finish, dir) });
+      assert.match(reason!, /Cannot read the palette file .*two\.hex/);
+      assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ model: 'm' }), lock: emptyLock(), finish: steps }), [
+        'exactSize changed: the file has nothing, the manifest says {"width":8,"height":8,"fit":"cover","focus":[0.5,0.5]}',
+        'pixelArt changed: the file has nothing, the manifest says {"factor":2,"palette":["#ff0000","#0000ff"]}',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('post-processing removed from the entry makes a finished file stale', () => {
+    const { manifest } = parse([{ output: 'a.png', prompt: 'a fox', model: 'm' }]);
+    const made = recipe({ model: 'm', pixelArt: { factor: 2, colors: 16 } });
+    assert.deepEqual(staleReasons(manifest.assets[0]!, manifest, { recipe: made, lock: emptyLock() }), [
+      'pixelArt changed: the file has {"factor":2,"colors":16}, the manifest says nothing',
+    ]);
   });
 });
 

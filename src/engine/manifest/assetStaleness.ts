@@ -1,5 +1,7 @@
 import { basename, resolve } from 'node:path';
-import type { Recipe } from '../../protocol/recipe';
+import { orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
+import type { FinishSteps, Recipe } from '../../protocol/recipe';
+import { finishStepsWithoutFiles } from './assetFinish';
 import type { LockedAsset, ManifestLock } from './manifestLock';
 import type { Manifest, ManifestAsset } from './manifest';
 
@@ -16,6 +18,11 @@ export interface AssetFacts {
   sourceSha256?: string;
   /** Outputs of this manifest that are themselves about to be rebuilt. */
   rebuilding?: ReadonlySet<string>;
+  /**
+   * The finishing steps the asset asks for, its palette file read (see finishSteps), or why they
+   * cannot be had. Absent: compared only where no file is needed.
+   */
+  finish?: FinishSteps | { problem: string };
 }
 
 /**
@@ -59,9 +66,26 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
       reasons.push(`its source ${asset.source} changed`);
     }
   }
+  reasons.push(...finishReasons(asset, recipe, facts.finish));
   for (const [key, digest] of [[model, locked?.modelDigest], [refiner, locked?.refinerDigest]] as const) {
     const now = key === undefined ? undefined : facts.modelDigests?.get(key);
     if (now !== undefined && digest !== undefined && now !== digest) reasons.push(`the files of model "${key}" changed since it was made`);
+  }
+  return reasons;
+}
+
+/** A changed fit, size or palette (a palette file's colours included) is a changed recipe. */
+function finishReasons(asset: ManifestAsset, recipe: Recipe, known: AssetFacts['finish']): StaleReason[] {
+  if (known !== undefined && 'problem' in known) return [known.problem];
+  const wanted = known ?? finishStepsWithoutFiles(asset.finish);
+  if (wanted === undefined) return [];
+  const reasons: StaleReason[] = [];
+  const steps = [
+    ['exactSize', recipe.output && orderedOutput(recipe.output), wanted.output],
+    ['pixelArt', recipe.pixelArt && orderedPixelArt(recipe.pixelArt), wanted.pixelArt],
+  ] as const;
+  for (const [field, made, asked] of steps) {
+    if (JSON.stringify(made) !== JSON.stringify(asked)) reasons.push(`${field} changed: the file has ${shown(made)}, the manifest says ${shown(asked)}`);
   }
   return reasons;
 }

@@ -1,5 +1,6 @@
 import type { OutputFormat } from '../../protocol/generationLimits';
 import type { GenerationSettings, VaeTiling } from '../../protocol/recipe';
+import { FINISH_FIELDS, type StatedFinish } from './assetFinish';
 
 /** The manifest's file name; its lock sits beside it. */
 export const MANIFEST_FILE = 'assets.sdxl.json';
@@ -31,8 +32,11 @@ export const SETTING_FIELDS = [
 ] as const;
 export type SettingField = (typeof SETTING_FIELDS)[number];
 
+/** What a preset may state: settings and post-processing. */
+export const PRESET_FIELDS = [...SETTING_FIELDS, ...FINISH_FIELDS] as const;
+
 /** Fields only an entry has: what it is, where it goes, and what makes it one image. */
-export const ENTRY_FIELDS = ['output', 'prompt', 'preset', 'seed', 'source', ...SETTING_FIELDS] as const;
+export const ENTRY_FIELDS = ['output', 'prompt', 'preset', 'seed', 'source', ...PRESET_FIELDS] as const;
 
 export type StatedSettings = Partial<Omit<GenerationSettings, 'seed' | 'initImage' | 'vaeTiling'>> & {
   model?: string;
@@ -60,6 +64,8 @@ export interface ManifestAsset {
   sourcePath?: string;
   /** The generation settings the preset and the entry state, prompt included; the rest comes from the model. */
   settings: StatedSettings & { prompt: string };
+  /** Post-processing after decoding, the preset's steps replaced by the entry's, defaults written out. */
+  finish: StatedFinish;
   /** Names of the settings stated (from the preset or the entry), sorted: what the lock remembers. */
   stated: string[];
   /** Where the entry's object starts and ends in the manifest's text. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readRecipeFromFile } from '../image/recipeMetadata';
 import type { Recipe } from '../../protocol/recipe';
+import { finishFacts } from './assetFinish';
 import { staleReasons, type StaleReason } from './assetStaleness';
 import { entryName } from './parseManifest';
 import type { Manifest, ManifestAsset, ManifestProblem } from './manifest';
@@ -67,7 +68,15 @@ export async function manifestStatus(
       asset.sourcePath !== undefined && existsSync(asset.sourcePath) && !rebuilding.has(asset.sourcePath)
         ? await hashFile(asset.sourcePath)
         : undefined;
-    const reasons = staleReasons(asset, manifest, { recipe, lock, rebuilding, ...(modelDigests ? { modelDigests } : {}), ...(sourceSha256 ? { sourceSha256 } : {}) });
+    const finish = recipe === null || recipe === 'none' ? undefined : await finishFacts(asset.finish, manifest.dir);
+    const reasons = staleReasons(asset, manifest, {
+      recipe,
+      lock,
+      rebuilding,
+      ...(modelDigests ? { modelDigests } : {}),
+      ...(sourceSha256 ? { sourceSha256 } : {}),
+      ...(finish ? { finish } : {}),
+    });
     if (reasons.length > 0) rebuilding.add(asset.outputPath);
     statuses.push({ asset, reasons, recipe, ...(sourceSha256 ? { sourceSha256 } : {}) });
   }

@@ -1,10 +1,12 @@
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { MAX_SEED, settingsProblem } from '../../protocol/generationLimits';
 import { SAMPLERS, TIMESTEP_SPACINGS } from '../../protocol/recipe';
+import { finishFieldProblem, statedFinishStep, type StatedFinish } from './assetFinish';
 import { formatFromOutput } from './outputFormat';
 import { lineColumn, parseJsonTree, JsonSyntaxError, jsonValue, type JsonMember, type JsonNode } from './jsonTree';
 import {
   ENTRY_FIELDS,
+  PRESET_FIELDS,
   SETTING_FIELDS,
   type Manifest,
   type ManifestAsset,
@@ -50,6 +52,8 @@ const FIELD_CHECKS: Readonly<Record<string, Check>> = {
   preset: nonEmptyText,
   seed: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED ? undefined : `a whole number from 0 to ${MAX_SEED}`),
   source: nonEmptyText,
+  exactSize: (v) => finishFieldProblem('exactSize', v),
+  pixelArt: (v) => finishFieldProblem('pixelArt', v),
 };
 
 /**
@@ -119,8 +123,11 @@ export function describeProblems(text: string, path: string, problems: readonly 
 
 type Report = (message: string, node: { start: number; end: number }) => void;
 
-function readPresets(node: JsonNode | undefined, problem: Report): Map<string, { settings: StatedSettings; node: JsonNode }> {
-  const presets = new Map<string, { settings: StatedSettings; node: JsonNode }>();
+/** A preset's fields as stated: settings and finishing steps, checked but not yet split. */
+type PresetFields = Record<string, unknown>;
+
+function readPresets(node: JsonNode | undefined, problem: Report): Map<string, { settings: PresetFields; node: JsonNode }> {
+  const presets = new Map<string, { settings: PresetFields; node: JsonNode }>();
   if (node === undefined) return presets;
   if (node.kind !== 'object') {
     problem('"presets" must be an object of named settings, e.g. { "icon": { "width": 512, "height": 512 } }', node);
@@ -135,9 +142,9 @@ function readPresets(node: JsonNode | undefined, problem: Report): Map<string, {
     const settings: Record<string, unknown> = {};
     let ok = true;
     for (const field of value.members) {
-      if (!(SETTING_FIELDS as readonly string[]).includes(field.key)) {
+      if (!(PRESET_FIELDS as readonly string[]).includes(field.key)) {
         const hint = (ENTRY_FIELDS as readonly string[]).includes(field.key) ? ' (it belongs to each entry, not to a preset)' : '';
-        problem(`${name}: unknown field "${field.key}"${hint}; a preset takes ${SETTING_FIELDS.join(', ')}`, keyRange(field));
+        problem(`${name}: unknown field "${field.key}"${hint}; a preset takes ${PRESET_FIELDS.join(', ')}`, keyRange(field));
         ok = false;
         continue;
       }
@@ -150,7 +157,7 @@ function readPresets(node: JsonNode | undefined, problem: Report): Map<string, {
       }
       settings[field.key] = fieldValue;
     }
-    if (ok) presets.set(key, { settings: settings as StatedSettings, node: value });
+    if (ok) presets.set(key, { settings, node: value });
   }
   return presets;
 }
@@ -159,7 +166,7 @@ function readAsset(
   node: JsonNode,
   index: number,
   manifestDir: string,
-  presets: Map<string, { settings: StatedSettings }>,
+  presets: Map<string, { settings: PresetFields }>,
   problem: Report,
 ): ManifestAsset | undefined {
   if (node.kind !== 'object') {
@@ -205,7 +212,7 @@ function readAsset(
     problem(`${name}: output must end in .png, .webp, .jpg or .jpeg`, fieldNode(node, 'output')!);
     return undefined;
   }
-  let presetSettings: StatedSettings = {};
+  let presetSettings: PresetFields = {};
   if (fields.preset !== undefined) {
     const preset = presets.get(fields.preset as string);
     if (!preset) {
@@ -215,9 +222,15 @@ function readAsset(
     }
     presetSettings = preset.settings;
   }
+  const stated: Record<string, unknown> = { ...presetSettings };
+  for (const field of PRESET_FIELDS) if (fields[field] !== undefined) stated[field] = fields[field];
   const own: Record<string, unknown> = {};
-  for (const field of SETTING_FIELDS) if (fields[field] !== undefined) own[field] = fields[field];
-  const settings = { ...presetSettings, ...own, prompt: fields.prompt as string } as StatedSettings & { prompt: string };
+  for (const field of SETTING_FIELDS) if (stated[field] !== undefined) own[field] = stated[field];
+  const settings = { ...own, prompt: fields.prompt as string } as StatedSettings & { prompt: string };
+  const finish: StatedFinish = {
+    ...(stated.exactSize !== undefined ? { exactSize: statedFinishStep('exactSize', stated.exactSize) } : {}),
+    ...(stated.pixelArt !== undefined ? { pixelArt: statedFinishStep('pixelArt', stated.pixelArt) } : {}),
+  };
   if (settings.model === undefined) {
     problem(`${name}: no model; give "model" (a folder or catalog id) in the entry or in its preset`, node);
     return undefined;
@@ -244,6 +257,7 @@ function readAsset(
     ...(fields.seed !== undefined ? { seed: fields.seed as number } : {}),
     ...(source !== undefined ? { source, sourcePath: resolve(manifestDir, source) } : {}),
     settings,
+    finish,
     stated: Object.keys(settings).sort(),
     start: node.start,
     end: node.end,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { finishSteps } from '../../engine/manifest/assetFinish';
 import { assetSettings } from '../../engine/manifest/assetSettings';
 import { LOCK_FILE, type ManifestAsset } from '../../engine/manifest/manifest';
 import { lockedAsset, readLock, updateLock } from '../../engine/manifest/manifestLock';
@@ -65,6 +66,9 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
   // Without a seed in the entry or the lock the engine draws one; the lock keeps it from then on.
   const settings = assetSettings(asset, seed, catalogEntryForFolder(modelDir, loadCatalog())?.recommended);
   if (asset.sourcePath !== undefined && !existsSync(asset.sourcePath)) throw new Error(`The source ${asset.source} of ${asset.output} is not there (paths are relative to the manifest).`);
+  const finish = await finishSteps(asset.finish, dir).catch((error: Error) => {
+    throw new Error(`${asset.output}: ${error.message}`);
+  });
   const file = await followWithProgress(
     backend,
     `Generating ${asset.output}`,
@@ -73,6 +77,7 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
         modelDir,
         ...(refinerDir !== undefined ? { refinerDir } : {}),
         settings,
+        ...(finish.output || finish.pixelArt ? { finish } : {}),
         outputPath: asset.outputPath,
         format: asset.format,
         ...(asset.source !== undefined ? { recipeInitImage: asset.source } : {}),
