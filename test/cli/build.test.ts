@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { parseLock } from '../../src/engine/manifest/manifestLock';
 import { runCli } from '../support/cli';
@@ -10,7 +11,7 @@ import { repoRoot } from '../support/shared';
 import { buildTinySdxl } from '../support/tinyModels';
 
 const FIXTURE = join(repoRoot, 'test', 'fixtures', 'manifest-project');
-const OUTPUTS = ['icons/fox.png', 'icons/owl.png', 'banners/forest.webp', 'icons/fox-night.png'];
+const OUTPUTS = ['icons/fox.png', 'icons/owl.png', 'banners/forest.webp', 'icons/fox-night.png', 'sprites/fox.png'];
 
 let work = '';
 let model = '';
@@ -55,7 +56,7 @@ describe('sdxl-assets build', () => {
     const result = await build(dir);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(lines(result.stdout).sort(), OUTPUTS.map((o) => join(...o.split('/'))).sort());
-    assert.match(result.stderr, /4 built, 0 up to date/);
+    assert.match(result.stderr, /5 built, 0 up to date/);
     const fox = await readRecipeFromFile(join(dir, 'icons/fox.png'));
     assert.deepEqual([fox?.prompt, fox?.width, fox?.height, fox?.steps, fox?.sampler, fox?.negativePrompt, fox?.seed], ['a red fox, flat icon', 32, 32, 2, 'euler', 'blurry, text', 7]);
     const forest = await readRecipeFromFile(join(dir, 'banners/forest.webp'));
@@ -75,11 +76,11 @@ describe('sdxl-assets build', () => {
     const result = await build(dir);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /0 built, 4 up to date/);
+    assert.match(result.stderr, /0 built, 5 up to date/);
     assert.deepEqual(mtimes(dir), before);
     const check = await build(dir, ['--check']);
     assert.equal(check.code, 0, check.stderr);
-    assert.match(check.stderr, /all 4 assets are up to date/);
+    assert.match(check.stderr, /all 5 assets are up to date/);
   });
 
   test('editing one prompt: --check fails naming that entry, build remakes exactly it with its locked seed', async () => {
@@ -91,13 +92,13 @@ describe('sdxl-assets build', () => {
     assert.deepEqual(lines(check.stdout), [
       'stale icons/owl.png: prompt changed: the file has "an owl, flat icon", the manifest says "a snowy owl, flat icon"',
     ]);
-    assert.match(check.stderr, /1 of 4 assets are stale/);
+    assert.match(check.stderr, /1 of 5 assets are stale/);
     assert.deepEqual(mtimes(dir), before, '--check makes nothing');
 
     const result = await build(dir);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(lines(result.stdout), [join('icons', 'owl.png')]);
-    assert.match(result.stderr, /1 built, 3 up to date/);
+    assert.match(result.stderr, /1 built, 4 up to date/);
     const after = mtimes(dir);
     assert.deepEqual(after.filter((_, i) => i !== 1), before.filter((_, i) => i !== 1));
     const owl = await readRecipeFromFile(join(dir, 'icons/owl.png'));
@@ -129,6 +130,45 @@ describe('sdxl-assets build', () => {
     editManifest(dir, (text) => text.replace('"preset": "icon", "seed": 3', '"preset": "icon", "steps": 4, "seed": 3'));
   });
 
+  test("post-processing: the preset's exact size and palette file make the file; a changed fit or palette rebuilds exactly that asset", async () => {
+    const sprite = join(dir, 'sprites/fox.png');
+    const made = await readRecipeFromFile(sprite);
+    assert.deepEqual(made?.output, { width: 12, height: 8, fit: 'cover', focus: [0.5, 0.5] });
+    assert.deepEqual(made?.pixelArt, { factor: 2, palette: ['#1a1c2c', '#b13e53', '#f4b41a', '#41a6f6'] });
+    assert.deepEqual([made?.width, made?.height], [32, 32], 'the recipe keeps the generated size');
+    const pixels = await sharp(sprite).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([pixels.info.width, pixels.info.height], [12, 8]);
+    const colours = new Set<string>();
+    for (let i = 0; i < pixels.data.length; i += 3) colours.add(`#${[...pixels.data.subarray(i, i + 3)].map((c) => c.toString(16).padStart(2, '0')).join('')}`);
+    assert.ok([...colours].every((c) => made?.pixelArt?.palette?.includes(c)), `colours outside the palette: ${[...colours].join(', ')}`);
+
+    const before = mtimes(dir);
+    editManifest(dir, (text) => text.replace('"fit": "cover"', '"fit": "contain"'));
+    const check = await build(dir, ['--check']);
+    assert.equal(check.code, 3);
+    assert.deepEqual(lines(check.stdout), [
+      'stale sprites/fox.png: exactSize changed: the file has {"width":12,"height":8,"fit":"cover","focus":[0.5,0.5]}, the manifest says {"width":12,"height":8,"fit":"contain","background":"#ffffff"}',
+    ]);
+    const result = await build(dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(lines(result.stdout), [join('sprites', 'fox.png')]);
+    const sprite2 = await readRecipeFromFile(sprite);
+    assert.deepEqual(sprite2?.output, { width: 12, height: 8, fit: 'contain', background: '#ffffff' });
+    assert.equal(sprite2?.seed, 5);
+    assert.deepEqual((await sharp(sprite).metadata()).width, 12);
+    const after = mtimes(dir);
+    assert.deepEqual(after.slice(0, 4), before.slice(0, 4), 'the other assets are left alone');
+
+    writeFileSync(join(dir, 'palettes/four.hex'), '1a1c2c\nb13e53\nf4b41a\n38b764\n');
+    const paletteCheck = await build(dir, ['--check']);
+    assert.equal(paletteCheck.code, 3);
+    assert.match(paletteCheck.stdout, /^stale sprites\/fox\.png: pixelArt changed: /);
+    assert.equal(lines(paletteCheck.stdout).length, 1);
+    assert.equal((await build(dir)).code, 0);
+    assert.deepEqual((await readRecipeFromFile(sprite))?.pixelArt?.palette, ['#1a1c2c', '#b13e53', '#f4b41a', '#38b764']);
+    assert.equal((await build(dir, ['--check'])).code, 0);
+  });
+
   test('changed model files make every asset of that model stale', async () => {
     const project2 = project('model-change');
     assert.equal((await build(project2, ['icons/fox.png'])).code, 0);
@@ -146,7 +186,7 @@ describe('sdxl-assets build', () => {
     cpSync(join(first, 'assets.sdxl.lock.json'), join(second, 'assets.sdxl.lock.json'));
     const result = await build(second);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /4 built/);
+    assert.match(result.stderr, /5 built/);
     for (const output of OUTPUTS) {
       assert.ok(readFileSync(join(first, output)).equals(readFileSync(join(second, output))), `${output} differs between the two builds`);
     }
@@ -170,17 +210,17 @@ describe('sdxl-assets build', () => {
 
   test('Ctrl+C leaves no partial file or claim, and the next build resumes where it stopped', async () => {
     const dir3 = project('interrupted');
-    const stopped = await build(dir3, [], { signalAfterStderr: /\[2\/4\] .*step 1\// });
+    const stopped = await build(dir3, [], { signalAfterStderr: /\[2\/5\] .*step 1\// });
     assert.equal(stopped.code, 130, stopped.stderr);
     assert.deepEqual(leftovers(dir3), []);
     const made = lines(stopped.stdout);
-    assert.ok(made.length >= 1 && made.length < 4, made.join(', '));
+    assert.ok(made.length >= 1 && made.length < OUTPUTS.length, made.join(', '));
     // Every file there is whole: it carries its recipe.
     for (const output of OUTPUTS.filter((o) => existsSync(join(dir3, o)))) assert.ok(await readRecipeFromFile(join(dir3, output)), output);
     assert.equal(OUTPUTS.filter((o) => existsSync(join(dir3, o))).length, made.length);
     const resumed = await build(dir3);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, new RegExp(`${4 - made.length} built, ${made.length} up to date`));
+    assert.match(resumed.stderr, new RegExp(`${OUTPUTS.length - made.length} built, ${made.length} up to date`));
   });
 
   test('manifest mistakes name the entry and the field, with the line, and exit 1 before any work', async () => {
@@ -195,7 +235,7 @@ describe('sdxl-assets build', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /line 16, column \d+\): presets\.banner: steps must be a whole number of 1 or more, got "3"/);
     assert.match(result.stderr, /assets\[1\] "icons\/owl\.png": unknown field "stpes"/);
-    assert.match(result.stderr, /assets\[2\] "banners\/forest\.webp": preset "banners" is not defined under "presets" \(there are icon\)/);
+    assert.match(result.stderr, /assets\[2\] "banners\/forest\.webp": preset "banners" is not defined under "presets" \(there are icon, sprite\)/);
     assert.equal(existsSync(join(dir4, 'icons')), false);
   });
 

@@ -167,7 +167,7 @@ describe('post-processing in the manifest', () => {
       assert.deepEqual(staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: steps }), []);
       const contain = { ...made, output: { width: 8, height: 8, fit: 'contain' as const, background: '#ffffff' } };
       assert.deepEqual(staleReasons(asset, manifest, { recipe: contain, lock: emptyLock(), finish: steps }), [
-        'exactSize changed: the file has {"width":8,"height":8,"fit":"contain","background":"#ffff…", the manifest says {"width":8,"height":8,"fit":"cover","focus":[0.5,0.5]}',
+        'exactSize changed: the file has {"width":8,"height":8,"fit":"contain","background":"#ffffff"}, the manifest says {"width":8,"height":8,"fit":"cover","focus":[0.5,0.5]}',
       ]);
       writeFileSync(join(dir, 'two.hex'), 'ff0000\n00ff00\n');
       const edited = await finishFacts(asset.finish, dir);

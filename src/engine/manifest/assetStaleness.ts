@@ -74,6 +74,9 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
   return reasons;
 }
 
+/** A finishing step is shown whole unless it holds a long palette. */
+const FINISH_SHOWN = 100;
+
 /** A changed fit, size or palette (a palette file's colours included) is a changed recipe. */
 function finishReasons(asset: ManifestAsset, recipe: Recipe, known: AssetFacts['finish']): StaleReason[] {
   if (known !== undefined && 'problem' in known) return [known.problem];
@@ -85,7 +88,7 @@ function finishReasons(asset: ManifestAsset, recipe: Recipe, known: AssetFacts['
     ['pixelArt', recipe.pixelArt && orderedPixelArt(recipe.pixelArt), wanted.pixelArt],
   ] as const;
   for (const [field, made, asked] of steps) {
-    if (JSON.stringify(made) !== JSON.stringify(asked)) reasons.push(`${field} changed: the file has ${shown(made)}, the manifest says ${shown(asked)}`);
+    if (JSON.stringify(made) !== JSON.stringify(asked)) reasons.push(`${field} changed: the file has ${shown(made, FINISH_SHOWN)}, the manifest says ${shown(asked, FINISH_SHOWN)}`);
   }
   return reasons;
 }
@@ -109,7 +112,7 @@ function sameSetting(field: string, made: unknown, wanted: unknown): boolean {
   return typeof made === 'object' && made !== null && (tileSize === undefined || (made as { tileSize?: number }).tileSize === tileSize);
 }
 
-function shown(value: unknown): string {
+function shown(value: unknown, limit = 60): string {
   const text = JSON.stringify(value) ?? 'nothing';
-  return text.length > 60 ? `${text.slice(0, 57)}…"` : text;
+  return text.length > limit ? `${text.slice(0, limit - 3)}…"` : text;
 }
