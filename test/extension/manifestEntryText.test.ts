@@ -24,6 +24,24 @@ describe('Add to Manifest', () => {
     ]);
   });
 
+  test("a finished image's exact size and pixel art (its palette's colours) go into the entry, which is then up to date", () => {
+    const finished: Recipe = {
+      ...recipe,
+      initImage: undefined,
+      strength: undefined,
+      output: { width: 12, height: 8, fit: 'contain', background: '#102030' },
+      pixelArt: { factor: 2, palette: ['#1a1c2c', '#f4b41a'] },
+    };
+    const entry = entryFromRecipe(finished, { output: 'sprite.png', model: 'models/tiny-sdxl' });
+    const { manifest, problems } = parseManifest(newManifestText(entry), '/ws/assets.sdxl.json');
+    assert.deepEqual(problems, []);
+    const asset = manifest.assets[0]!;
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: finished, lock: emptyLock() }), []);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: { ...finished, pixelArt: { factor: 2, colors: 2 } }, lock: emptyLock() }), [
+      'pixelArt changed: the file has {"factor":2,"colors":2}, the manifest says {"factor":2,"palette":["#1a1c2c","#f4b41a"]}',
+    ]);
+  });
+
   test('appends after the last entry with its indentation, or fills an empty array', () => {
     const entry = entryFromRecipe({ ...recipe, initImage: undefined, strength: undefined }, { output: 'b.png', model: 'm' });
     const text = '{\n  "assets": [\n    { "output": "a.png", "prompt": "x", "model": "m" }\n  ]\n}\n';

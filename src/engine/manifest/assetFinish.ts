@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { MAX_OUTPUT_SIDE, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
-import { OUTPUT_FITS, type FinishSteps, type OutputFit, type OutputSize } from '../../protocol/recipe';
+import { OUTPUT_FITS, type FinishSteps, type OutputFit, type OutputSize, type PixelArt } from '../../protocol/recipe';
 import { EngineError } from '../errors';
 import { readPaletteFile } from '../finish/paletteFile';
 import { MAX_PALETTE_COLORS } from '../finish/palette';
@@ -13,8 +13,11 @@ import { MAX_PALETTE_COLORS } from '../finish/palette';
 export const FINISH_FIELDS = ['exactSize', 'pixelArt'] as const;
 export type FinishField = (typeof FINISH_FIELDS)[number];
 
-/** Pixel art as stated: a median-cut palette of `colors`, or a palette file relative to the manifest. */
-export type StatedPixelArt = { factor: number; colors: number } | { factor: number; palette: string };
+/**
+ * Pixel art as stated: a median-cut palette of `colors`, or a palette file relative to the
+ * manifest, or the colours themselves (as a recipe records them, so Add to Manifest can copy them).
+ */
+export type StatedPixelArt = { factor: number; colors: number } | { factor: number; palette: string | string[] };
 
 export interface StatedFinish {
   exactSize?: OutputSize;
@@ -57,7 +60,7 @@ function exactSizeProblem(value: unknown): string | undefined {
 }
 
 function pixelArtProblem(value: unknown): string | undefined {
-  const expected = `{ "factor": a whole number of 1 or more, and "colors" (1 to ${MAX_PALETTE_COLORS}, default ${DEFAULT_COLORS}) or "palette": a .hex or .gpl file relative to the manifest }`;
+  const expected = `{ "factor": a whole number of 1 or more, and "colors" (1 to ${MAX_PALETTE_COLORS}, default ${DEFAULT_COLORS}) or "palette": a .hex or .gpl file relative to the manifest, or ["#rrggbb", …] }`;
   if (!isObject(value)) return expected;
   const unknown = Object.keys(value).find((k) => !['factor', 'colors', 'palette'].includes(k));
   if (unknown !== undefined) return `${expected}, without "${unknown}"`;
@@ -66,7 +69,14 @@ function pixelArtProblem(value: unknown): string | undefined {
   if (value.colors !== undefined && (!Number.isSafeInteger(value.colors) || (value.colors as number) < 1 || (value.colors as number) > MAX_PALETTE_COLORS)) {
     return `${expected}; its colors must be a whole number from 1 to ${MAX_PALETTE_COLORS}`;
   }
-  if (value.palette !== undefined && (typeof value.palette !== 'string' || !/\.(hex|gpl)$/i.test(value.palette))) return `${expected}; its palette must be the path of a .hex or .gpl file`;
+  const palette = value.palette;
+  if (Array.isArray(palette)) {
+    if (palette.length < 1 || palette.length > MAX_PALETTE_COLORS || !palette.every((c) => typeof c === 'string' && HEX_COLOR.test(c))) {
+      return `${expected}; its palette colours must be 1 to ${MAX_PALETTE_COLORS} "#rrggbb"`;
+    }
+  } else if (palette !== undefined && (typeof palette !== 'string' || !/\.(hex|gpl)$/i.test(palette))) {
+    return `${expected}; its palette must be the path of a .hex or .gpl file, or the colours`;
+  }
   return undefined;
 }
 
@@ -77,7 +87,9 @@ export function statedFinishStep(field: FinishField, value: unknown): OutputSize
   const v = value as Record<string, unknown>;
   if (field === 'pixelArt') {
     const factor = v.factor as number;
-    return typeof v.palette === 'string' ? { factor, palette: v.palette } : { factor, colors: (v.colors as number | undefined) ?? DEFAULT_COLORS };
+    if (typeof v.palette === 'string') return { factor, palette: v.palette };
+    if (Array.isArray(v.palette)) return { factor, palette: v.palette.map((c: string) => c.toLowerCase()) };
+    return { factor, colors: (v.colors as number | undefined) ?? DEFAULT_COLORS };
   }
   const fit = (v.fit as OutputFit | undefined) ?? 'cover';
   const size: OutputSize = { width: v.width as number, height: v.height as number, fit };
@@ -88,10 +100,11 @@ export function statedFinishStep(field: FinishField, value: unknown): OutputSize
 
 /** The steps without reading any file, or undefined when a palette file's colours are needed. */
 export function finishStepsWithoutFiles(finish: StatedFinish): FinishSteps | undefined {
-  if (finish.pixelArt && 'palette' in finish.pixelArt) return undefined;
+  const pixelArt = finish.pixelArt;
+  if (pixelArt && 'palette' in pixelArt && typeof pixelArt.palette === 'string') return undefined;
   return {
     ...(finish.exactSize ? { output: finish.exactSize } : {}),
-    ...(finish.pixelArt ? { pixelArt: orderedPixelArt(finish.pixelArt) } : {}),
+    ...(pixelArt ? { pixelArt: orderedPixelArt(pixelArt as PixelArt) } : {}),
   };
 }
 
@@ -102,7 +115,7 @@ export function finishStepsWithoutFiles(finish: StatedFinish): FinishSteps | und
  */
 export async function finishSteps(finish: StatedFinish, manifestDir: string): Promise<FinishSteps> {
   const pixelArt = finish.pixelArt;
-  if (!pixelArt || !('palette' in pixelArt)) return finishStepsWithoutFiles(finish)!;
+  if (!pixelArt || !('palette' in pixelArt) || typeof pixelArt.palette !== 'string') return finishStepsWithoutFiles(finish)!;
   const palette = await readPaletteFile(resolve(manifestDir, pixelArt.palette));
   return {
     ...(finish.exactSize ? { output: finish.exactSize } : {}),

@@ -1,8 +1,8 @@
-import type { Recipe } from '../../protocol/recipe';
+import type { OutputSize, PixelArt, Recipe } from '../../protocol/recipe';
 import { parseJsonTree, type JsonNode } from '../../engine/manifest/jsonTree';
 
 /** An entry's fields in the order a person reads them: what, where, how. */
-export type EntryFields = Record<string, string | number | boolean | null | { tileSize: number }>;
+export type EntryFields = Record<string, string | number | boolean | null | { tileSize: number } | OutputSize | PixelArt>;
 
 /**
  * The manifest entry that remakes the picture its recipe describes: every setting stated, so
@@ -32,6 +32,9 @@ export function entryFromRecipe(recipe: Recipe, names: { output: string; model: 
     ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
     ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
     ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
+    // The recipe calls the exact size `output`; in an entry that is the file's path.
+    ...(recipe.output !== undefined ? { exactSize: recipe.output } : {}),
+    ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
   };
 }
 
