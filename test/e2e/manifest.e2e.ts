@@ -6,23 +6,28 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { parseLock } from '../../src/engine/manifest/manifestLock';
 import { buildTinySdxl } from '../support/tinyModels';
 import { contextMenuItem, startWorkbench, type Workbench } from './workbench';
 
-const manifestText = (model: string, foxPrompt: string) =>
-  `${JSON.stringify(
+// One line per entry, as the sample manifests write them: the editor draws CodeLenses only for the lines in view.
+const manifestText = (model: string, foxPrompt: string) => {
+  const presets = { icon: { model, width: 32, height: 32, steps: 2, sampler: 'euler' } };
+  const assets = [
+    { output: 'icons/fox.png', prompt: foxPrompt, preset: 'icon', seed: 7 },
+    // Post-processing goes with the CodeLens's job: an exact size, padded, then pixel art.
     {
-      presets: { icon: { model, width: 32, height: 32, steps: 2, sampler: 'euler' } },
-      assets: [
-        { output: 'icons/fox.png', prompt: foxPrompt, preset: 'icon', seed: 7 },
-        { output: 'icons/owl.png', prompt: 'an owl, flat icon', preset: 'icon' },
-      ],
+      output: 'icons/owl.png',
+      prompt: 'an owl, flat icon',
+      preset: 'icon',
+      exactSize: { width: 12, height: 8, fit: 'contain', background: '#102030' },
+      pixelArt: { factor: 2, colors: 4 },
     },
-    null,
-    2,
-  )}\n`;
+  ];
+  return `{\n  "presets": ${JSON.stringify(presets)},\n  "assets": [\n${assets.map((a) => `    ${JSON.stringify(a)}`).join(',\n')}\n  ]\n}\n`;
+};
 
 /** The texts of the CodeLenses the editor shows now. */
 const lensTexts = (page: Page) => page.locator('.codelens-decoration a, .codelens-decoration span').allInnerTexts();
@@ -56,7 +61,7 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
         // A picture made outside the manifest, for Add to Manifest.
         const made = spawnSync(
           process.execPath,
-          [resolve('dist/cli.js'), 'generate', '--model', model, '--prompt', 'a hero, painted', '--width', '32', '--height', '32', '--steps', '2', '--seed', '5', '--out', join(workspace, 'art', 'hero.png')],
+          [resolve('dist/cli.js'), 'generate', '--model', model, '--prompt', 'a hero, painted', '--width', '32', '--height', '32', '--steps', '2', '--seed', '5', '--pixel-art', '2', '--palette', '4', '--out', join(workspace, 'art', 'hero.png')],
           { encoding: 'utf8' },
         );
         assert.equal(made.status, 0, made.stderr);
@@ -85,7 +90,7 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
     await workbench.screenshot('missing');
   });
 
-  it('Generate makes the file through the engine, records its seed, and the problem goes', async () => {
+  it('Generate makes the file through the engine with its post-processing, records its seed, and the problem goes', async () => {
     const { page } = workbench;
     await page.locator('.codelens-decoration a', { hasText: /^Generate$/ }).first().click();
     const owl = join(workbench.workspace, 'icons/owl.png');
@@ -93,6 +98,10 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
     await waitFor('the problem to go', async () => !(await problemRows(page)).some((t) => t.includes('icons/owl.png')));
     const recipe = await readRecipeFromFile(owl);
     assert.equal(recipe?.prompt, 'an owl, flat icon');
+    assert.deepEqual(recipe?.output, { width: 12, height: 8, fit: 'contain', background: '#102030' });
+    assert.deepEqual(recipe?.pixelArt, { factor: 2, colors: 4 });
+    const { width, height } = await sharp(owl).metadata();
+    assert.deepEqual([width, height], [12, 8]);
     const lock = parseLock(readFileSync(join(workbench.workspace, 'assets.sdxl.lock.json'), 'utf8'), 'lock');
     assert.equal(lock.assets['icons/owl.png']?.seed, recipe?.seed);
     await waitFor('Regenerate on both entries', async () => (await lensTexts(page)).filter((t) => t.includes('Regenerate')).length === 2);
@@ -111,7 +120,7 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
     await workbench.screenshot('rebuilt');
   });
 
-  it('Add to Manifest on an image in the Explorer records an entry that is up to date with it', async () => {
+  it('Add to Manifest on an image in the Explorer records an entry, its pixel art included, that is up to date with it', async () => {
     const { page } = workbench;
     const explorer = page.locator('.explorer-folders-view');
     await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
@@ -121,7 +130,7 @@ describe('a manifest in the editor: CodeLens and Problems', () => {
     const manifestPath = join(workbench.workspace, 'assets.sdxl.json');
     await waitFor('the entry in the saved manifest', () => readFileSync(manifestPath, 'utf8').includes('"output": "art/hero.png"'));
     const text = readFileSync(manifestPath, 'utf8');
-    assert.match(text, /\{ "output": "art\/hero\.png", "prompt": "a hero, painted", "model": "[^"]+tiny-sdxl", "width": 32, "height": 32, "steps": 2, "guidance": 5, "sampler": "euler", "seed": 5 \}/);
+    assert.match(text, /\{ "output": "art\/hero\.png", "prompt": "a hero, painted", "model": "[^"]+tiny-sdxl", "width": 32, "height": 32, "steps": 2, "guidance": 5, "sampler": "euler", "seed": 5, "pixelArt": \{"factor":2,"colors":4\} \}/);
     await waitFor('Regenerate on all three entries', async () => (await lensTexts(page)).filter((t) => t === 'Regenerate').length === 3, 30_000);
     assert.ok(!(await problemRows(page)).some((t) => t.includes('art/hero.png')), 'the new entry is up to date');
     await workbench.screenshot('added');
