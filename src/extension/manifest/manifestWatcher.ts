@@ -31,7 +31,8 @@ export class ManifestWatcher implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor() {
-    const files = vscode.workspace.createFileSystemWatcher(`**/{${MANIFEST_FILE},${LOCK_FILE},*.png,*.webp,*.jpg,*.jpeg}`);
+    // Palette files too: an entry's pixel art records their colours, so an edited palette makes it stale.
+    const files = vscode.workspace.createFileSystemWatcher(`**/{${MANIFEST_FILE},${LOCK_FILE},*.png,*.webp,*.jpg,*.jpeg,*.hex,*.gpl}`);
     const refreshAll = () => {
       for (const path of this.assessments.keys()) this.schedule(vscode.Uri.file(path));
     };
