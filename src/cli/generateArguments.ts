@@ -25,6 +25,7 @@ const OPTIONS = {
   strength: { type: 'string' },
   'guidance-rescale': { type: 'string' },
   'prompt-weighting': { type: 'boolean' },
+  tile: { type: 'string' },
   refiner: { type: 'string' },
   'refiner-start': { type: 'string' },
   'aesthetic-score': { type: 'string' },

@@ -1,5 +1,5 @@
 import { DEFAULT_MATTING_MODEL, ISOLATE_SUBJECT_WORDS } from '../protocol/background';
-import { SAMPLERS, TIMESTEP_SPACINGS } from '../protocol/recipe';
+import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from '../protocol/recipe';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import { MEMORY_PLANS } from '../engine/memory/memoryPlan';
 import { parseGenerateArguments } from './generateArguments';
@@ -31,6 +31,8 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --guidance-rescale R       rescale the guided prediction (diffusers' guidance_rescale), 0 to 1 (default 0)
   --prompt-weighting         AUTOMATIC1111 syntax: (word:1.2), (word), [word], \\( ; prompts past 75
                              tokens in 77-token chunks (default off: read as diffusers does)
+  --tile AXES                ${TILINGS.join('|')}: seamless tiles (AUTOMATIC1111's Tiling): the image
+                             wraps around across its width (x), its height (y) or both
   --refiner DIR_OR_ID        hand the latents over to this SDXL refiner at --refiner-start
                              (diffusers' base + refiner ensemble; the refiner decodes)
   --refiner-start F          share of the steps the base runs before the refiner, 0 to 1 (default 0.8)

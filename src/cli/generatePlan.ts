@@ -9,7 +9,7 @@ import { BACKGROUND_MODES, DEFAULT_MATTING_MODEL } from '../protocol/background'
 import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
 import { MEMORY_PLANS, type MemoryPlanName } from '../engine/memory/memoryPlan';
-import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
+import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
 import type { GenerateArguments } from './generateArguments';
 import { finishPlan, type FinishPlan } from './finishOptions';
 import { localModel, mattingModelFor, modelForGenerate, type CliModel } from './modelArgument';
@@ -173,6 +173,7 @@ function givenSettings(args: GenerateArguments, base: Recipe | undefined, shape:
     strength: shape.strength,
     guidanceRescale: parseNumber('guidance-rescale', args['guidance-rescale'], false) ?? base?.guidanceRescale,
     promptWeighting: args['prompt-weighting'] ?? base?.promptWeighting,
+    tiling: parseChoice('tile', args.tile, TILINGS) ?? base?.tiling,
     refinerStart: shape.refinerStart,
     aestheticScore: parseNumber('aesthetic-score', args['aesthetic-score'], false) ?? base?.aestheticScore,
     negativeAestheticScore:

@@ -38,6 +38,8 @@ export interface EngineOptions {
   /** Overrides of the automatic memory plan, for measurements and tests. */
   memory?: { plan?: MemoryPlanName; freeBytes?: number };
   events?: EngineEvents;
+  /** Where the UNet and VAE rewritten for seamless tiles are kept; default seamlessCacheDir(). */
+  seamlessCacheDir?: string;
 }
 
 export interface EngineEvents extends SessionEvents {
@@ -95,6 +97,8 @@ export class Engine {
     if (refinerDir === undefined) await this.unloadSlot('refiner');
     const refiner = refinerDir === undefined ? undefined : await this.loadInto('refiner', refinerDir);
     checkFamilies(loaded.folder, refiner?.folder, partial.initImage !== undefined);
+    await loaded.sessions.setTiling(partial.tiling);
+    await refiner?.sessions.setTiling(partial.tiling);
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
     const settings = resolveSettings(encodedPrompt(partial, background), loaded.folder, imageSize, refiner?.folder);
@@ -149,6 +153,7 @@ export class Engine {
         const matting = background && readMattingFolder(background.mattingDir);
         hooks.onPhase?.('load');
         const loaded = await this.model(modelDir);
+        await loaded.sessions.setTiling(partial.tiling);
         const resolved = chunk.map((seed) => resolveSettings({ ...encodedPrompt(partial, background), seed }, loaded.folder));
         const vaeTiling = await this.planMemory(loaded, resolved[0], count, undefined);
         const settings = vaeTiling ? resolved.map((each) => ({ ...each, vaeTiling })) : resolved;
@@ -170,6 +175,7 @@ export class Engine {
     if (remaining < 2 || this.options.lowMemory || request.refinerDir !== undefined || request.initImage !== undefined) return false;
     await this.unloadSlot('refiner');
     const loaded = await this.model(request.modelDir);
+    await loaded.sessions.setTiling(request.tiling);
     const unet = await loaded.sessions.get('unet');
     return unet.provider !== 'cpu' && unetTakesBatches(unet);
   }
@@ -188,9 +194,10 @@ export class Engine {
     const shape = jobShape(settings, batch, loaded.folder);
     const needs = componentNeeds(loaded.folder, shape);
     const vae = (refiner ?? loaded).folder.vae;
-    // Tiles the user chose stay; otherwise the plan may choose them when a whole decode does not fit.
+    // Tiles the user chose stay; otherwise the plan may choose them when a whole decode does not fit,
+    // except for seamless tiles: each VAE tile would wrap around its own edges, not the image's.
     const tiledDecode =
-      settings.vaeTiling === undefined && (refiner ?? loaded).folder.onnx.vae_decoder !== undefined
+      settings.vaeTiling === undefined && settings.tiling === undefined && (refiner ?? loaded).folder.onnx.vae_decoder !== undefined
         ? (available: number) => {
             const tiling = vaeTilingFor(vae, settings.width, settings.height, available);
             return tiling && { tileSize: tiling.tileSize, activations: vaeDecodeMemory(vae, settings.width, settings.height, tiling.tileSize).tiled };
@@ -252,7 +259,7 @@ export class Engine {
     const folder = readModelFolder(dir);
     const tokenizers: ClipTokenizer[] = [];
     for (const tokenizerDir of folder.tokenizerDirs) tokenizers.push(await ClipTokenizer.fromFolder(tokenizerDir));
-    const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events);
+    const sessions = new ModelSessions(folder, this.options.provider, this.options.lowMemory, this.options.events, this.options.seamlessCacheDir);
     return { folder, sessions, tokenizers };
   }
 }

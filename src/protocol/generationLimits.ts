@@ -2,7 +2,7 @@
 // the CLI, the engine process and the panel's host all apply, so no side lets through what another
 // refuses. Nothing here reads files or loads ONNX Runtime.
 import type { GenerationSettings } from './recipe';
-import { SAMPLERS, TIMESTEP_SPACINGS } from './recipe';
+import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from './recipe';
 
 /**
  * The longest side an image may have. SDXL's activations grow with the area: at 4096×4096 one
@@ -72,6 +72,9 @@ export function settingsProblem(settings: SettingsToCheck, multiple?: number): s
   }
   if (settings.guidanceRescale !== undefined && !inRange(settings.guidanceRescale, 0, 1)) {
     return `guidance rescale must be a number from 0 to 1, got ${describe(settings.guidanceRescale)}.`;
+  }
+  if (settings.tiling !== undefined && !(TILINGS as readonly unknown[]).includes(settings.tiling)) {
+    return `Unknown tiling ${describe(settings.tiling)}; use one of ${TILINGS.join(', ')}.`;
   }
   const start = settings.refinerStart;
   if (start !== undefined && (typeof start !== 'number' || !Number.isFinite(start) || start <= 0 || start >= 1)) {

@@ -14,6 +14,14 @@ export interface VaeTiling {
   tileSize: number;
 }
 
+/**
+ * Seamless tiles (AUTOMATIC1111's "Tiling"): every padded convolution of the UNet and VAE wraps
+ * around the image's edges, across its width (x), its height (y) or both, so the picture repeats
+ * without a seam along those axes.
+ */
+export const TILINGS = ['x', 'y', 'both'] as const;
+export type Tiling = (typeof TILINGS)[number];
+
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 
@@ -114,6 +122,8 @@ export interface Recipe {
    * absent: the image as decoded.
    */
   background?: BackgroundRemoval;
+  /** Seamless tiles along these axes; absent: the convolutions pad with zeros, as trained. */
+  tiling?: Tiling;
 }
 
 /** The steps after decoding that turn a generated picture into the finished file, in this order. */

@@ -60,9 +60,9 @@ export interface CaseErrors {
   uint8: number;
 }
 
-/** Asserts the fixture's tolerances and returns the errors found, for reports. */
-export async function assertMatchesCase(image: GeneratedImage, id: string): Promise<CaseErrors> {
-  const caseDir = join(fixtureDir, 'cases', id);
+/** Asserts the fixture's tolerances and returns the errors found, for reports; `casesDir` holds cases made the same way. */
+export async function assertMatchesCase(image: GeneratedImage, id: string, casesDir = join(fixtureDir, 'cases')): Promise<CaseErrors> {
+  const caseDir = join(casesDir, id);
   const latents = readNpy(join(caseDir, 'latents.npy'));
   assert.deepEqual(image.latentShape, latents.shape);
   const latentError = maxAbsDiff(image.latents, latents.data);

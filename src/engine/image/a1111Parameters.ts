@@ -31,6 +31,8 @@ export function formatA1111Parameters(recipe: Recipe): string {
   // A1111 1.6's refiner keys (modules/processing_scripts/refiner.py).
   if (recipe.refiner !== undefined) params.push(['Refiner', recipe.refiner]);
   if (recipe.refinerStart !== undefined) params.push(['Refiner switch at', recipe.refinerStart]);
+  // A1111 writes "Tiling: True" for its (two-axis) tiling; one axis is written by its name.
+  if (recipe.tiling !== undefined) params.push(['Tiling', recipe.tiling === 'both' ? 'True' : recipe.tiling]);
   if (recipe.provider !== undefined) params.push(['ONNX provider', recipe.provider.provider]);
   // Not A1111 keys: they say how the file differs from the picture the settings above make.
   if (recipe.output !== undefined) params.push(['Output size', outputText(recipe)]);
@@ -110,6 +112,9 @@ export function parseA1111Parameters(text: string): Partial<Recipe> {
     result.height = Number(size[2]);
   }
   Object.assign(result, parseSampler(params.get('Sampler'), params.get('Schedule type')));
+  const tiling = params.get('Tiling');
+  if (tiling === 'True') result.tiling = 'both';
+  else if (tiling === 'x' || tiling === 'y') result.tiling = tiling;
   return result;
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { SAMPLERS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type TimestepSpacing } from '../../protocol/recipe';
+import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type Tiling, type TimestepSpacing } from '../../protocol/recipe';
 import { vaeTilingProblem } from '../../protocol/generationLimits';
 import { finishStepsProblem, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
 import { BACKGROUND_MODES, type BackgroundRemoval } from '../../protocol/background';
@@ -44,6 +44,7 @@ function knownFields(recipe: Recipe): Recipe {
     ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
     ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
     ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
+    ...(recipe.tiling !== undefined ? { tiling: recipe.tiling } : {}),
     ...(recipe.provider !== undefined
       ? {
           provider: {
@@ -117,6 +118,7 @@ export function parseRecipe(json: string): Recipe {
     const score = r[field];
     if (score !== undefined && !(typeof score === 'number' && score >= 0 && score <= 10)) fail(field, 'a number from 0 to 10 when present');
   }
+  if (r.tiling !== undefined && !TILINGS.includes(r.tiling as Tiling)) fail('tiling', `one of ${TILINGS.join(', ')} when present`);
   if (r.provider !== undefined && !isProviderReport(r.provider)) {
     fail('provider', `{ choice, provider, skipped: [{ provider, reason }] } with providers among ${PROVIDER_CHOICES.join(', ')}`);
   }

@@ -99,6 +99,10 @@ export function resolveSettings(
   const width = request.width ?? fitted?.width ?? trainedSize;
   const height = request.height ?? fitted?.height ?? trainedSize;
   const vaeTiling = request.vaeTiling && tilingInEffect(request.vaeTiling, model, width, height);
+  if (vaeTiling && request.tiling !== undefined) {
+    // Each VAE tile would wrap around its own edges, not the image's.
+    throw new EngineError('Seamless tiles need the VAE in one piece; leave out the tiled VAE (or make the image no larger than its tile).', 'bad-request');
+  }
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt ?? null,
@@ -125,6 +129,7 @@ export function resolveSettings(
     ...(request.guidanceRescale !== undefined ? { guidanceRescale: request.guidanceRescale } : {}),
     ...(request.promptWeighting !== undefined ? { promptWeighting: request.promptWeighting } : {}),
     ...(vaeTiling ? { vaeTiling } : {}),
+    ...(request.tiling !== undefined ? { tiling: request.tiling } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
+import { seamlessCacheDir, seamlessModel } from '../models/seamless/seamlessModels';
+import type { Tiling } from '../../protocol/recipe';
 import type { ProviderChoice, ProviderName, ProviderReport, ProviderSkip } from '../../protocol/providerChoice';
 import { createSession, providerCandidates } from './providers';
 import { SessionSignature } from './sessionSignature';
@@ -36,12 +38,15 @@ export class ModelSessions {
   private readonly loadedOn = new Map<ComponentName, ProviderName>();
   /** Components released when their phase ends, from the job's memory plan. */
   private releaseAfterPhase: ReadonlySet<ComponentName>;
+  private tiling: Tiling | undefined;
 
   constructor(
     readonly model: ModelFolder,
     private readonly choice: ProviderChoice,
     lowMemory: boolean,
     private readonly events: SessionEvents = {},
+    /** Where the UNet and VAE rewritten for seamless tiles are kept. */
+    private readonly cacheDir: string = seamlessCacheDir(),
   ) {
     this.releaseAfterPhase = new Set(lowMemory ? (Object.keys(model.onnx) as ComponentName[]) : []);
     const { candidates, skipped } = providerCandidates(choice);
@@ -65,6 +70,16 @@ export class ModelSessions {
       pending.catch(() => this.loaded.delete(component));
     }
     return pending;
+  }
+
+  /**
+   * Seamless tiles for the next jobs: the UNet and VAE load with circular padding along these
+   * axes (undefined: as trained). Sessions loaded with other padding are released.
+   */
+  async setTiling(tiling: Tiling | undefined): Promise<void> {
+    if (tiling === this.tiling) return;
+    this.tiling = tiling;
+    await Promise.all(PADDED_COMPONENTS.map((component) => this.release(component)));
   }
 
   /** Where the next session will load: the provider earlier components loaded on, else the first candidate. */
@@ -109,7 +124,9 @@ export class ModelSessions {
     if (!path) throw new EngineError(`${this.model.dir} has no ${component}/model.onnx.`, 'model-folder');
     const started = performance.now();
     const keepArena = component === 'unet' || this.releaseAfterPhase.has(component);
-    const created = await createSession(path, this.candidates, { keepArena });
+    const tiling = this.tiling;
+    const file = tiling !== undefined && PADDED_COMPONENTS.includes(component) ? await seamlessModel(path, tiling, this.cacheDir) : path;
+    const created = await createSession(file, this.candidates, { keepArena });
     if (created.failures.length > 0) {
       this.candidates = this.candidates.filter((p) => !created.failures.some((f) => f.provider === p));
       for (const failure of created.failures) {
@@ -128,3 +145,6 @@ export class ModelSessions {
     };
   }
 }
+
+/** The components with convolutions: the text encoders have none. */
+const PADDED_COMPONENTS: readonly ComponentName[] = ['unet', 'vae_decoder', 'vae_encoder'];

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { env, InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../errors';
 import { decideProviders, thisMachine, type ProviderCandidates } from './autoProviders';
@@ -6,6 +7,12 @@ import type { ProviderChoice, ProviderName, ProviderSkip } from '../../protocol/
 export interface SessionPlan {
   /** Whether the session keeps its CPU memory arena between runs; see ModelSessions. */
   keepArena: boolean;
+}
+
+/** A model file, and the folder its external weights' locations are relative to when that is not its own. */
+export interface ModelFile {
+  path: string;
+  externalDataDir?: string;
 }
 
 export interface CreatedSession {
@@ -43,14 +50,25 @@ export function providerCandidates(choice: ProviderChoice): ProviderCandidates {
 
 /** Creates the session with the first candidate that loads. */
 export async function createSession(
-  modelPath: string,
+  model: string | ModelFile,
   candidates: readonly ProviderName[],
   plan: SessionPlan,
 ): Promise<CreatedSession> {
+  const { path: modelPath, externalDataDir } = typeof model === 'string' ? { path: model } : model;
+  // ONNX Runtime reads external weights relative to the model's own folder unless it is given
+  // the bytes and another folder (it refuses locations that leave the folder).
+  const bytes = externalDataDir === undefined ? undefined : await readFile(modelPath);
   const failures: ProviderSkip[] = [];
   for (const provider of candidates) {
     try {
-      const session = await InferenceSession.create(modelPath, sessionOptions(provider, plan));
+      const options = sessionOptions(provider, plan);
+      const session =
+        bytes === undefined
+          ? await InferenceSession.create(modelPath, options)
+          : await InferenceSession.create(bytes, {
+              ...options,
+              extra: { session: { model_external_initializers_file_folder_path: externalDataDir } },
+            });
       return { session, provider, failures };
     } catch (error) {
       failures.push({ provider, reason: firstLine(error) });

@@ -1,0 +1,118 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Tiling } from '../../../protocol/recipe';
+import { EngineError } from '../../errors';
+import { encodeModel, externalDataFields, parseModel } from '../convert/onnxModel';
+import type { Encoded } from '../convert/protoWire';
+import { defaultModelsDir } from '../modelStore';
+import { UnsupportedConvError, wrapConvolutions } from './circularPadding';
+
+/** What a session loads: a model file, and where its external weights are when not beside it. */
+export interface SessionModel {
+  path: string;
+  /**
+   * The folder the weights' `location`s are relative to. ONNX Runtime (1.30) refuses a location
+   * that is absolute or leaves the model's folder, even through a symbolic link, so a graph kept
+   * elsewhere is loaded from bytes with this folder as session.model_external_initializers_file_folder_path.
+   */
+  externalDataDir?: string;
+}
+
+/** Bumped when the rewrite changes, so that graphs cached by an older one are not used. */
+const REWRITE_VERSION = 1;
+
+/** `$SDXL_ASSETS_SEAMLESS_CACHE`, else `seamless/` in the user cache folder beside the models. */
+export function seamlessCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SDXL_ASSETS_SEAMLESS_CACHE) return resolve(env.SDXL_ASSETS_SEAMLESS_CACHE);
+  return join(dirname(defaultModelsDir({ ...env, SDXL_ASSETS_MODELS: '' })), 'seamless');
+}
+
+/**
+ * The model at `source` with circular padding along the tiled axes, rewritten once into
+ * `cacheDir` and reused while the source file keeps its real path, size and modification time.
+ * The user's folder is only read. External weights are not copied: the rewritten graph points at
+ * the source's data file where it really lies (a Hugging Face snapshot's blob).
+ */
+export async function seamlessModel(source: string, tiling: Tiling, cacheDir: string): Promise<SessionModel> {
+  const real = await realpath(source);
+  const info = await stat(real);
+  const pathKey = hash(real).slice(0, 12);
+  const identity = hash(JSON.stringify({ real, size: info.size, mtimeMs: info.mtimeMs, tiling, version: REWRITE_VERSION })).slice(0, 12);
+  const prefix = `${pathKey}-${basename(dirname(source))}-${tiling}-`;
+  const target = join(cacheDir, `${prefix}${identity}.onnx`);
+  const model = parseModel(await readFile(real));
+  const dataDir = await pointAtRealData(model, dirname(source), source);
+  if (!(await exists(target))) {
+    try {
+      wrapConvolutions(model, tiling);
+    } catch (error) {
+      if (!(error instanceof UnsupportedConvError)) throw error;
+      throw new EngineError(`${source} cannot tile seamlessly: ${error.message}.`, 'model-folder');
+    }
+    await mkdir(cacheDir, { recursive: true });
+    await writeAtomically(target, encodeModel(model));
+    await removeStale(cacheDir, prefix, basename(target));
+  }
+  return dataDir === undefined ? { path: target } : { path: target, externalDataDir: dataDir };
+}
+
+/**
+ * Rewrites each external `location` to its file's real name and returns the one real folder they
+ * share, or undefined when the weights are inside the graph.
+ */
+async function pointAtRealData(model: ReturnType<typeof parseModel>, modelDir: string, source: string): Promise<string | undefined> {
+  const folders = new Set<string>();
+  const realFiles = new Map<string, string>();
+  for (const tensor of model.graph.initializers) {
+    const where = tensor.external;
+    if (!where) continue;
+    let real = realFiles.get(where.location);
+    if (real === undefined) {
+      try {
+        real = await realpath(join(modelDir, where.location));
+      } catch {
+        throw new EngineError(`${source} keeps its weights in ${where.location}, which is missing beside it.`, 'model-folder');
+      }
+      realFiles.set(where.location, real);
+    }
+    folders.add(dirname(real));
+    tensor.replaceData(tensor.dataType, externalDataFields({ ...where, location: basename(real) }));
+  }
+  if (folders.size > 1) {
+    throw new EngineError(`${source} keeps its weights in files in several folders; seamless tiles need them in one.`, 'model-folder');
+  }
+  return folders.values().next().value;
+}
+
+async function writeAtomically(target: string, encoded: Encoded): Promise<void> {
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  const file = await open(temp, 'wx');
+  try {
+    for (const part of encoded.parts) await file.write(part);
+    await file.close();
+    await rename(temp, target);
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Graphs rewritten from an older version of the same source file and axis. */
+async function removeStale(cacheDir: string, prefix: string, keep: string): Promise<void> {
+  for (const name of await readdir(cacheDir)) {
+    if (name.startsWith(prefix) && name !== keep && name.endsWith('.onnx')) await unlink(join(cacheDir, name)).catch(() => undefined);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
