@@ -23,6 +23,7 @@ test('the shared limits name the field and what it takes', () => {
     [{ strength: 0.5 }, /^strength applies only to image-to-image/],
     [{ initImage: 'in.png', strength: 0 }, /^strength must be a number above 0 and at most 1, got 0\.$/],
     [{ refinerStart: 1 }, /^refiner start must be a number between 0 and 1/],
+    [{ tiling: 'diagonal' }, /^Unknown tiling "diagonal"; use one of x, y, both\./],
   ];
   for (const [settings, message] of cases) assert.match(settingsProblem(settings) ?? '', message, JSON.stringify(settings));
   assert.match(settingsProblem({ width: 100 }, 16) ?? '', /^width 100 is not a multiple of 16, which this model's UNet needs; try 96 or 112\.$/);

@@ -34,6 +34,15 @@ describe('formatA1111Parameters', () => {
     assert.match(uniform, /Sampler: DPM\+\+ 2M, Schedule type: Uniform,/);
   });
 
+  test("writes seamless tiles as A1111's Tiling (True for both axes, else the axis) and reads them back", () => {
+    for (const [tiling, written] of [['both', 'True'], ['x', 'x'], ['y', 'y']] as const) {
+      const text = formatA1111Parameters({ ...recipe, tiling });
+      assert.ok(text.endsWith(`Model: sdxl-base-1.0, Tiling: ${written}`), text);
+      assert.equal(parseA1111Parameters(text).tiling, tiling);
+    }
+    assert.equal(parseA1111Parameters(formatA1111Parameters(recipe)).tiling, undefined);
+  });
+
   test('leaves out an absent or empty negative prompt', () => {
     const expected = 'a red potion bottle, game icon\nSteps: 30,';
     assert.ok(formatA1111Parameters({ ...recipe, negativePrompt: null }).startsWith(expected));

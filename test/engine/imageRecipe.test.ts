@@ -43,6 +43,16 @@ describe('serializeRecipe / parseRecipe', () => {
     assert.ok(serializeRecipe(made).endsWith('"provider":{"choice":"auto","provider":"webgpu","skipped":[{"provider":"cuda","reason":"not installed"}]}}'));
   });
 
+  test('round-trip of seamless tiles; a recipe without the field reads as before', () => {
+    for (const tiling of ['x', 'y', 'both'] as const) {
+      const tiled: Recipe = { ...recipe, tiling, provider: { choice: 'cpu', provider: 'cpu', skipped: [] } };
+      assert.deepEqual(parseRecipe(serializeRecipe(tiled)), tiled);
+      assert.ok(serializeRecipe(tiled).includes(`"seed":${recipe.seed},"tiling":"${tiling}","provider":`));
+    }
+    assert.equal(parseRecipe(serializeRecipe(recipe)).tiling, undefined);
+    assert.throws(() => parseRecipe(JSON.stringify({ ...recipe, tiling: 'xy' })), /"tiling" must be one of x, y, both when present, got "xy"/);
+  });
+
   test('writes the fields in a fixed order whatever the object', () => {
     const shuffled = Object.fromEntries(Object.entries(recipe).reverse()) as unknown as Recipe;
     assert.equal(serializeRecipe(shuffled), serializeRecipe(recipe));
