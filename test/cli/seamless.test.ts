@@ -53,6 +53,12 @@ describe('sdxl-assets generate --tile', () => {
     assert.notDeepEqual(readFileSync(tiled), readFileSync(plain));
   });
 
+  test('a tiled VAE, whose tiles would each wrap around their own edges, is refused before any model loads', async () => {
+    const result = await runCli(generate(join(work, 'tiled-vae.png'), ['--tile', 'both', '--vae-tile-size', '32']));
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Seamless tiles need the VAE in one piece/);
+  });
+
   test('an unknown axis is a usage error', async () => {
     const result = await runCli(generate(join(work, 'bad.png'), ['--tile', 'z']));
     assert.equal(result.code, 2, result.stderr);
