@@ -2,6 +2,7 @@ import type { TokenCount } from '../src/protocol/engineProtocol';
 import { drawsFromPrompt } from '../src/protocol/modelFamily';
 import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
 import { DEFAULT_REFINER_START } from '../src/protocol/refiner';
+import type { Tiling } from '../src/protocol/recipe';
 import { fittedSize } from './imageToImage';
 import { withModeDefaults, withModel } from './modelSettings';
 import type { NumberFieldName } from './numberFields';
@@ -29,8 +30,8 @@ export interface PanelState {
   gallery: GalleryItem[];
   lastSeed?: number;
   progress?: ProgressInfo;
-  /** The running job's latest preview, then its finished image. */
-  preview?: { jobId: string; src: string };
+  /** The running job's latest preview, then its finished image with the axes it tiles along. */
+  preview?: { jobId: string; src: string; tiling?: Tiling };
   error?: string;
   tokens: TokenCounts;
   /** The newest countTokens request; answers to older ones are stale. */
@@ -73,6 +74,7 @@ export const PLACEHOLDER_SETTINGS: PanelSettings = {
   promptWeighting: true,
   refinerDir: '',
   refinerStart: DEFAULT_REFINER_START,
+  tiling: 'off',
 };
 
 export function initialPanelState(): PanelState {
@@ -176,7 +178,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
         ...state,
         gallery: newestFirst([action.item, ...state.gallery.filter((g) => g.path !== action.item.path)]),
         lastSeed: action.item.recipe?.seed ?? state.lastSeed,
-        preview: { jobId: action.jobId, src: action.item.src },
+        preview: { jobId: action.jobId, src: action.item.src, ...(action.item.recipe?.tiling ? { tiling: action.item.recipe.tiling } : {}) },
         progress: withoutJob(state.progress, action.jobId),
       };
     case 'jobFailed':

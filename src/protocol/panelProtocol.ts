@@ -1,5 +1,5 @@
 // Messages between the Generate Image webview and the extension host.
-import type { OutputSize, PixelArt, Recipe, SamplerName } from './recipe';
+import type { OutputSize, PixelArt, Recipe, SamplerName, Tiling } from './recipe';
 import type { EngineToHost, TokenCount } from './engineProtocol';
 import type { ModelFamily } from './modelFamily';
 import type { Phase } from './phase';
@@ -42,6 +42,8 @@ export interface PanelSettings {
   pixelArt?: PixelArt;
   /** A site's icon set (icon-*.png, favicon.ico, manifests) in a folder instead of one file. */
   iconSet?: boolean;
+  /** Seamless tiles along these axes, or 'off'. */
+  tiling: Tiling | 'off';
 }
 
 /**

@@ -40,6 +40,7 @@ test('reusing a recipe fixes its seed and fills the form', () => {
   assert.deepEqual(settingsFromRecipe(recipe), {
     prompt: 'a fox', negativePrompt: '', width: 64, height: 64, steps: 4, guidance: 5,
     sampler: 'euler-a', karras: false, seedMode: 'fixed', seed: 9, promptWeighting: false, refinerDir: '',
+    tiling: 'off',
   });
 });
 

@@ -49,6 +49,7 @@ describe('image-to-image input from a file', () => {
       karras: true,
       promptWeighting: false,
       refinerDir: '',
+      tiling: 'off',
     });
     assert.deepEqual(readFileSync(path), before, 'the input is only read');
   });
@@ -129,7 +130,7 @@ describe('the job a form asks for', () => {
   const form: PanelSettings = {
     modelDir: '/models/base', prompt: 'fox', negativePrompt: '  ', width: 992, height: 736, steps: 30, guidance: 5,
     sampler: 'euler', karras: false, seedMode: 'random', seed: 0, batch: 1, strength: 0.4,
-    promptWeighting: true, refinerDir: '', refinerStart: 0.8,
+    promptWeighting: true, refinerDir: '', refinerStart: 0.8, tiling: 'off',
   };
 
   test('text-to-image sends no strength nor refiner start; an empty negative prompt is none', () => {
@@ -147,6 +148,13 @@ describe('the job a form asks for', () => {
     const fromPicture = { ...refined, initImage: '/ws/art/fox.png' };
     assert.equal(usesRefiner(fromPicture), false);
     assert.equal(jobSettings(fromPicture, 9).refinerStart, undefined);
+  });
+
+  test('seamless tiles go along when on, and nothing when off', () => {
+    assert.equal(jobSettings({ ...form, tiling: 'x' }, 9).tiling, 'x');
+    assert.equal('tiling' in jobSettings(form, 9), false);
+    assert.equal(settingsFromRecipe({ ...recipe, tiling: 'both' }, models).tiling, 'both');
+    assert.equal(settingsFromRecipe(recipe, models).tiling, 'off');
   });
 
   test('image-to-image sends the input path and the strength', () => {

@@ -22,11 +22,13 @@ test('the quick input names the settings it will use', () => {
   const settings: PanelSettings = {
     modelDir: '/m', prompt: '', negativePrompt: '', width: 1216, height: 832, steps: 30, guidance: 5,
     sampler: 'dpmpp-2m', karras: true, seedMode: 'random', seed: 0, batch: 1, strength: 0.5,
-    promptWeighting: false, refinerDir: '', refinerStart: 0.8,
+    promptWeighting: false, refinerDir: '', refinerStart: 0.8, tiling: 'off',
   };
   assert.equal(settingsSummary(settings, 'sdxl-base'), 'sdxl-base · 1216×832 · 30 steps · dpmpp-2m Karras · guidance 5 · random seed');
   assert.match(settingsSummary({ ...settings, seedMode: 'fixed', seed: 42 }, 'm'), / · seed 42$/);
   assert.match(settingsSummary({ ...settings, seedMode: 'last' }, 'm'), / · last seed$/);
+  assert.match(settingsSummary({ ...settings, tiling: 'both' }, 'm'), / · seamless tiles$/);
+  assert.match(settingsSummary({ ...settings, tiling: 'y' }, 'm'), / · seamless y$/);
   assert.equal(
     settingsSummary({ ...settings, promptWeighting: true, refinerDir: '/models/sdxl-refiner', refinerStart: 0.7 }, 'sdxl-base'),
     'sdxl-base · refiner sdxl-refiner from 0.7 · 1216×832 · 30 steps · dpmpp-2m Karras · guidance 5 · random seed · prompt weighting',

@@ -134,9 +134,10 @@ describe('refiner', () => {
 
 describe('settings saved by an older panel', () => {
   test('take prompt weighting on, no refiner and the engine\'s refiner start', () => {
-    const { promptWeighting: _w, refinerDir: _r, refinerStart: _s, ...older } = defaults;
+    const { promptWeighting: _w, refinerDir: _r, refinerStart: _s, tiling: _t, ...older } = defaults;
     const restored = restorePanelState({ version: 1, settings: older, customSize: false, models: [], gallery: [], tokens: { prompt: [], negativePrompt: [] } });
     assert.equal(restored.settingsKnown, true);
+    assert.equal(restored.settings.tiling, 'off');
     assert.deepEqual([restored.settings.promptWeighting, restored.settings.refinerDir, restored.settings.refinerStart], [true, '', DEFAULT_REFINER_START]);
     assert.equal(restored.tokens.weighting, false);
     assert.equal(reducePanelState(restored, init).settings.promptWeighting, true);

@@ -106,6 +106,11 @@ describe('panel state', () => {
     assert.equal(done.lastSeed, 1234);
     assert.equal(done.gallery[0]?.relativePath, 'assets/fox.png');
 
+    const tiled = item('wall', 11, 5);
+    const doneTiled = reducePanelState(running, { type: 'jobDone', jobId: 'j1', item: { ...tiled, recipe: { ...tiled.recipe!, tiling: 'x' } } });
+    assert.equal(doneTiled.preview?.tiling, 'x', 'a seamless image is shown beside copies of itself');
+    assert.equal(done.preview?.tiling, undefined);
+
     const emptied = reducePanelState(running, { type: 'queue', items: [] });
     assert.equal(emptied.progress, undefined);
   });

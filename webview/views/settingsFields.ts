@@ -1,4 +1,4 @@
-import type { SeedMode } from '../../src/protocol/panelProtocol';
+import type { PanelSettings, SeedMode } from '../../src/protocol/panelProtocol';
 import { h, setText } from '../dom';
 import type { NumberFieldName } from '../numberFields';
 import { samplerSupportsKarras } from '../../src/protocol/karras';
@@ -9,6 +9,16 @@ import { createNumberField, type NumberField } from './numberField';
 import type { FormView, ViewContext } from './view';
 
 const SEED_MODES = Object.keys(SEED_MODE_LABELS) as SeedMode[];
+
+const TILING_LABELS: Record<PanelSettings['tiling'], string> = {
+  off: 'Off',
+  x: 'Left to right (x)',
+  y: 'Top to bottom (y)',
+  both: 'Both ways',
+};
+const TILING_HELP =
+  "AUTOMATIC1111's Tiling: the image wraps around its edges, so copies of it laid side by side show no seam. " +
+  'The first image with a new choice takes a moment longer while the model is prepared.';
 
 /** Size, steps, guidance, sampler, seed and batch count. */
 export function createSettingsFields(context: ViewContext): FormView {
@@ -49,9 +59,18 @@ export function createSettingsFields(context: ViewContext): FormView {
   });
   const seedHint = h('p', { class: 'hint', 'data-testid': 'seed-hint' });
 
+  const tilingChoices = Object.keys(TILING_LABELS) as PanelSettings['tiling'][];
+  const tiling = select('tiling', 'tiling', tilingChoices.map((choice) => option(choice, TILING_LABELS[choice])));
+  tiling.title = TILING_HELP;
+  tiling.addEventListener('change', () => {
+    const choice = tilingChoices.find((c) => c === tiling.value);
+    if (choice) context.dispatch({ type: 'edit', settings: { tiling: choice } });
+  });
+
   const element = h('div', { class: 'settings' }, [
     h('div', { class: 'field' }, [h('vscode-label', { for: 'size' }, ['Size']), size]),
     customSize,
+    h('div', { class: 'field' }, [h('vscode-label', { for: 'tiling' }, ['Seamless tiles']), tiling]),
     h('div', { class: 'row' }, [numbers.steps.element, numbers.guidance.element]),
     h('div', { class: 'row' }, [
       h('div', { class: 'field' }, [h('vscode-label', { for: 'sampler' }, ['Sampler']), sampler]),
@@ -76,6 +95,7 @@ export function createSettingsFields(context: ViewContext): FormView {
       karras.title = karras.disabled ? 'Only Euler and DPM++ 2M use Karras noise levels.' : '';
       if (karras.checked !== settings.karras) karras.checked = settings.karras;
       syncValue(seedMode, settings.seedMode);
+      syncValue(tiling, settings.tiling);
       numbers.seed.input.disabled = settings.seedMode !== 'fixed';
       setText(seedHint, seedSummary(settings.seedMode, settings.seed, state.lastSeed, settings.batch));
     },

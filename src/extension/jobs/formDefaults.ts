@@ -32,5 +32,6 @@ export function formDefaults(models: readonly ModelChoice[], defaultModel: strin
     promptWeighting: true,
     refinerDir: '',
     refinerStart: DEFAULT_REFINER_START,
+    tiling: 'off',
   };
 }

@@ -28,6 +28,7 @@ export function jobSettings(form: PanelSettings, seed: number): JobRequest['sett
     promptWeighting: form.promptWeighting,
     ...(usesRefiner(form) ? { refinerStart: form.refinerStart } : {}),
     ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.strength } : {}),
+    ...(form.tiling !== 'off' ? { tiling: form.tiling } : {}),
   };
 }
 
