@@ -11,7 +11,7 @@ import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import type { Tiling } from '../../src/protocol/recipe';
 import { maxAbsDiff } from '../support/maxAbsDiff';
 import { readNpy } from '../support/npy';
-import { assertMatchesCase, fixtureDir, SAMPLER_OF_CLASS, type FixtureCase } from '../support/sdxlTinyFixture';
+import { assertMatchesCase, caseRequest, fixtureDir, type FixtureCase } from '../support/sdxlTinyFixture';
 import { repoRoot, skipWithoutShared } from '../support/shared';
 import { tempFolder } from '../support/tempFolder';
 
@@ -26,20 +26,7 @@ function cases(): SeamlessCase[] {
 }
 
 function request(c: SeamlessCase, modelDir: string): GenerateRequest {
-  const overrides = c.scheduler.overrides;
-  return {
-    modelDir,
-    prompt: c.prompt,
-    negativePrompt: c.negative_prompt,
-    width: c.width,
-    height: c.height,
-    steps: c.num_inference_steps,
-    guidance: c.guidance_scale,
-    seed: c.seed,
-    sampler: SAMPLER_OF_CLASS[c.scheduler.class_name],
-    timestepSpacing: (overrides.timestep_spacing as 'trailing' | undefined) ?? null,
-    tiling: c.tiling,
-  };
+  return { ...caseRequest(c, modelDir), tiling: c.tiling };
 }
 
 /** Every file under dir with its size and modification time, to show that nothing there changed. */
