@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { Engine } from '../../src/engine/engine';
+import type { MemoryPlan } from '../../src/engine/memory/memoryPlan';
 import { EngineError } from '../../src/engine/errors';
 import { parseModel } from '../../src/engine/models/convert/onnxModel';
 import { repeatedInts } from '../../src/engine/models/convert/protoWire';
@@ -136,6 +137,23 @@ describe('the seamless cache', () => {
       readdirSync(cacheDir).filter((name) => name.includes('-unet-x-')),
       [changed.path.slice(cacheDir.length + 1)],
     );
+  });
+
+  test('the memory plan keeps the VAE whole, whose tiles would each wrap around their own edges', async () => {
+    const plans: MemoryPlan[] = [];
+    // As in memoryPlanRun.test.ts: room for the text encoders, not for the tiny VAE's whole decode at 1024².
+    const freeBytes = (0.4 * 2 ** 30) / 0.9;
+    const engine = new Engine({ provider: 'cpu', lowMemory: false, memory: { freeBytes }, events: { onPlan: (plan) => plans.push(plan) }, seamlessCacheDir: cacheDir });
+    try {
+      const request = { modelDir, prompt: 'roof tiles', width: 1024, height: 1024, steps: 1, seed: 3 };
+      const seamless = await engine.generate({ ...request, tiling: 'both' });
+      assert.equal(plans[0].vaeTiling, undefined, JSON.stringify(plans[0]));
+      assert.equal(seamless.recipe.vaeTiling, undefined);
+      await engine.generate(request);
+      assert.ok(plans[1].vaeTiling !== undefined, 'without seamless tiles the same memory gets a tiled decode');
+    } finally {
+      await engine.unload();
+    }
   });
 
   test('weights behind a symbolic link (a Hugging Face snapshot) load from where the link points', async () => {
