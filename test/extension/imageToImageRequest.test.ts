@@ -62,7 +62,11 @@ describe('image-to-image input from a file', () => {
     assert.deepEqual(request.image, { path, label: 'art/a1111.png', width: 40, height: 24 });
     assert.deepEqual(request.settings, {
       promptWeighting: true, prompt: 'castle on a hill', negativePrompt: 'lowres', steps: 25, guidance: 7.5, sampler: 'euler-a', karras: false,
+      tiling: 'off',
     });
+    const tiled = join(ws, 'art', 'a1111-tiled.png');
+    writeFileSync(tiled, insertPngTextChunks(await pixels(40, 24).png().toBuffer(), [{ keyword: 'parameters', text: `${text}, Tiling: True` }]));
+    assert.equal((await imageToImageRequest(tiled, ws, models)).settings.tiling, 'both');
   });
 
   test('a plain photo outside the workspace, turned by EXIF: its displayed size and file name, nothing prefilled', async () => {

@@ -50,5 +50,7 @@ export function prefillFromMetadata(metadata: ImageMetadata, models: readonly Mo
   if (parsed.guidance !== undefined) settings.guidance = parsed.guidance;
   if (parsed.sampler !== undefined) settings.sampler = parsed.sampler;
   if (parsed.karras !== undefined) settings.karras = parsed.karras;
+  // A1111 writes Tiling only when it was on, as our recipes do.
+  settings.tiling = parsed.tiling ?? 'off';
   return settings;
 }
