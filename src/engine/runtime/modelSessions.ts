@@ -1,6 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ComponentName, ModelFolder } from '../models/modelFolder';
 import { EngineError } from '../errors';
+import { loadableModel } from '../models/linkedWeights';
 import { seamlessCacheDir, seamlessModel } from '../models/seamless/seamlessModels';
 import type { Tiling } from '../../protocol/recipe';
 import type { ProviderChoice, ProviderName, ProviderReport, ProviderSkip } from '../../protocol/providerChoice';
@@ -125,7 +126,7 @@ export class ModelSessions {
     const started = performance.now();
     const keepArena = component === 'unet' || this.releaseAfterPhase.has(component);
     const tiling = this.tiling;
-    const file = tiling !== undefined && PADDED_COMPONENTS.includes(component) ? await seamlessModel(path, tiling, this.cacheDir) : path;
+    const file = tiling !== undefined && PADDED_COMPONENTS.includes(component) ? await seamlessModel(path, tiling, this.cacheDir) : await loadableModel(path);
     const created = await createSession(file, this.candidates, { keepArena });
     if (created.failures.length > 0) {
       this.candidates = this.candidates.filter((p) => !created.failures.some((f) => f.provider === p));

@@ -1,18 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { env, InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../errors';
+import type { SessionModel } from '../models/linkedWeights';
 import { decideProviders, thisMachine, type ProviderCandidates } from './autoProviders';
 import type { ProviderChoice, ProviderName, ProviderSkip } from '../../protocol/providerChoice';
 
 export interface SessionPlan {
   /** Whether the session keeps its CPU memory arena between runs; see ModelSessions. */
   keepArena: boolean;
-}
-
-/** A model file, and the folder its external weights' locations are relative to when that is not its own. */
-export interface ModelFile {
-  path: string;
-  externalDataDir?: string;
 }
 
 export interface CreatedSession {
@@ -50,14 +45,14 @@ export function providerCandidates(choice: ProviderChoice): ProviderCandidates {
 
 /** Creates the session with the first candidate that loads. */
 export async function createSession(
-  model: string | ModelFile,
+  model: string | SessionModel,
   candidates: readonly ProviderName[],
   plan: SessionPlan,
 ): Promise<CreatedSession> {
-  const { path: modelPath, externalDataDir } = typeof model === 'string' ? { path: model } : model;
+  const { path: modelPath, externalDataDir, bytes: graph } = typeof model === 'string' ? { path: model, bytes: undefined } : model;
   // ONNX Runtime reads external weights relative to the model's own folder unless it is given
   // the bytes and another folder (it refuses locations that leave the folder).
-  const bytes = externalDataDir === undefined ? undefined : await readFile(modelPath);
+  const bytes = graph ?? (externalDataDir === undefined ? undefined : await readFile(modelPath));
   const failures: ProviderSkip[] = [];
   for (const provider of candidates) {
     try {

@@ -3,21 +3,11 @@ import { mkdir, open, readdir, readFile, realpath, rename, stat, unlink } from '
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Tiling } from '../../../protocol/recipe';
 import { EngineError } from '../../errors';
-import { encodeModel, externalDataFields, parseModel } from '../convert/onnxModel';
+import { encodeModel, parseModel } from '../convert/onnxModel';
+import { pointAtRealData, type SessionModel } from '../linkedWeights';
 import type { Encoded } from '../convert/protoWire';
 import { defaultModelsDir } from '../modelStore';
 import { UnsupportedConvError, wrapConvolutions } from './circularPadding';
-
-/** What a session loads: a model file, and where its external weights are when not beside it. */
-export interface SessionModel {
-  path: string;
-  /**
-   * The folder the weights' `location`s are relative to. ONNX Runtime (1.30) refuses a location
-   * that is absolute or leaves the model's folder, even through a symbolic link, so a graph kept
-   * elsewhere is loaded from bytes with this folder as session.model_external_initializers_file_folder_path.
-   */
-  externalDataDir?: string;
-}
 
 /** Bumped when the rewrite changes, so that graphs cached by an older one are not used. */
 const REWRITE_VERSION = 1;
@@ -55,34 +45,6 @@ export async function seamlessModel(source: string, tiling: Tiling, cacheDir: st
     await removeStale(cacheDir, prefix, basename(target));
   }
   return dataDir === undefined ? { path: target } : { path: target, externalDataDir: dataDir };
-}
-
-/**
- * Rewrites each external `location` to its file's real name and returns the one real folder they
- * share, or undefined when the weights are inside the graph.
- */
-async function pointAtRealData(model: ReturnType<typeof parseModel>, modelDir: string, source: string): Promise<string | undefined> {
-  const folders = new Set<string>();
-  const realFiles = new Map<string, string>();
-  for (const tensor of model.graph.initializers) {
-    const where = tensor.external;
-    if (!where) continue;
-    let real = realFiles.get(where.location);
-    if (real === undefined) {
-      try {
-        real = await realpath(join(modelDir, where.location));
-      } catch {
-        throw new EngineError(`${source} keeps its weights in ${where.location}, which is missing beside it.`, 'model-folder');
-      }
-      realFiles.set(where.location, real);
-    }
-    folders.add(dirname(real));
-    tensor.replaceData(tensor.dataType, externalDataFields({ ...where, location: basename(real) }));
-  }
-  if (folders.size > 1) {
-    throw new EngineError(`${source} keeps its weights in files in several folders; seamless tiles need them in one.`, 'model-folder');
-  }
-  return folders.values().next().value;
 }
 
 async function writeAtomically(target: string, encoded: Encoded): Promise<void> {
