@@ -5,6 +5,7 @@ import type { GenerateRequest } from '../engine/engine';
 import { EngineError } from '../engine/errors';
 import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { checkSettings, randomSeed } from '../engine/models/generationSettings';
+import { withRecommended } from '../engine/models/recommendedSettings';
 import { BACKGROUND_MODES, DEFAULT_MATTING_MODEL } from '../protocol/background';
 import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
@@ -79,16 +80,9 @@ async function withModels(given: SettingsRequest, args: GenerateArguments, shape
   const model = await modelForGenerate(args.model, signal);
   const refiner = recipeRefiner ?? (args.refiner === undefined ? undefined : await modelForGenerate(args.refiner, signal));
   const mattingDir = background && (await mattingModelFor(background.mattingArg, signal));
-  const recommended = model.entry?.recommended;
   return {
-    ...given,
+    ...withRecommended(given, model.entry?.recommended),
     modelDir: model.dir,
-    width: given.width ?? recommended?.width,
-    height: given.height ?? recommended?.height,
-    steps: given.steps ?? recommended?.steps,
-    guidance: given.guidance ?? recommended?.guidance,
-    sampler: given.sampler ?? recommended?.sampler,
-    timestepSpacing: given.timestepSpacing ?? recommended?.timestepSpacing ?? null,
     refinerDir: refiner?.dir,
     refinerStart: refiner ? given.refinerStart : undefined,
     transparentBackground: background && mattingDir !== undefined ? { mattingDir, isolateSubject: background.isolateSubject } : undefined,

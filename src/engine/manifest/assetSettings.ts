@@ -1,5 +1,6 @@
 import type { SettingsRequest } from '../../protocol/recipe';
 import type { CatalogEntry } from '../models/catalogSchema';
+import { withRecommended } from '../models/recommendedSettings';
 import type { ManifestAsset } from './manifest';
 
 /**
@@ -13,12 +14,7 @@ export function assetSettings(
   recommended: CatalogEntry['recommended'] | undefined,
 ): SettingsRequest {
   const { model: _model, refiner: _refiner, ...stated } = asset.settings;
-  const settings: SettingsRequest = { ...stated };
-  if (recommended) {
-    for (const field of ['width', 'height', 'steps', 'guidance', 'sampler', 'timestepSpacing'] as const) {
-      if (settings[field] === undefined) Object.assign(settings, { [field]: recommended[field] });
-    }
-  }
+  const settings: SettingsRequest = withRecommended(stated, recommended);
   return {
     ...settings,
     ...(seed !== undefined ? { seed } : {}),
