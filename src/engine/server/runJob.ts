@@ -33,7 +33,8 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
   const { engine, signal, send } = context;
   const { jobId } = job;
   const started = performance.now();
-  const previews: Promise<void>[] = [];
+  // Previews encode side by side but are sent in step order: a later step's small PNG can finish first.
+  let previewsSent = Promise.resolve();
   let modelLoaded = false;
   let phase: Phase = 'load';
   send({ type: 'started', jobId });
@@ -61,12 +62,12 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
           send({ type: 'state', state: { kind: 'running', jobId, phase, step, total, provider: context.provider() } });
           if (context.previewEvery > 0 && step % context.previewEvery === 0) {
             const preview = latentPreview(denoised(), latentShape, family);
-            previews.push(
-              encodePreviewPng(preview).then(
-                (png) => send({ type: 'preview', jobId, step, png, width: preview.width, height: preview.height }),
-                (error: Error) => send({ type: 'log', level: 'warn', message: `preview of step ${step} failed: ${error.message}` }),
-              ),
+            // Handled at once (a failed encode must not reject unobserved), delivered after the previous one.
+            const deliver = encodePreviewPng(preview).then(
+              (png) => () => send({ type: 'preview', jobId, step, png, width: preview.width, height: preview.height }),
+              (error: Error) => () => send({ type: 'log', level: 'warn', message: `preview of step ${step} failed: ${error.message}` }),
             );
+            previewsSent = Promise.all([previewsSent, deliver]).then(([, sendPreview]) => sendPreview());
           }
         },
         // A tile is the VAE phase's step: the state carries it, so a long tiled decode shows it is moving.
@@ -91,10 +92,10 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
           ifExists: job.replace ? 'replace' : 'next-free',
         });
     // Previews first, so that none arrives after the job has ended.
-    await Promise.all(previews);
+    await previewsSent;
     send({ type: 'done', jobId, path, recipe, elapsedMs: performance.now() - started });
   } catch (error) {
-    await Promise.all(previews);
+    await previewsSent;
     if (!(error instanceof EngineError) && error instanceof Error) {
       send({ type: 'log', level: 'error', message: `job ${jobId} failed: ${error.stack ?? error.message}` });
     }
