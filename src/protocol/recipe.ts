@@ -22,6 +22,23 @@ export interface VaeTiling {
 export const TILINGS = ['x', 'y', 'both'] as const;
 export type Tiling = (typeof TILINGS)[number];
 
+/**
+ * Inpainting: where the masked part of the input image is repainted. 'full' denoises the whole
+ * picture and keeps the unmasked part; 'masked' crops around the mask, works at the model's size
+ * there and pastes the result back with a feathered edge (diffusers' padding_mask_crop,
+ * AUTOMATIC1111's "Only masked").
+ */
+export const INPAINT_AREAS = ['full', 'masked'] as const;
+export type InpaintArea = (typeof INPAINT_AREAS)[number];
+
+/** Outpainting: pixels added to each side of the input image; the new border is filled, masked and inpainted. */
+export interface Outpaint {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 
@@ -76,6 +93,19 @@ export interface Recipe {
   initImage?: string;
   /** Image-to-image: the share of the denoising steps run on the noised input, in (0, 1]; the larger, the less of the input survives. */
   strength?: number;
+  /**
+   * Inpainting (needs initImage): the mask image's file name or path as the user gave it. White
+   * repaints, black keeps, grey is in between; in a mask with an alpha channel the alpha is the mask.
+   */
+  mask?: string;
+  /** Inpainting: the mask's Gaussian blur radius in pixels before use (diffusers' VaeImageProcessor.blur); absent: 0. */
+  maskBlur?: number;
+  /** Inpainting: absent means 'full'. */
+  inpaintArea?: InpaintArea;
+  /** Inpainting with inpaintArea 'masked': the margin in pixels around the mask's bounding box (diffusers' padding_mask_crop). */
+  maskPadding?: number;
+  /** Outpainting (needs initImage): the canvas grows by these margins and the new area is added to the mask. */
+  outpaint?: Outpaint;
   /**
    * Rescales the guided prediction toward the conditional one's standard deviation (Lin et al.
    * 2023, diffusers' guidance_rescale), in [0, 1]; absent means 0, off.
