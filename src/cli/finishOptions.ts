@@ -10,7 +10,8 @@ export const FINISH_USAGE = `  --output-size WxH          the finished file's ex
                              without scaling (default cover)
   --focus X,Y                cover, crop: the point kept in view, fractions of width and height (default 0.5,0.5)
   --background #RRGGBB       contain: the padding's colour (default #ffffff); --background
-                             transparent removes the background instead (see generate)
+                             transparent removes the background instead (see generate), and
+                             contain then pads with transparency
   --icon-set                 a site's icon set in the --out folder: icon-16x16 … icon-512x512.png,
                              favicon.ico, apple-touch-icon.png, android-chrome-*.png, site.webmanifest, icons.json
   --density 1,2,3            @1x/@2x/@3x files: --output-size times each density
@@ -54,7 +55,8 @@ const DEFAULT_COLORS = 16;
  */
 export async function finishPlan(values: FinishValues, base: Recipe | undefined): Promise<FinishPlan> {
   const iconSet = values['icon-set'] === true;
-  const output = outputSize(values, base?.output, iconSet);
+  const transparent = values.background === 'transparent' || (values.background === undefined && base?.background !== undefined);
+  const output = outputSize(values, base?.output, iconSet, transparent);
   const pixelArt = await pixelArtStep(values, base?.pixelArt);
   const densities = values.density === undefined ? undefined : densityList(values.density);
   if (densities && iconSet) throw new UsageError('--density and --icon-set make different sets; choose one.');
@@ -62,7 +64,8 @@ export async function finishPlan(values: FinishValues, base: Recipe | undefined)
   return { steps: { ...(output ? { output } : {}), ...(pixelArt ? { pixelArt } : {}) }, iconSet, ...(densities ? { densities } : {}) };
 }
 
-function outputSize(values: FinishValues, recorded: OutputSize | undefined, iconSet: boolean): OutputSize | undefined {
+/** Under a transparent background, contain pads with transparency: no colour is recorded. */
+function outputSize(values: FinishValues, recorded: OutputSize | undefined, iconSet: boolean, transparent: boolean): OutputSize | undefined {
   const { fit: fitText, focus: focusText } = values;
   // `--background transparent` asks for background removal (generatePlan), not a padding colour.
   const backgroundText = values.background === 'transparent' ? undefined : values.background;
@@ -82,8 +85,10 @@ function outputSize(values: FinishValues, recorded: OutputSize | undefined, icon
   if (focusText !== undefined && fit === 'contain') throw new UsageError('--focus chooses what cover and crop keep; contain keeps everything.');
   if (backgroundText !== undefined && fit !== 'contain') throw new UsageError('--background fills the padding of --fit contain.');
   const output: OutputSize = { width, height, fit };
-  if (fit === 'contain') output.background = backgroundText === undefined ? '#ffffff' : color(backgroundText);
-  else output.focus = focusText === undefined ? [0.5, 0.5] : focusPoint(focusText);
+  if (fit === 'contain') {
+    if (backgroundText !== undefined) output.background = color(backgroundText);
+    else if (!transparent) output.background = '#ffffff';
+  } else output.focus = focusText === undefined ? [0.5, 0.5] : focusPoint(focusText);
   return output;
 }
 

@@ -50,10 +50,6 @@ export async function resolveGeneration(args: GenerateArguments, signal: AbortSi
   const finish = await finishPlan(args, base);
   if ((finish.iconSet || finish.densities) && batch > 1) throw new UsageError('--batch makes one file per seed; with --icon-set or --density give one seed.');
   if (finish.iconSet && (!output.toFolder || output.format !== 'png')) throw new UsageError('--icon-set writes PNG files and favicon.ico into a folder: give --out DIR/.');
-  if (shape.background && (finish.iconSet || finish.densities || finish.steps.output || finish.steps.pixelArt)) {
-    // The finishing steps resample and quantise RGB; an alpha channel would need them to carry it.
-    throw new UsageError('--background transparent does not combine with exact sizes, icon sets, densities or pixel art yet.');
-  }
   // Before any download or model load: a bad number must not cost gigabytes first. The first and
   // last seeds stand for the batch, since seeds only grow.
   for (const seed of [firstSeed, firstSeed + (batch - 1)]) checkSettings(withoutUndefined({ ...given, seed }));

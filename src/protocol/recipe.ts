@@ -53,7 +53,7 @@ export interface OutputSize {
   fit: OutputFit;
   /** cover and crop: the point of the generated picture kept in view, as fractions of its width and height. */
   focus?: [number, number];
-  /** contain: the colour of the padding, `#rrggbb`. */
+  /** contain: the colour of the padding, `#rrggbb`; absent, white, or transparent under a transparent background. */
   background?: string;
 }
 

@@ -2,13 +2,14 @@
 // the tiny matting model; the file is RGBA, its recipe records the step, and regenerating from
 // the recipe writes the same file byte for byte.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { readImageMetadata, readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { ISOLATE_SUBJECT_WORDS } from '../../src/protocol/background';
 import { runCli } from '../support/cli';
+import { readIco } from '../support/ico';
 import { tempFolder } from '../support/tempFolder';
 import { writeTinyMatting } from '../support/tinyMatting';
 import { buildTinySdxl } from '../support/tinyModels';
@@ -94,11 +95,80 @@ describe('sdxl-assets generate --background transparent', () => {
     const lone = await generate(join(work, 'lone.png'), ['--isolate-subject']);
     assert.notEqual(lone.code, 0);
     assert.match(lone.stderr, /go with --background transparent/);
-    const sized = await generate(join(work, 'sized.png'), ['--background', 'transparent', '--matting-model', matting, '--output-size', '32x32']);
-    assert.notEqual(sized.code, 0);
-    assert.match(sized.stderr, /does not combine with exact sizes/);
     const missing = await generate(join(work, 'missing.png'), ['--background', 'transparent', '--matting-model', join(work, 'nowhere')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /matting model/);
+  });
+});
+
+describe('--background transparent with the finishing steps', () => {
+  const transparent = ['--background', 'transparent', '--matting-model', matting, '--width', '64', '--height', '64'];
+  async function rgba(input: string | Uint8Array) {
+    const { data, info } = await sharp(input).raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };
+  }
+  const alphas = (data: Uint8Array) => new Set(data.filter((_, i) => i % 4 === 3));
+  async function regeneratesExactly(out: string, again: string): Promise<void> {
+    const result = await runCli(['generate', '--model', model, '--recipe', out, '--matting-model', matting, '--out', again]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readFileSync(again), readFileSync(out), `${again} equals ${out} byte for byte`);
+  }
+
+  test('an exact size keeps the alpha; contain pads with transparency, and the recipe regenerates it', async () => {
+    const out = join(work, 'contained.png');
+    const result = await generate(out, [...transparent, '--output-size', '48x30', '--fit', 'contain']);
+    assert.equal(result.code, 0, result.stderr);
+    const image = await rgba(out);
+    assert.deepEqual([image.width, image.height, image.channels], [48, 30, 4]);
+    // 64x64 into 48x30 is 30x30 centred: columns 0 to 8 are padding.
+    for (const y of [0, 15, 29]) assert.deepEqual([...image.data.subarray(y * 48 * 4, y * 48 * 4 + 4)], [0, 0, 0, 0], `row ${y}`);
+    assert.ok(alphas(image.data).size > 2, 'the matte itself survives the scaling');
+    const recipe = await readRecipeFromFile(out);
+    assert.deepEqual(recipe?.output, { width: 48, height: 30, fit: 'contain' });
+    assert.match((await readImageMetadata(out)).parameters ?? '', /Output size: 48x30 contain on transparent,/);
+    await regeneratesExactly(out, join(work, 'contained-again.png'));
+  });
+
+  test('pixel art: alpha only 0 or 255, the visible pixels in at most the asked colours; regenerates exactly', async () => {
+    const out = join(work, 'sprite.png');
+    const result = await generate(out, [...transparent, '--pixel-art', '4', '--palette', '6']);
+    assert.equal(result.code, 0, result.stderr);
+    const image = await rgba(out);
+    assert.deepEqual([image.width, image.height, image.channels], [16, 16, 4]);
+    assert.deepEqual([...alphas(image.data)].sort((a, b) => a - b), [0, 255], 'crisp: no partly transparent pixel');
+    const visible = new Set<string>();
+    for (let i = 0; i < image.data.length; i += 4) {
+      const pixel = [...image.data.subarray(i, i + 4)];
+      if (pixel[3] === 255) visible.add(pixel.slice(0, 3).join(','));
+      else assert.deepEqual(pixel, [0, 0, 0, 0]);
+    }
+    assert.ok(visible.size >= 1 && visible.size <= 6, `${visible.size} colours`);
+    await regeneratesExactly(out, join(work, 'sprite-again.png'));
+  });
+
+  test('an icon set and its favicon.ico carry the alpha; densities too', async () => {
+    const folder = join(work, 'icons');
+    const result = await generate(`${folder}/`, [...transparent, '--icon-set']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const name of readdirSync(folder).filter((n) => n.endsWith('.png'))) {
+      const image = await rgba(join(folder, name));
+      assert.equal(image.channels, 4, name);
+      assert.ok([...alphas(image.data)].some((a) => a < 255), `${name} has transparent pixels`);
+    }
+    const entries = readIco(readFileSync(join(folder, 'favicon.ico')));
+    assert.deepEqual(entries.map((e) => e.size), [16, 32, 48]);
+    for (const entry of entries) {
+      const image = await rgba(entry.png);
+      assert.deepEqual([image.width, image.channels], [entry.size, 4]);
+      assert.ok([...alphas(image.data)].some((a) => a < 255), `favicon ${entry.size} has transparent pixels`);
+    }
+    await regeneratesExactly(join(folder, 'icon-32x32.png'), join(work, 'icon-again.png'));
+    const density = join(work, 'density');
+    const dense = await generate(join(density, 'hero.webp'), [...transparent, '--output-size', '20x20', '--density', '1,2']);
+    assert.equal(dense.code, 0, dense.stderr);
+    for (const [name, side] of [['hero.webp', 20], ['hero@2x.webp', 40]] as const) {
+      const image = await rgba(join(density, name));
+      assert.deepEqual([image.width, image.channels], [side, 4], name);
+    }
   });
 });

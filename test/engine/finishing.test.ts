@@ -157,3 +157,90 @@ describe('the recipe records the finishing steps', () => {
     assert.match(text, /, Output size: 30x20 contain on #ffffff, Pixel art: "4x nearest, 16 colours median cut"$/);
   });
 });
+
+describe('an alpha channel through the finishing steps', () => {
+  /** Opaque red on the left half, transparent black on the right: a cut-out's edge at its hardest. */
+  function halfCut(width: number, height: number): RawImage {
+    const rgba = new Uint8Array(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width / 2; x++) rgba.set([255, 0, 0, 255], (y * width + x) * 4);
+    }
+    return { rgb: rgba, width, height, channels: 4 };
+  }
+  const rgbaAt = (image: RawImage, x: number, y: number) => [...image.rgb.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 4)];
+
+  test('scaling keeps RGBA and premultiplies: the edge fades in alpha, not into black', async () => {
+    const image = halfCut(64, 32);
+    for (const size of [{ width: 20, height: 10 }, { width: 150, height: 75 }]) {
+      const scaled = await fitToSize(image, { ...size, fit: 'cover', focus: [0.5, 0.5] });
+      assert.equal(scaled.channels, 4);
+      assert.equal(scaled.rgb.length, size.width * size.height * 4);
+      const partial = [];
+      for (let x = 0; x < scaled.width; x++) {
+        const [r, g, b, a] = rgbaAt(scaled, x, 5);
+        if (a === 0 || a === 255) continue;
+        partial.push(a);
+        // Unpremultiplied blending would mix in the transparent pixels' black: r near a.
+        assert.ok(r >= 250 && g <= 2 && b <= 2, `column ${x}: ${[r, g, b, a]}`);
+      }
+      assert.ok(partial.length >= 1, `the edge has partly transparent pixels at ${size.width}x${size.height}`);
+    }
+  });
+
+  test('contain pads an RGBA picture with transparency, or with the colour given', async () => {
+    const image = halfCut(64, 32);
+    const clear = await fitToSize(image, { width: 40, height: 40, fit: 'contain' });
+    const coloured = await fitToSize(image, { width: 40, height: 40, fit: 'contain', background: '#102030' });
+    for (const y of [0, 9, 30, 39]) {
+      assert.deepEqual(rgbaAt(clear, 5, y), [0, 0, 0, 0], `row ${y}`);
+      assert.deepEqual(rgbaAt(coloured, 5, y), [0x10, 0x20, 0x30, 255], `row ${y}`);
+    }
+    assert.deepEqual(rgbaAt(clear, 5, 20), [255, 0, 0, 255]);
+    const rgb = await fitToSize(gradient(64, 32), { width: 40, height: 40, fit: 'contain' });
+    assert.equal(rgb.channels, undefined);
+    assert.deepEqual(pixel(rgb, 5, 0), [255, 255, 255], 'an RGB picture still pads white');
+  });
+
+  test('pixel art: palette from the visible pixels only, alpha 0 or 255, transparent pixels black', () => {
+    const width = 32;
+    const height = 16;
+    const rgba = new Uint8Array(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        // Left: a visible gradient with alphas from 128 up; right: blue hidden under alpha below 128.
+        const visible = x < width / 2;
+        rgba.set(visible ? [x * 8, y * 8, 40, 128 + x * 8] : [0, 0, 255, x * 3], (y * width + x) * 4);
+      }
+    }
+    const image: RawImage = { rgb: rgba, width, height, channels: 4 };
+    const palette = medianCutPalette(image, 4);
+    assert.equal(palette.length, 4);
+    for (const [, , b] of palette) assert.equal(b, 40, 'no hidden blue in the palette');
+    const art = toPixelArt(image, { factor: 2, colors: 4 });
+    assert.deepEqual([art.width, art.height, art.channels], [16, 8, 4]);
+    const allowed = new Set(palette.map((c) => c.join(',')));
+    let opaque = 0;
+    let clear = 0;
+    for (let i = 0; i < art.rgb.length; i += 4) {
+      const [r, g, b, a] = art.rgb.subarray(i, i + 4);
+      if (a === 255) {
+        opaque++;
+        assert.ok(allowed.has([r, g, b].join(',')), `${[r, g, b]} is a palette colour`);
+      } else {
+        clear++;
+        assert.deepEqual([r, g, b, a], [0, 0, 0, 0]);
+      }
+    }
+    assert.deepEqual([opaque, clear], [64, 64], 'the left half stays, the right half is cut away');
+    const given = toPixelArt(image, { factor: 4, palette: ['#000000', '#ffffff'] });
+    assert.deepEqual(new Set([...given.rgb].filter((_, i) => i % 4 === 3)), new Set([0, 255]));
+  });
+
+  test('a picture with no visible pixel becomes an all-transparent sprite', () => {
+    const image: RawImage = { rgb: new Uint8Array(8 * 8 * 4).fill(60), width: 8, height: 8, channels: 4 };
+    assert.deepEqual(medianCutPalette(image, 8), []);
+    const art = toPixelArt(image, { factor: 2, colors: 8 });
+    assert.deepEqual([...new Set(art.rgb)], [0]);
+    assert.equal(art.rgb.length, 4 * 4 * 4);
+  });
+});

@@ -3,7 +3,7 @@ import { throwIfAborted } from '../errors';
 import { encodeImage } from '../image/writeImage';
 import { finishImage } from './finishImage';
 import { buildIco } from './ico';
-import type { RawImage } from './rawImage';
+import { channelsOf, type RawImage } from './rawImage';
 
 /** One file of a set: its name inside the set's folder (or beside the asked file) and its bytes. */
 export interface SetFile {
@@ -37,9 +37,10 @@ export async function iconSetFiles(image: RawImage, recipe: Recipe, signal?: Abo
     const output: OutputSize = { ...fit, width: side, height: side };
     const icon = await finishImage(image, { output, pixelArt: recipe.pixelArt });
     const withRecipe: Recipe = { ...recipe, output };
-    pngs.set(side, await encodeImage(icon.rgb, icon.width, icon.height, { format: 'png', recipe: withRecipe }));
+    const channels = channelsOf(icon);
+    pngs.set(side, await encodeImage(icon.rgb, icon.width, icon.height, { format: 'png', channels, recipe: withRecipe }));
     // The favicon's entries stay bare: browsers fetch it on every site visit.
-    if (FAVICON_SIZES.includes(side)) bare.set(side, await encodeImage(icon.rgb, icon.width, icon.height, { format: 'png' }));
+    if (FAVICON_SIZES.includes(side)) bare.set(side, await encodeImage(icon.rgb, icon.width, icon.height, { format: 'png', channels }));
   }
   const png = (side: number) => pngs.get(side) as Uint8Array;
   const files: (SetFile & { size?: number; purpose: string })[] = [
@@ -88,6 +89,7 @@ export async function densityFiles(
     const variant = await finishImage(image, { output, pixelArt: recipe.pixelArt });
     const data = await encodeImage(variant.rgb, variant.width, variant.height, {
       format: options.format,
+      channels: channelsOf(variant),
       recipe: options.embedRecipe ? { ...recipe, output } : undefined,
     });
     files.push({ name: `${stem}${density === 1 ? '' : `@${density}x`}.${options.extension}`, data });

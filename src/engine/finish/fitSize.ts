@@ -1,12 +1,14 @@
 import sharp, { type Sharp } from 'sharp';
 import type { OutputSize } from '../../protocol/recipe';
 import { EngineError } from '../errors';
-import type { RawImage } from './rawImage';
+import { channelsOf, type RawImage } from './rawImage';
 
 /**
  * The picture at exactly `output.width` × `output.height`. cover scales until both sides are
  * filled and cuts the overflow around the focus; contain scales until both fit and pads with the
- * background; crop cuts the size out unscaled around the focus. Scaling is sharp's lanczos3.
+ * background (transparent for an RGBA picture unless a colour is given); crop cuts the size out
+ * unscaled around the focus. Scaling is sharp's lanczos3, which premultiplies an alpha channel
+ * first, so transparent pixels lend no colour to the edge.
  */
 export async function fitToSize(image: RawImage, output: OutputSize): Promise<RawImage> {
   const { width, height, fit } = output;
@@ -18,7 +20,7 @@ export async function fitToSize(image: RawImage, output: OutputSize): Promise<Ra
         'bad-request',
       );
     }
-    return raw(input(image).extract(window(fx, fy, image.width, image.height, width, height)), width, height);
+    return raw(input(image).extract(window(fx, fy, image.width, image.height, width, height)), width, height, channelsOf(image));
   }
   const scale = fit === 'cover' ? Math.max(width / image.width, height / image.height) : Math.min(width / image.width, height / image.height);
   // Rounding may land a pixel short of the target side, which cover then could not fill.
@@ -30,19 +32,18 @@ export async function fitToSize(image: RawImage, output: OutputSize): Promise<Ra
   const scaledHeight = side(image.height, height);
   const pipeline = input(image).resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: 'lanczos3' });
   if (fit === 'cover') {
-    return raw(pipeline.extract(window(fx, fy, scaledWidth, scaledHeight, width, height)), width, height);
+    return raw(pipeline.extract(window(fx, fy, scaledWidth, scaledHeight, width, height)), width, height, channelsOf(image));
   }
   const left = Math.floor((width - scaledWidth) / 2);
   const top = Math.floor((height - scaledHeight) / 2);
-  const background = parseHexColor(output.background ?? '#ffffff');
   const padded = pipeline.extend({
     left,
     right: width - scaledWidth - left,
     top,
     bottom: height - scaledHeight - top,
-    background: { r: background[0], g: background[1], b: background[2] },
+    background: paddingColor(output.background, channelsOf(image)),
   });
-  return raw(padded, width, height);
+  return raw(padded, width, height, channelsOf(image));
 }
 
 /** The cut of `width` × `height` centred on the focus, moved inside the picture where the focus is near an edge. */
@@ -56,16 +57,24 @@ function window(fx: number, fy: number, fromWidth: number, fromHeight: number, w
   };
 }
 
-function input(image: RawImage): Sharp {
-  return sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } });
+/** A given colour pads opaque; without one an RGBA picture pads with transparency and an RGB one with white. */
+function paddingColor(background: string | undefined, channels: 3 | 4): { r: number; g: number; b: number; alpha: number } {
+  if (background === undefined && channels === 4) return { r: 0, g: 0, b: 0, alpha: 0 };
+  const [r, g, b] = parseHexColor(background ?? '#ffffff');
+  return { r, g, b, alpha: 1 };
 }
 
-async function raw(pipeline: Sharp, width: number, height: number): Promise<RawImage> {
+function input(image: RawImage): Sharp {
+  return sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: channelsOf(image) } });
+}
+
+async function raw(pipeline: Sharp, width: number, height: number, channels: 3 | 4): Promise<RawImage> {
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== width || info.height !== height || info.channels !== 3) {
-    throw new Error(`resizing gave ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
+  if (info.width !== width || info.height !== height || info.channels !== channels) {
+    throw new Error(`resizing gave ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${channels}`);
   }
-  return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return channels === 4 ? { rgb, width, height, channels } : { rgb, width, height };
 }
 
 /** `#rrggbb` (or `rrggbb`) to its three bytes; anything else is refused with the text shown. */

@@ -1,4 +1,4 @@
-import type { RawImage } from './rawImage';
+import { channelsOf, type RawImage } from './rawImage';
 
 type Rgb = [number, number, number];
 
@@ -10,16 +10,20 @@ export const MAX_PALETTE_COLORS = 256;
  * frame buffer display", 1982): the box of colours with the widest channel is split at its
  * pixel-count median along that channel until there are `count` boxes; each box gives its
  * pixel-weighted mean colour. Ties are broken by the colour's value, so one picture always
- * gives one palette. A picture with fewer colours gives fewer.
+ * gives one palette. A picture with fewer colours gives fewer. Of an RGBA picture only the
+ * visible pixels count (see isVisible): the colour under a cut-out background is no colour of the sprite.
  */
 export function medianCutPalette(image: RawImage, count: number): Rgb[] {
   const histogram = new Map<number, number>();
   const { rgb } = image;
-  for (let i = 0; i < rgb.length; i += 3) {
+  const channels = channelsOf(image);
+  for (let i = 0; i < rgb.length; i += channels) {
+    if (channels === 4 && !isVisible(rgb[i + 3])) continue;
     const key = (rgb[i] << 16) | (rgb[i + 1] << 8) | rgb[i + 2];
     histogram.set(key, (histogram.get(key) ?? 0) + 1);
   }
   const entries = [...histogram.entries()].sort((a, b) => a[0] - b[0]);
+  if (entries.length === 0) return [];
   const boxes: Box[] = [box(entries)];
   while (boxes.length < count) {
     let widest = -1;
@@ -82,13 +86,32 @@ function meanColor({ entries }: Box): Rgb {
   return [Math.round(sum[0] / n), Math.round(sum[1] / n), Math.round(sum[2] / n)];
 }
 
-/** Every pixel replaced by its nearest palette colour (squared RGB distance; on a tie the earlier colour). */
+/**
+ * Alpha at which a pixel of pixel art is kept, as fully opaque; below it the pixel is cut away.
+ * A sprite has no partly transparent pixels: they would blur its outline against any background.
+ */
+const VISIBLE_ALPHA = 128;
+
+export function isVisible(alpha: number): boolean {
+  return alpha >= VISIBLE_ALPHA;
+}
+
+/**
+ * Every pixel replaced by its nearest palette colour (squared RGB distance; on a tie the earlier
+ * colour). An RGBA picture keeps its alpha; only its visible pixels take a palette colour, the
+ * others become transparent black.
+ */
 export function mapToPalette(image: RawImage, palette: readonly Rgb[]): RawImage {
-  if (palette.length === 0) throw new Error('a palette needs at least one colour');
-  const nearest = new Map<number, number>();
   const { rgb } = image;
+  const channels = channelsOf(image);
   const out = new Uint8Array(rgb.length);
-  for (let i = 0; i < rgb.length; i += 3) {
+  const nearest = new Map<number, number>();
+  for (let i = 0; i < rgb.length; i += channels) {
+    if (channels === 4) {
+      out[i + 3] = rgb[i + 3];
+      if (!isVisible(rgb[i + 3])) continue;
+    }
+    if (palette.length === 0) throw new Error('a palette needs at least one colour');
     const key = (rgb[i] << 16) | (rgb[i + 1] << 8) | rgb[i + 2];
     let index = nearest.get(key);
     if (index === undefined) {
@@ -108,5 +131,5 @@ export function mapToPalette(image: RawImage, palette: readonly Rgb[]): RawImage
     }
     out.set(palette[index], i);
   }
-  return { rgb: out, width: image.width, height: image.height };
+  return { ...image, rgb: out };
 }

@@ -49,9 +49,10 @@ export function formatA1111Parameters(recipe: Recipe): string {
   return `${recipe.prompt}${negative}\n${line}`.trim();
 }
 
-function outputText({ output }: Recipe): string {
+function outputText({ output, background }: Recipe): string {
   if (!output) return '';
-  const where = output.fit === 'contain' ? ` on ${output.background ?? '#ffffff'}` : output.focus ? ` at ${output.focus.join(' ')}` : '';
+  const padding = output.background ?? (background ? 'transparent' : '#ffffff');
+  const where = output.fit === 'contain' ? ` on ${padding}` : output.focus ? ` at ${output.focus.join(' ')}` : '';
   return `${output.width}x${output.height} ${output.fit}${where}`;
 }
 

@@ -83,9 +83,6 @@ function jobProblem(job: unknown): string | undefined {
       return `transparentBackground must be { mattingDir: a matting model folder, isolateSubject: true or false }, got ${describe(background)}.`;
     }
     if (job.format === 'jpeg') return 'JPEG has no alpha channel; a transparent background needs png or webp.';
-    if (job.iconSet === true || (isRecord(job.finish) && Object.keys(job.finish).length > 0)) {
-      return 'A transparent background does not combine with exact sizes, icon sets or pixel art yet.';
-    }
   }
   const settings = job.settings;
   if (!isRecord(settings)) return `settings must be an object, got ${describe(settings)}`;

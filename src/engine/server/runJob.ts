@@ -87,7 +87,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
       ? await writeIconSet(job.outputPath, image, recipe, signal)
       : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
           format: job.format,
-          channels: image.channels,
+          channels: finished.channels,
           recipe: job.embedRecipe ? recipe : undefined,
           ifExists: job.replace ? 'replace' : 'next-free',
         });

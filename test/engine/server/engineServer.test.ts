@@ -134,13 +134,14 @@ describe('engine server process', { timeout: 60_000 }, () => {
     const matting = join(work, 'tiny-matting');
     writeTinyMatting(matting);
     await until(child, (message) => message.type === 'ready');
-    const job = (jobId: string, format: 'png' | 'jpeg', transparentBackground: unknown) => ({
+    const job = (jobId: string, format: 'png' | 'jpeg', transparentBackground: unknown, finish?: unknown) => ({
       type: 'generate',
       job: {
         jobId,
         modelDir: model,
         settings: { prompt: 'a red kite', width: 64, height: 64, steps: 2, seed: 3 },
         transparentBackground,
+        ...(finish ? { finish } : {}),
         outputPath: join(folder, `${jobId}.${format === 'png' ? 'png' : 'jpg'}`),
         format,
         embedRecipe: true,
@@ -150,8 +151,20 @@ describe('engine server process', { timeout: 60_000 }, () => {
     const refused = await until(child, (message) => message.type === 'failed');
     child.send(job('kite', 'png', { mattingDir: matting, isolateSubject: true }));
     const done = await until(child, (message) => message.type === 'done' || (message.type === 'failed' && message.jobId === 'kite'));
+    // Contained into a wider size, then pixel art: the padding and the cut-away pixels are clear, the rest opaque.
+    const finish = { output: { width: 48, height: 32, fit: 'contain' }, pixelArt: { factor: 2, colors: 4 } };
+    child.send(job('sprite', 'png', { mattingDir: matting, isolateSubject: false }, finish));
+    const sprite = await until(child, (message) => (message.type === 'done' || message.type === 'failed') && message.jobId === 'sprite');
     child.send({ type: 'shutdown' });
     await closed;
+    assert.equal(sprite.type, 'done', JSON.stringify(sprite));
+    if (sprite.type === 'done') {
+      const { data, info } = await sharp(sprite.path).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height, info.channels], [48, 32, 4]);
+      assert.deepEqual([...new Set(data.filter((_, i) => i % 4 === 3))].sort((a, b) => a - b), [0, 255]);
+      assert.deepEqual([...data.subarray(0, 4)], [0, 0, 0, 0], 'the padding is transparent');
+      assert.deepEqual(sprite.recipe.output, finish.output);
+    }
     assert.match(refused.type === 'failed' ? refused.message : '', /JPEG has no alpha channel/);
     assert.equal(done.type, 'done', JSON.stringify(done));
     if (done.type !== 'done') return;
