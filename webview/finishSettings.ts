@@ -4,7 +4,7 @@ import type { OutputFit, OutputSize, PixelArt } from '../src/protocol/recipe';
 
 export const FIT_LABELS: Record<OutputFit, string> = {
   cover: 'Cover: fill, cut the overflow',
-  contain: 'Contain: fit, pad with white',
+  contain: 'Contain: fit, pad (white, or clear when transparent)',
   crop: 'Crop: cut out, no scaling',
 };
 
@@ -13,12 +13,23 @@ export function outputTurnedOn(settings: PanelSettings): OutputSize {
   return { width: settings.width, height: settings.height, fit: 'cover', focus: [0.5, 0.5] };
 }
 
-/** cover and crop keep a focus point, contain a background: each fit carries only its own. */
-export function withFit(output: OutputSize, fit: OutputFit): OutputSize {
+/**
+ * cover and crop keep a focus point, contain a background: each fit carries only its own. Under
+ * a transparent background contain pads with transparency, which the recipe records as no colour.
+ */
+export function withFit(output: OutputSize, fit: OutputFit, transparent = false): OutputSize {
   const { width, height } = output;
-  return fit === 'contain'
-    ? { width, height, fit, background: output.background ?? '#ffffff' }
-    : { width, height, fit, focus: output.focus ?? [0.5, 0.5] };
+  if (fit !== 'contain') return { width, height, fit, focus: output.focus ?? [0.5, 0.5] };
+  return transparent ? { width, height, fit } : { width, height, fit, background: output.background ?? '#ffffff' };
+}
+
+/** The transparent background turned on or off, with a contain padding that follows it. */
+export function withTransparency(settings: PanelSettings, on: boolean): Partial<PanelSettings> {
+  const { output } = settings;
+  return {
+    transparentBackground: on ? { isolateSubject: settings.transparentBackground?.isolateSubject ?? false } : undefined,
+    ...(output ? { output: withFit(output, output.fit, on) } : {}),
+  };
 }
 
 export const PIXEL_ART_DEFAULT: PixelArt = { factor: 8, colors: 16 };

@@ -30,8 +30,8 @@ export interface PanelState {
   gallery: GalleryItem[];
   lastSeed?: number;
   progress?: ProgressInfo;
-  /** The running job's latest preview, then its finished image with the axes it tiles along. */
-  preview?: { jobId: string; src: string; tiling?: Tiling };
+  /** The running job's latest preview, then its finished image with the axes it tiles along and whether it has a transparent background. */
+  preview?: { jobId: string; src: string; tiling?: Tiling; transparent?: boolean };
   error?: string;
   tokens: TokenCounts;
   /** The newest countTokens request; answers to older ones are stale. */
@@ -178,7 +178,12 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
         ...state,
         gallery: newestFirst([action.item, ...state.gallery.filter((g) => g.path !== action.item.path)]),
         lastSeed: action.item.recipe?.seed ?? state.lastSeed,
-        preview: { jobId: action.jobId, src: action.item.src, ...(action.item.recipe?.tiling ? { tiling: action.item.recipe.tiling } : {}) },
+        preview: {
+          jobId: action.jobId,
+          src: action.item.src,
+          ...(action.item.recipe?.tiling ? { tiling: action.item.recipe.tiling } : {}),
+          ...(action.item.recipe?.background ? { transparent: true } : {}),
+        },
         progress: withoutJob(state.progress, action.jobId),
       };
     case 'jobFailed':
@@ -207,7 +212,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
         switchedModel(state, action.settings.modelDir) ??
         (state.initImage ? withModeDefaults(state.settings, state.models, false) : state.settings);
       // A recipe's finishing steps are its own: one without them leaves none of the form's behind.
-      const { output: _output, pixelArt: _pixelArt, ...unfinished } = start;
+      const { output: _output, pixelArt: _pixelArt, transparentBackground: _background, ...unfinished } = start;
       const settings = withoutInitImage({ ...unfinished, ...action.settings });
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }

@@ -14,6 +14,7 @@ import { LastSettings } from './jobs/lastSettings';
 import { imageToImageForm, recipeForm, reuseForm } from './jobs/recipeForms';
 import type { MarkdownImageInserter } from './markdown/markdownImageInserter';
 import { listModels } from './models/listModels';
+import { mattingModelOrOffer } from './models/mattingModel';
 import { addModelFolder, readSettings } from './settings';
 import type { EngineStatusBar } from './statusBar';
 
@@ -90,7 +91,9 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const modelName = modelNameOf(form);
     const root = await this.root.currentOrAsk();
     if (!root) return;
-    this.jobs.submitBatch(root, form, modelName);
+    const matting = await mattingFor(form);
+    if (!matting.ready) return;
+    this.jobs.submitBatch(root, form, modelName, matting.dir);
   }
 
   /**
@@ -102,7 +105,9 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     const modelName = modelNameOf(form);
     const folder = root ?? (await this.root.currentOrAsk());
     if (!folder) return undefined;
-    return this.jobs.submitOne(folder, form, modelName);
+    const matting = await mattingFor(form);
+    if (!matting.ready) return undefined;
+    return this.jobs.submitOne(folder, form, modelName, matting.dir);
   }
 
   /** A manifest asset's job, written exactly where the manifest says; see JobSubmission.submitAsset. */
@@ -169,4 +174,11 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   dispose(): void {
     for (const disposable of this.disposables) disposable.dispose();
   }
+}
+
+/** The matting model a form's transparent background needs, offered for download when missing; not ready when declined. */
+async function mattingFor(form: PanelSettings): Promise<{ ready: boolean; dir?: string }> {
+  if (!form.transparentBackground) return { ready: true };
+  const dir = await mattingModelOrOffer();
+  return dir === undefined ? { ready: false } : { ready: true, dir };
 }

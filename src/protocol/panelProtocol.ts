@@ -44,6 +44,11 @@ export interface PanelSettings {
   iconSet?: boolean;
   /** Seamless tiles along these axes, or 'off'. */
   tiling: Tiling | 'off';
+  /**
+   * The background made transparent by the catalog's matting model, and whether the prompt
+   * asks for an isolated subject; absent: an opaque image.
+   */
+  transparentBackground?: { isolateSubject: boolean };
 }
 
 /**

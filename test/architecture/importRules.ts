@@ -13,6 +13,9 @@ export const EXTENSION_ENGINE_MODULES = [
   'src/engine/models/hfCache.ts',
   'src/engine/models/modelFolder.ts',
   'src/engine/models/modelStore.ts',
+  // The matting models' catalog list and folder reading (a JSON file and a path check), for a transparent background.
+  'src/engine/models/mattingCatalog.ts',
+  'src/engine/models/mattingFolder.ts',
   // Each family's defaults and a job's settings, from the model folder alone.
   'src/engine/models/generationSettings.ts',
   'src/engine/models/download/',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { catalogPickItems, speedText } from '../../src/extension/models/catalogPick';
+import { catalogPickItems, mattingPickItems, speedText } from '../../src/extension/models/catalogPick';
+import { loadMattingCatalog } from '../../src/engine/models/catalog';
 import { formDefaults } from '../../src/extension/jobs/formDefaults';
 import { modelChoices } from '../../src/extension/models/modelChoices';
 import type { ModelDefaults } from '../../src/protocol/panelProtocol';
@@ -102,5 +103,15 @@ describe('the Download Model quick pick', () => {
       { label: 'Tiny SDXL', description: '500 kB · fast: 2 steps at 64×64', detail: 'Test licence · already here: /models/tiny-sdxl' },
     ]);
     assert.equal(speedText(tinyEntry({ recommended: { ...tinyEntry().recommended, steps: 1 } })), 'fast: 1 step at 64×64');
+  });
+
+  test('lists the catalog\'s matting model too, as what a transparent background uses', () => {
+    const [birefnet] = loadMattingCatalog({});
+    assert.equal(birefnet?.id, 'birefnet-lite');
+    const [item] = mattingPickItems([birefnet], () => undefined);
+    assert.equal(item.label, birefnet.displayName);
+    assert.match(item.description, /MB · background removal, for a transparent background$/);
+    assert.match(item.detail, /^MIT/);
+    assert.match(mattingPickItems([birefnet], () => '/models/birefnet-lite')[0].detail, /already here: \/models\/birefnet-lite$/);
   });
 });

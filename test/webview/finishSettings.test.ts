@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { outputTurnedOn, wholeNumberIn, withFit } from '../../webview/finishSettings';
+import { outputTurnedOn, wholeNumberIn, withFit, withTransparency } from '../../webview/finishSettings';
+import { backgroundRequest } from '../../src/extension/jobs/jobSettings';
 import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
 import { finishProblem } from '../../src/protocol/finishSteps';
 import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
@@ -37,5 +38,39 @@ describe('the panel’s finishing settings', () => {
     const finished = { ...initialPanelState(), settingsKnown: true, settings: { ...PLACEHOLDER_SETTINGS, output: outputTurnedOn(PLACEHOLDER_SETTINGS), pixelArt: { factor: 2, colors: 4 } } };
     const next = reducePanelState(finished, { type: 'applySettings', settings: { prompt: 'plain', seed: 9 } });
     assert.deepEqual([next.settings.output, next.settings.pixelArt, next.settings.prompt], [undefined, undefined, 'plain']);
+  });
+
+  test('the transparent background: contain pads clear while it is on, white again when it is off', () => {
+    const contained = { ...PLACEHOLDER_SETTINGS, output: withFit(outputTurnedOn(PLACEHOLDER_SETTINGS), 'contain') };
+    const on = withTransparency(contained, true);
+    assert.deepEqual(on.transparentBackground, { isolateSubject: false });
+    assert.equal(on.output?.fit, 'contain');
+    assert.equal(on.output?.background, undefined);
+    assert.equal(withFit(outputTurnedOn(PLACEHOLDER_SETTINGS), 'contain', true).background, undefined);
+    const off = withTransparency({ ...contained, ...on }, false);
+    assert.deepEqual([off.transparentBackground, off.output?.background], [undefined, '#ffffff']);
+    const kept = withTransparency({ ...PLACEHOLDER_SETTINGS, transparentBackground: { isolateSubject: true } }, true);
+    assert.deepEqual(kept, { transparentBackground: { isolateSubject: true } });
+  });
+
+  test('a transparent recipe comes back as the toggle with its isolate-subject choice; one without clears it', () => {
+    const recipe: Recipe = {
+      version: 1, model: 'tiny', prompt: 'a fox', negativePrompt: null, width: 64, height: 64, steps: 2, guidance: 5,
+      sampler: 'euler', karras: false, timestepSpacing: null, seed: 3,
+      background: { mode: 'transparent', matting: 'birefnet-lite', isolateSubject: true },
+    };
+    assert.deepEqual(settingsFromRecipe(recipe).transparentBackground, { isolateSubject: true });
+    const { background: _background, ...opaque } = recipe;
+    assert.equal(settingsFromRecipe(opaque).transparentBackground, undefined);
+    const transparent = { ...initialPanelState(), settingsKnown: true, settings: { ...PLACEHOLDER_SETTINGS, transparentBackground: { isolateSubject: false } } };
+    const next = reducePanelState(transparent, { type: 'applySettings', settings: settingsFromRecipe(opaque) });
+    assert.equal(next.settings.transparentBackground, undefined);
+  });
+
+  test('the job carries the matting folder; without one the form is refused before any job', () => {
+    const form = { ...PLACEHOLDER_SETTINGS, transparentBackground: { isolateSubject: true } };
+    assert.deepEqual(backgroundRequest(form, '/models/birefnet-lite'), { transparentBackground: { mattingDir: '/models/birefnet-lite', isolateSubject: true } });
+    assert.deepEqual(backgroundRequest(PLACEHOLDER_SETTINGS, '/models/birefnet-lite'), {});
+    assert.throws(() => backgroundRequest(form, undefined), /Download Model/);
   });
 });

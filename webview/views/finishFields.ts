@@ -8,16 +8,32 @@ import {
   PIXEL_ART_DEFAULT,
   wholeNumberIn,
   withFit,
+  withTransparency,
 } from '../finishSettings';
 import type { PanelState } from '../panelState';
 import type { PanelSettings } from '../../src/protocol/panelProtocol';
 import { OUTPUT_FITS, type OutputFit } from '../../src/protocol/recipe';
 import type { FormView, ViewContext } from './view';
 
-/** The finished file: an exact size with its fit, a site's icon set, pixel art. */
+const TRANSPARENT_HELP =
+  'After decoding, a background-matting model (BiRefNet lite, MIT licence, 224 MB, downloaded on first use) ' +
+  'makes the background transparent: a PNG or WebP with an alpha channel.';
+const ISOLATE_HELP = 'Adds "isolated single subject, centered, on a plain flat white background" to the prompt, so the cut-out is clean.';
+
+/** The finished file: a transparent background, an exact size with its fit, a site's icon set, pixel art. */
 export function createFinishFields(context: ViewContext): FormView {
   let current: PanelState | undefined;
   const edit = (settings: Partial<PanelSettings>) => context.dispatch({ type: 'edit', settings });
+
+  const transparent = h('vscode-checkbox', { 'data-testid': 'transparent-background', title: TRANSPARENT_HELP }, ['Transparent background']);
+  transparent.addEventListener('change', () => {
+    if (current) edit(withTransparency(current.settings, transparent.checked));
+  });
+  const isolate = h('vscode-checkbox', { 'data-testid': 'isolate-subject', title: ISOLATE_HELP }, ['Isolate the subject (adds words to the prompt)']);
+  isolate.addEventListener('change', () => {
+    if (current?.settings.transparentBackground) edit({ transparentBackground: { isolateSubject: isolate.checked } });
+  });
+  const isolateField = h('div', { class: 'field checkbox-field nested', 'data-testid': 'isolate-subject-field', hidden: true }, [isolate]);
 
   const exact = h('vscode-checkbox', { 'data-testid': 'exact-size' }, ['Exact size']);
   exact.addEventListener('change', () => {
@@ -33,7 +49,7 @@ export function createFinishFields(context: ViewContext): FormView {
   fit.addEventListener('change', () => {
     const output = current?.settings.output;
     const chosen = OUTPUT_FITS.find((name) => name === fit.value) as OutputFit | undefined;
-    if (output && chosen && chosen !== output.fit) edit({ output: withFit(output, chosen) });
+    if (output && chosen && chosen !== output.fit) edit({ output: withFit(output, chosen, current?.settings.transparentBackground !== undefined) });
   });
   for (const [field, key] of [[outputWidth, 'width'], [outputHeight, 'height']] as const) {
     field.input.addEventListener('input', () => {
@@ -75,6 +91,8 @@ export function createFinishFields(context: ViewContext): FormView {
   const hint = h('p', { class: 'hint', 'data-testid': 'finish-hint' });
 
   const element = h('div', { class: 'settings', 'data-testid': 'finish' }, [
+    h('div', { class: 'field checkbox-field' }, [transparent]),
+    isolateField,
     h('div', { class: 'field checkbox-field' }, [exact]),
     sizeFields,
     h('div', { class: 'field checkbox-field' }, [iconSet]),
@@ -104,7 +122,10 @@ export function createFinishFields(context: ViewContext): FormView {
       const fieldsNeedValues = turnedOn(current, 'output') || turnedOn(current, 'pixelArt');
       current = state;
       if (fieldsNeedValues) write(state);
-      const { output, pixelArt: art, iconSet: icons } = state.settings;
+      const { output, pixelArt: art, iconSet: icons, transparentBackground: background } = state.settings;
+      if (transparent.checked !== (background !== undefined)) transparent.checked = background !== undefined;
+      isolateField.hidden = background === undefined;
+      if (isolate.checked !== (background?.isolateSubject === true)) isolate.checked = background?.isolateSubject === true;
       if (exact.checked !== (output !== undefined)) exact.checked = output !== undefined;
       sizeFields.hidden = output === undefined;
       if (output && fit.value !== output.fit) fit.value = output.fit;

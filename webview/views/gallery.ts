@@ -1,4 +1,5 @@
 import type { GalleryItem } from '../../src/protocol/panelProtocol';
+import { finishedSize } from '../../src/protocol/finishSteps';
 import { h, reconcileChildren, setText } from '../dom';
 import {
   GALLERY_ACTIONS,
@@ -58,6 +59,26 @@ export function createGallery(context: ViewContext): View {
   };
 }
 
+/**
+ * A cut-out shows over a checkerboard, in a box of the image's own shape so that the board marks
+ * its transparent pixels and nothing around it.
+ */
+function galleryImage(item: GalleryItem): HTMLImageElement {
+  const transparent = item.recipe?.background !== undefined;
+  const img = h('img', {
+    src: item.src,
+    alt: galleryItemAlt(item),
+    loading: 'lazy',
+    class: transparent ? 'checkerboard' : undefined,
+    'data-testid': 'gallery-image',
+  });
+  if (transparent && item.recipe) {
+    const { width, height } = finishedSize(item.recipe);
+    img.style.aspectRatio = `${width} / ${height}`;
+  }
+  return img;
+}
+
 function galleryEntry(item: GalleryItem): HTMLElement {
   const buttons = GALLERY_ACTIONS.map((info) =>
     h('vscode-button', {
@@ -72,7 +93,7 @@ function galleryEntry(item: GalleryItem): HTMLElement {
   );
   return h('li', { class: 'gallery-item', 'data-testid': 'gallery-item', 'data-path': item.path }, [
     h('figure', {}, [
-      h('img', { src: item.src, alt: galleryItemAlt(item), loading: 'lazy', 'data-testid': 'gallery-image' }),
+      galleryImage(item),
       h('figcaption', {}, [
         h('span', { class: 'file', title: item.relativePath }, [item.relativePath]),
         h('span', { class: 'hint' }, [galleryItemDetails(item)]),

@@ -36,9 +36,12 @@ export function createProgressPreview(): View {
         const live = state.progress?.jobId === state.preview.jobId;
         image.alt = live ? 'Preview of the image being generated' : 'The latest generated image';
         const tiling = live ? undefined : state.preview.tiling;
+        const transparent = !live && state.preview.transparent === true;
         showTiles(tiles, state.preview.src, tiling);
         image.hidden = tiling !== undefined;
-        setText(caption, live ? 'Live preview' : tiling ? tileCaption(tiling) : 'Latest image');
+        // A checkerboard behind a cut-out shows which pixels are transparent.
+        for (const img of [image, ...tiles.querySelectorAll('img')]) img.classList.toggle('checkerboard', transparent);
+        setText(caption, live ? 'Live preview' : tiling ? tileCaption(tiling) : transparent ? 'Latest image, transparent background' : 'Latest image');
       }
     },
   };

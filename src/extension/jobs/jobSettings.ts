@@ -36,3 +36,13 @@ export function jobSettings(form: PanelSettings, seed: number): JobRequest['sett
 export function finishSteps(form: PanelSettings): FinishSteps {
   return { ...(form.output ? { output: form.output } : {}), ...(form.pixelArt ? { pixelArt: form.pixelArt } : {}) };
 }
+
+/**
+ * The job's transparent background: the form's choice with the matting model's folder, which the
+ * host locates (offering the download) before the job is made.
+ */
+export function backgroundRequest(form: PanelSettings, mattingDir: string | undefined): Pick<JobRequest, 'transparentBackground'> {
+  if (!form.transparentBackground) return {};
+  if (mattingDir === undefined) throw new Error('A transparent background needs the background-matting model; download it with "SDXL Assets: Download Model…".');
+  return { transparentBackground: { mattingDir, isolateSubject: form.transparentBackground.isolateSubject } };
+}

@@ -10,7 +10,7 @@ import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../ou
 import type { BackendEvent, GalleryFile } from '../panel/panelBackend';
 import { readSettings } from '../settings';
 import type { HostQueue } from './hostQueue';
-import { finishSteps, jobSettings, usesRefiner } from './jobSettings';
+import { backgroundRequest, finishSteps, jobSettings, usesRefiner } from './jobSettings';
 import { finishProblem } from '../../protocol/finishSteps';
 import type { LastSettings } from './lastSettings';
 import { batchSeeds } from './seeds';
@@ -38,22 +38,25 @@ export class JobSubmission {
     private readonly ended: (jobId: string) => void,
   ) {}
 
-  /** `form.batch` jobs under the workspace folder `root`, seeds per the seed mode; all are checked before any is queued. */
-  submitBatch(root: string, form: PanelSettings, modelName: string): void {
+  /**
+   * `form.batch` jobs under the workspace folder `root`, seeds per the seed mode; all are checked
+   * before any is queued. `mattingDir`: the matting model of a transparent background.
+   */
+  submitBatch(root: string, form: PanelSettings, modelName: string, mattingDir?: string): void {
     const seeds = batchSeeds(form.seedMode, form.seed, this.last.seed(), Math.max(1, form.batch), randomSeed);
-    seeds.forEach((seed) => checkForm(form, seed));
+    seeds.forEach((seed) => checkForm(form, seed, mattingDir));
     for (const seed of seeds) {
       // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
-      this.submit(root, form, seed, modelName).done.catch(() => undefined);
+      this.submit(root, form, seed, modelName, mattingDir).done.catch(() => undefined);
     }
     this.emitQueue();
   }
 
   /** One picture from `form` in a job of its own, for callers that follow it to its end. */
-  submitOne(root: string, form: PanelSettings, modelName: string): StartedJob {
+  submitOne(root: string, form: PanelSettings, modelName: string, mattingDir?: string): StartedJob {
     const [seed] = batchSeeds(form.seedMode, form.seed, this.last.seed(), 1, randomSeed);
-    checkForm(form, seed!);
-    const job = this.submit(root, form, seed!, modelName);
+    checkForm(form, seed!, mattingDir);
+    const job = this.submit(root, form, seed!, modelName, mattingDir);
     this.emitQueue();
     return job;
   }
@@ -62,7 +65,7 @@ export class JobSubmission {
     this.emit({ type: 'queue', items: this.queue.snapshot() });
   }
 
-  private submit(root: string, form: PanelSettings, seed: number, modelName: string): StartedJob {
+  private submit(root: string, form: PanelSettings, seed: number, modelName: string, mattingDir: string | undefined): StartedJob {
     const settings = readSettings();
     const jobId = randomUUID();
     const imageToImage = form.initImage !== undefined;
@@ -79,6 +82,7 @@ export class JobSubmission {
       modelDir: form.modelDir,
       ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
       settings: jobSettings(form, seed),
+      ...backgroundRequest(form, mattingDir),
       finish: finishSteps(form),
       ...(form.iconSet ? { iconSet: true } : {}),
       outputPath,
@@ -147,11 +151,15 @@ export function modelNameOf(form: PanelSettings): string {
 }
 
 /** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */
-function checkForm(form: PanelSettings, seed: number): void {
+function checkForm(form: PanelSettings, seed: number, mattingDir: string | undefined): void {
   if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
   checkSettings(jobSettings(form, seed));
   const problem = finishProblem(form.output, form.pixelArt);
   if (problem !== undefined) throw new Error(problem);
+  backgroundRequest(form, mattingDir);
+  if (form.transparentBackground && readSettings().outputFormat === 'jpeg') {
+    throw new Error('JPEG has no alpha channel: set "sdxlAssets.outputFormat" to png or webp for a transparent background.');
+  }
 }
 
 function checkSettings(settings: JobRequest['settings']): void {

@@ -30,6 +30,7 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     ...(recipe.refinerStart !== undefined ? { refinerStart: recipe.refinerStart } : {}),
     ...(recipe.output !== undefined ? { output: recipe.output } : {}),
     ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
+    ...(recipe.background !== undefined ? { transparentBackground: { isolateSubject: recipe.background.isolateSubject } } : {}),
     tiling: recipe.tiling ?? 'off',
   };
 }

@@ -20,6 +20,7 @@ export function settingsSummary(settings: PanelSettings, modelLabel: string): st
     ...(settings.output ? [`to ${settings.output.width}×${settings.output.height} ${settings.output.fit}`] : []),
     ...(settings.pixelArt ? [`pixel art ÷${settings.pixelArt.factor}`] : []),
     ...(settings.iconSet ? ['icon set'] : []),
+    ...(settings.transparentBackground ? ['transparent background'] : []),
     ...(settings.tiling !== 'off' ? [`seamless ${settings.tiling === 'both' ? 'tiles' : settings.tiling}`] : []),
   ].join(' · ');
 }

@@ -1,11 +1,13 @@
 import type { CatalogEntry } from '../../engine/models/catalog';
 import { formatBytes } from '../../engine/models/download/downloadProgress';
+import type { DownloadEntry } from '../../engine/models/download/modelDownload';
+import type { MattingEntry } from '../../engine/models/mattingCatalog';
 
 export interface CatalogPickItem {
   label: string;
   description: string;
   detail: string;
-  entry: CatalogEntry;
+  entry: DownloadEntry;
 }
 
 /** One line per model with what choosing needs: size, speed, licence, and whether it is here already. */
@@ -29,4 +31,21 @@ export function catalogPickItems(catalog: readonly CatalogEntry[], locate: (entr
 export function speedText(entry: CatalogEntry): string {
   const { steps, width, height } = entry.recommended;
   return `${entry.speedClass}: ${steps} step${steps === 1 ? '' : 's'} at ${width}×${height}`;
+}
+
+/** The background-matting models, after the diffusion models: what a transparent background uses. */
+export function mattingPickItems(entries: readonly MattingEntry[], locate: (entry: MattingEntry) => string | undefined): CatalogPickItem[] {
+  return entries.map((entry) => {
+    const here = locate(entry);
+    const { licence } = entry;
+    return {
+      label: entry.displayName,
+      description: `${formatBytes(entry.sizeBytes)} · background removal, for a transparent background`,
+      detail: [
+        `${licence.name}${licence.nonCommercial ? ' (non-commercial use only)' : ''}`,
+        here ? `already here: ${here}` : entry.description,
+      ].join(' · '),
+      entry,
+    };
+  });
 }

@@ -1,18 +1,19 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { isCancelled } from '../../protocol/failureCode';
-import { type CatalogEntry, findCatalogEntry, loadCatalog } from '../../engine/models/catalog';
+import { type CatalogEntry, findCatalogEntry, loadCatalog, loadMattingCatalog } from '../../engine/models/catalog';
 import { locateCatalogModel } from '../../engine/models/discovery';
 import { progressText } from '../../engine/models/download/downloadProgress';
 import { AccessDeniedError, hubEndpoint } from '../../engine/models/download/hubRequest';
-import { downloadModel } from '../../engine/models/download/modelDownload';
+import { downloadModel, type DownloadEntry } from '../../engine/models/download/modelDownload';
+import { locateMattingModel, type MattingEntry } from '../../engine/models/mattingCatalog';
 import { hfHubDir } from '../../engine/models/hfCache';
 import { storedModelDir } from '../../engine/models/modelStore';
 import { GENERATE_COMMAND, SET_HF_TOKEN_COMMAND } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 import type { GenerationBackend } from '../generationBackend';
 import { readSettings, setDefaultModelIfUnset } from '../settings';
-import { catalogPickItems } from './catalogPick';
+import { catalogPickItems, mattingPickItems } from './catalogPick';
 import { CONVERT_DETAIL, CONVERT_TO_FLOAT16, convertToFloat16WithProgress } from './convertModel';
 import { huggingFaceToken } from './huggingFaceToken';
 
@@ -24,7 +25,8 @@ const TOKEN_HINT = 'run "SDXL Assets: Set Hugging Face Token…"';
  * licence to accept for a non-commercial model, then a cancellable progress notification. A
  * model already in the models directory or the Hugging Face cache is used from there instead.
  * An fp32 model is offered a float16 copy, made by the engine process into the models directory.
- * `id` skips the pick (the first-run offer).
+ * The catalog's background-matting models are listed after the diffusion models. `id` skips the
+ * pick (the first-run offer, the panel's transparent background).
  */
 export async function downloadModelCommand(
   context: vscode.ExtensionContext,
@@ -34,9 +36,16 @@ export async function downloadModelCommand(
   id?: unknown,
 ): Promise<void> {
   const catalog = loadCatalog();
+  const matting = loadMattingCatalog();
   const locations = { modelsDir: readSettings().modelsDirectory, hubDir: hfHubDir() };
-  const entry = typeof id === 'string' ? findCatalogEntry(catalog, id) : await pickEntry(catalog, locations);
-  if (!entry) return;
+  const chosen =
+    typeof id === 'string' ? (findCatalogEntry(catalog, id) ?? matting.find((e) => e.id === id)) : await pickEntry(catalog, matting, locations);
+  if (!chosen) return;
+  if (isMatting(chosen)) {
+    await downloadMatting(context, output, chosen, locations.modelsDir);
+    return;
+  }
+  const entry = chosen;
   const here = locateCatalogModel(entry, locations);
   const float16 = { engine, output, entry, outDir: join(locations.modelsDir, `${entry.id}-fp16`) };
   if (here) {
@@ -81,16 +90,35 @@ async function convertAndUse(backend: GenerationBackend, target: Float16Target, 
   if (answer) await vscode.commands.executeCommand(GENERATE_COMMAND);
 }
 
-async function pickEntry(catalog: readonly CatalogEntry[], locations: { modelsDir: string; hubDir: string }) {
+function isMatting(entry: DownloadEntry): entry is MattingEntry {
+  return 'kind' in entry && entry.kind === 'matting';
+}
+
+/** A matting model is no diffusion model: nothing to select in the panel, no float16 copy to offer. */
+async function downloadMatting(context: vscode.ExtensionContext, output: vscode.OutputChannel, entry: MattingEntry, modelsDir: string): Promise<void> {
+  const here = locateMattingModel(entry, modelsDir);
+  if (here) {
+    void vscode.window.showInformationMessage(`${entry.displayName} is already here, at ${here}; a transparent background uses it.`);
+    return;
+  }
+  if (entry.licence.nonCommercial && !(await acceptLicence(context, entry))) return;
+  const dir = await downloadWithProgress(context, output, entry, storedModelDir(modelsDir, entry));
+  if (dir) void vscode.window.showInformationMessage(`${entry.displayName} is downloaded and verified; a transparent background uses it.`);
+}
+
+async function pickEntry(catalog: readonly CatalogEntry[], matting: readonly MattingEntry[], locations: { modelsDir: string; hubDir: string }) {
   const picked = await vscode.window.showQuickPick(
-    catalogPickItems(catalog, (entry) => locateCatalogModel(entry, locations)),
+    [
+      ...catalogPickItems(catalog, (entry) => locateCatalogModel(entry, locations)),
+      ...mattingPickItems(matting, (entry) => locateMattingModel(entry, locations.modelsDir)),
+    ],
     { title: 'Download Model', placeHolder: `Into ${locations.modelsDir}`, matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.entry;
 }
 
 /** A modal, since using the weights binds the user to the licence; asked once per licence. */
-async function acceptLicence(context: vscode.ExtensionContext, entry: CatalogEntry): Promise<boolean> {
+async function acceptLicence(context: vscode.ExtensionContext, entry: DownloadEntry): Promise<boolean> {
   const { licence } = entry;
   const accepted = context.globalState.get<string[]>(ACCEPTED_LICENCES_KEY, []);
   if (accepted.includes(licence.url)) return true;
@@ -116,7 +144,7 @@ async function acceptLicence(context: vscode.ExtensionContext, entry: CatalogEnt
 function downloadWithProgress(
   context: vscode.ExtensionContext,
   output: vscode.OutputChannel,
-  entry: CatalogEntry,
+  entry: DownloadEntry,
   dir: string,
 ): Thenable<string | undefined> {
   const options = { location: vscode.ProgressLocation.Notification, title: `Downloading ${entry.displayName}`, cancellable: true };
