@@ -16,7 +16,7 @@ import { describeProblems, entryName, parseManifest } from '../engine/manifest/p
 import { assetSettings } from '../engine/manifest/assetSettings';
 import { staleReasons } from '../engine/manifest/assetStaleness';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
-import { hashModel, modelForBuild, modelIfHere } from './manifestModels';
+import { hashModel, mattingForBuild, modelForBuild, modelIfHere } from './manifestModels';
 import type { CliModel } from './modelArgument';
 import { ProgressReporter } from './progress';
 import { parseChoice, UsageError } from './usageError';
@@ -206,10 +206,13 @@ class AssetBuilder {
       const refiner = asset.refiner === undefined ? undefined : await this.model(asset.refiner);
       // Without a seed in the entry or the lock the engine draws one, and the lock keeps it from then on.
       const seed = asset.seed ?? lock.assets[asset.output]?.seed;
+      const { background } = asset;
+      const mattingDir = background && (await mattingForBuild(background.matting, this.manifest.dir, this.signal));
       const request = {
         ...assetSettings(asset, seed, model.model.entry?.recommended),
         modelDir: model.model.dir,
         ...(refiner ? { refinerDir: refiner.model.dir } : {}),
+        ...(background && mattingDir ? { transparentBackground: { mattingDir, isolateSubject: background.isolateSubject } } : {}),
       };
       const engine = (this.engine ??= new Engine({
         provider: this.provider,
@@ -228,7 +231,12 @@ class AssetBuilder {
       const made = { ...image.recipe, ...finish };
       const recorded = asset.source === undefined ? made : { ...made, initImage: asset.source };
       const finished = await finishImage(image, finish);
-      await writeImage(asset.outputPath, finished.rgb, finished.width, finished.height, { format: asset.format, recipe: recorded, ifExists: 'replace' });
+      await writeImage(asset.outputPath, finished.rgb, finished.width, finished.height, {
+        format: asset.format,
+        channels: finished.channels,
+        recipe: recorded,
+        ifExists: 'replace',
+      });
       await updateLock(this.lockPath, (current) => {
         current.models[asset.model] = { name: image.recipe.model, files: model.files };
         if (refiner && asset.refiner !== undefined && image.recipe.refiner !== undefined) {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
-import { findCatalogEntry, loadCatalog } from '../engine/models/catalog';
+import { findCatalogEntry, loadCatalog, loadMattingCatalog } from '../engine/models/catalog';
 import { folderDigest, hashModelFolder, type HashCache } from '../engine/manifest/modelHashes';
-import { localModel, modelForGenerate, type CliModel } from './modelArgument';
+import { localModel, mattingModelFor, modelForGenerate, type CliModel } from './modelArgument';
 
 /**
  * A manifest's model as --model takes it, with paths relative to the manifest's folder rather
@@ -13,6 +13,12 @@ export function modelArgument(model: string, manifestDir: string): string {
   if (isAbsolute(model) || findCatalogEntry(loadCatalog(), model)) return model;
   const inManifestDir = resolve(manifestDir, model);
   return existsSync(inManifestDir) || /[/\\]/.test(model) || model.startsWith('.') ? inManifestDir : model;
+}
+
+/** A transparent background's matting model: a catalog id (downloaded on first use) or a folder relative to the manifest. */
+export function mattingForBuild(matting: string, manifestDir: string, signal: AbortSignal): Promise<string> {
+  const known = isAbsolute(matting) || loadMattingCatalog().some((entry) => entry.id === matting);
+  return mattingModelFor(known ? matting : resolve(manifestDir, matting), signal);
 }
 
 /** The model where it already is, or undefined when a catalog model is not downloaded yet. */

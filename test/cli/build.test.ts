@@ -8,6 +8,7 @@ import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { parseLock } from '../../src/engine/manifest/manifestLock';
 import { runCli } from '../support/cli';
 import { repoRoot } from '../support/shared';
+import { writeTinyMatting } from '../support/tinyMatting';
 import { buildTinySdxl } from '../support/tinyModels';
 
 const FIXTURE = join(repoRoot, 'test', 'fixtures', 'manifest-project');
@@ -244,5 +245,45 @@ describe('sdxl-assets build', () => {
     const check = await build(dir5, ['--check']);
     assert.equal(check.code, 3);
     assert.deepEqual(lines(check.stdout), OUTPUTS.map((o) => `stale ${o}: missing`));
+  });
+});
+
+describe('sdxl-assets build: a transparent, seamless asset', () => {
+  test('background and tiling make an RGBA file that wraps; a changed isolateSubject or tiling rebuilds it', async () => {
+    const dir = join(work, 'cutout');
+    cpSync(model, join(dir, 'models', 'tiny-sdxl'), { recursive: true });
+    writeTinyMatting(join(dir, 'models', 'tiny-matting'));
+    const entry = {
+      output: 'sprites/cutout.png', prompt: 'a red fox', model: 'models/tiny-sdxl', width: 32, height: 32, steps: 2, seed: 5,
+      tiling: 'x', background: { mode: 'transparent', matting: 'models/tiny-matting' }, exactSize: { width: 24, height: 16, fit: 'contain' },
+    };
+    writeFileSync(join(dir, 'assets.sdxl.json'), JSON.stringify({ assets: [entry] }, null, 2));
+    const cutoutEnv = { ...env(), SDXL_ASSETS_SEAMLESS_CACHE: join(work, 'seamless-cache') };
+    const run = (args: string[] = []) => runCli(['build', ...args], { cwd: dir, env: cutoutEnv });
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    const path = join(dir, 'sprites/cutout.png');
+    const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels], [24, 16, 4]);
+    // 32x32 into 24x16 is 16x16 centred: the first four columns are clear padding.
+    assert.deepEqual([...data.subarray(0, 4)], [0, 0, 0, 0]);
+    const recipe = await readRecipeFromFile(path);
+    assert.deepEqual([recipe?.tiling, recipe?.background], ['x', { mode: 'transparent', matting: 'tiny-matting', isolateSubject: false }]);
+    assert.deepEqual(recipe?.output, { width: 24, height: 16, fit: 'contain' });
+    const check = await run(['--check']);
+    assert.equal(check.code, 0, check.stdout);
+
+    writeFileSync(join(dir, 'assets.sdxl.json'), JSON.stringify({ assets: [{ ...entry, background: { ...entry.background, isolateSubject: true } }] }, null, 2));
+    const stale = await run(['--check']);
+    assert.equal(stale.code, 3);
+    assert.match(stale.stdout, /stale sprites\/cutout\.png: background\.isolateSubject changed: the file has false, the manifest says true/);
+    const { tiling: _tiling, ...untiled } = entry;
+    writeFileSync(join(dir, 'assets.sdxl.json'), JSON.stringify({ assets: [untiled] }, null, 2));
+    const plain = await run(['--check']);
+    assert.equal(plain.code, 3);
+    assert.match(plain.stdout, /tiling changed: the file has "x", the manifest asks for none/);
+    const rebuilt = await run();
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.equal((await readRecipeFromFile(path))?.tiling, undefined);
   });
 });

@@ -10,7 +10,7 @@ import { ENTRY_FIELDS, PRESET_FIELDS } from '../../src/engine/manifest/manifest'
 import { emptyLock } from '../../src/engine/manifest/manifestLock';
 import { buildOrder } from '../../src/engine/manifest/manifestStatus';
 import { parseManifest } from '../../src/engine/manifest/parseManifest';
-import { OUTPUT_FITS, SAMPLERS, type Recipe } from '../../src/protocol/recipe';
+import { OUTPUT_FITS, SAMPLERS, TILINGS, type Recipe } from '../../src/protocol/recipe';
 import { repoRoot } from '../support/shared';
 
 const manifestText = (assets: unknown[], presets: Record<string, unknown> = {}) => JSON.stringify({ presets, assets }, null, 2);
@@ -107,6 +107,11 @@ describe('manifest parsing', () => {
     assert.deepEqual(entry.sampler.enum, [...SAMPLERS]);
     assert.deepEqual(entry.exactSize.properties.fit.enum, [...OUTPUT_FITS]);
     assert.deepEqual(Object.keys(entry.pixelArt.properties).sort(), ['colors', 'factor', 'palette']);
+    assert.deepEqual(entry.tiling.enum, [...TILINGS]);
+    assert.deepEqual(entry.background.oneOf.map((choice: { const?: string; properties?: object }) => choice.const ?? Object.keys(choice.properties ?? {}).sort()), [
+      'transparent',
+      ['isolateSubject', 'matting', 'mode'],
+    ]);
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: ['assets.sdxl.json'], url: './schemas/assets.sdxl.schema.json' }]);
   });
@@ -191,6 +196,72 @@ describe('post-processing in the manifest', () => {
     const made = recipe({ model: 'm', pixelArt: { factor: 2, colors: 16 } });
     assert.deepEqual(staleReasons(manifest.assets[0]!, manifest, { recipe: made, lock: emptyLock() }), [
       'pixelArt changed: the file has {"factor":2,"colors":16}, the manifest says nothing',
+    ]);
+  });
+});
+
+describe('background and tiling in the manifest', () => {
+  test('"transparent" or an object with its defaults written out; a preset may state them; contain then pads clear', () => {
+    const { manifest, problems } = parse(
+      [
+        { output: 'a.png', prompt: 'x', model: 'm', background: 'transparent', tiling: 'both' },
+        { output: 'b.webp', prompt: 'x', preset: 'cutout' },
+        { output: 'c.png', prompt: 'x', preset: 'cutout', background: { mode: 'transparent', matting: 'models/tiny-matting' } },
+        { output: 'd.png', prompt: 'x', model: 'm', background: 'transparent', exactSize: { width: 8, height: 8, fit: 'contain', background: '#123456' } },
+      ],
+      { cutout: { model: 'm', background: { mode: 'transparent', isolateSubject: true }, exactSize: { width: 16, height: 16, fit: 'contain' } } },
+    );
+    assert.deepEqual(problems, []);
+    const [a, b, c, d] = manifest.assets;
+    assert.deepEqual(a?.background, { matting: 'birefnet-lite', isolateSubject: false });
+    assert.equal(a?.settings.tiling, 'both');
+    assert.ok(a?.stated.includes('tiling'), 'the lock remembers tiling as a stated setting');
+    assert.deepEqual(b?.background, { matting: 'birefnet-lite', isolateSubject: true });
+    assert.deepEqual(b?.finish.exactSize, { width: 16, height: 16, fit: 'contain' }, 'no padding colour: transparent');
+    assert.deepEqual(c?.background, { matting: 'models/tiny-matting', isolateSubject: false }, "the entry's background replaces the preset's whole");
+    assert.equal(d?.finish.exactSize?.background, '#123456', 'a stated padding colour stays');
+    assert.equal('background' in (a?.settings ?? {}), false, 'the background is no generation setting');
+  });
+
+  test('wrong values and a JPEG output are named', () => {
+    const { manifest, problems } = parse([
+      { output: 'a.png', prompt: 'x', model: 'm', tiling: 'diagonal' },
+      { output: 'b.png', prompt: 'x', model: 'm', background: 'white' },
+      { output: 'c.png', prompt: 'x', model: 'm', background: { mode: 'transparent', feather: 2 } },
+      { output: 'd.jpg', prompt: 'x', model: 'm', background: 'transparent' },
+    ]);
+    assert.equal(manifest.assets.length, 0);
+    const messages = problems.map((p) => p.message);
+    assert.match(messages[0]!, /^assets\[0\] "a\.png": tiling must be one of x, y, both/);
+    assert.match(messages[1]!, /^assets\[1\] "b\.png": background must be "transparent", or \{ "mode"/);
+    assert.match(messages[2]!, /^assets\[2\] "c\.png": background must be .*without "feather"/);
+    assert.match(messages[3]!, /^assets\[3\] "d\.jpg": JPEG has no alpha channel/);
+    assert.equal(messages.length, 4);
+  });
+
+  test('staleness: a background added, removed or changed, or another tiling, makes the file stale', () => {
+    const { manifest } = parse([
+      { output: 'a.png', prompt: 'a fox', model: 'm', background: { mode: 'transparent', isolateSubject: true, matting: 'models/tiny-matting' }, tiling: 'x' },
+      { output: 'b.png', prompt: 'a fox', model: 'm' },
+    ]);
+    const [cutout, plain] = manifest.assets;
+    const made = recipe({ model: 'm', tiling: 'x', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: true } });
+    const facts = (r: Recipe) => ({ recipe: r, lock: emptyLock() });
+    assert.deepEqual(staleReasons(cutout!, manifest, facts(made)), [], 'the matting folder is compared by its name, as the recipe records it');
+    assert.deepEqual(staleReasons(cutout!, manifest, facts({ ...made, background: { ...made.background!, isolateSubject: false } })), [
+      'background.isolateSubject changed: the file has false, the manifest says true',
+    ]);
+    assert.deepEqual(staleReasons(cutout!, manifest, facts({ ...made, background: { ...made.background!, matting: 'birefnet-lite' } })), [
+      'background matted by "birefnet-lite", the manifest says "models/tiny-matting"',
+    ]);
+    const { background: _background, ...opaque } = made;
+    assert.deepEqual(staleReasons(cutout!, manifest, facts(opaque)), ['background changed: the file is opaque, the manifest asks for a transparent background']);
+    assert.deepEqual(staleReasons(cutout!, manifest, facts({ ...made, tiling: 'both' })), ['tiling changed: the file has "both", the manifest says "x"']);
+    const { tiling: _tiling, ...plainMade } = opaque;
+    assert.deepEqual(staleReasons(plain!, manifest, facts(plainMade)), []);
+    assert.deepEqual(staleReasons(plain!, manifest, facts(opaque)), ['tiling changed: the file has "x", the manifest asks for none']);
+    assert.deepEqual(staleReasons(plain!, manifest, facts({ ...plainMade, background: made.background })), [
+      'background changed: the file has a transparent background, the manifest asks for none',
     ]);
   });
 });

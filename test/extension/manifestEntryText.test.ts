@@ -42,6 +42,23 @@ describe('Add to Manifest', () => {
     ]);
   });
 
+  test("a transparent, seamless image's background and tiling go into the entry, which is then up to date", () => {
+    const base: Recipe = { ...recipe, initImage: undefined, strength: undefined, tiling: 'both' };
+    const cases = [
+      [{ mode: 'transparent', matting: 'birefnet-lite', isolateSubject: false }, 'transparent'],
+      [{ mode: 'transparent', matting: 'birefnet-lite', isolateSubject: true }, { mode: 'transparent', isolateSubject: true }],
+      [{ mode: 'transparent', matting: 'tiny-matting', isolateSubject: false }, { mode: 'transparent', matting: 'tiny-matting' }],
+    ] as const;
+    for (const [background, field] of cases) {
+      const made: Recipe = { ...base, background, output: { width: 16, height: 16, fit: 'contain' } };
+      const entry = entryFromRecipe(made, { output: 'cutout.png', model: 'models/tiny-sdxl' });
+      assert.deepEqual([entry.background, entry.tiling], [field, 'both']);
+      const { manifest, problems } = parseManifest(newManifestText(entry), '/ws/assets.sdxl.json');
+      assert.deepEqual(problems, []);
+      assert.deepEqual(staleReasons(manifest.assets[0]!, manifest, { recipe: made, lock: emptyLock() }), [], JSON.stringify(field));
+    }
+  });
+
   test('appends after the last entry with its indentation, or fills an empty array', () => {
     const entry = entryFromRecipe({ ...recipe, initImage: undefined, strength: undefined }, { output: 'b.png', model: 'm' });
     const text = '{\n  "assets": [\n    { "output": "a.png", "prompt": "x", "model": "m" }\n  ]\n}\n';

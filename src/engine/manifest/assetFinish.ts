@@ -80,10 +80,13 @@ function pixelArtProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A checked field's value with the defaults written out, as the recipe will record it. */
-export function statedFinishStep(field: 'exactSize', value: unknown): OutputSize;
+/**
+ * A checked field's value with the defaults written out, as the recipe will record it. Under a
+ * transparent background contain pads with transparency unless a colour is stated, as the CLI does.
+ */
+export function statedFinishStep(field: 'exactSize', value: unknown, transparent?: boolean): OutputSize;
 export function statedFinishStep(field: 'pixelArt', value: unknown): StatedPixelArt;
-export function statedFinishStep(field: FinishField, value: unknown): OutputSize | StatedPixelArt {
+export function statedFinishStep(field: FinishField, value: unknown, transparent = false): OutputSize | StatedPixelArt {
   const v = value as Record<string, unknown>;
   if (field === 'pixelArt') {
     const factor = v.factor as number;
@@ -93,8 +96,10 @@ export function statedFinishStep(field: FinishField, value: unknown): OutputSize
   }
   const fit = (v.fit as OutputFit | undefined) ?? 'cover';
   const size: OutputSize = { width: v.width as number, height: v.height as number, fit };
-  if (fit === 'contain') size.background = ((v.background as string | undefined) ?? DEFAULT_BACKGROUND).toLowerCase();
-  else size.focus = (v.focus as [number, number] | undefined) ?? DEFAULT_FOCUS;
+  if (fit === 'contain') {
+    const background = (v.background as string | undefined) ?? (transparent ? undefined : DEFAULT_BACKGROUND);
+    if (background !== undefined) size.background = background.toLowerCase();
+  } else size.focus = (v.focus as [number, number] | undefined) ?? DEFAULT_FOCUS;
   return orderedOutput(size);
 }
 

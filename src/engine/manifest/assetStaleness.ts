@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
 import type { FinishSteps, Recipe } from '../../protocol/recipe';
+import { backgroundReasons } from './assetBackground';
 import { finishStepsWithoutFiles } from './assetFinish';
 import type { LockedAsset, ManifestLock } from './manifestLock';
 import type { Manifest, ManifestAsset } from './manifest';
@@ -30,7 +31,8 @@ export interface AssetFacts {
  * versions may round differently): the file is missing or carries no recipe; a setting the entry
  * states differs from the recipe's; a setting it stated when built is no longer stated (the
  * model's default now applies); the seed is not the entry's or the locked one; the model, its
- * files or the source image changed. Settings the entry leaves to the model are taken as built.
+ * files or the source image changed; the transparent background or a finishing step differs.
+ * Settings the entry leaves to the model are taken as built.
  */
 export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: AssetFacts): StaleReason[] {
   if (facts.recipe === null) return ['missing'];
@@ -55,8 +57,10 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
   const seed = asset.seed ?? locked?.seed;
   if (seed !== undefined && recipe.seed !== seed) reasons.push(`seed changed: the file has ${recipe.seed}, ${asset.seed !== undefined ? 'the manifest' : 'the lock'} says ${seed}`);
   for (const field of locked?.stated ?? []) {
-    if (!asset.stated.includes(field)) reasons.push(`${field} is no longer set, so the model's default applies`);
+    if (field !== 'tiling' && !asset.stated.includes(field)) reasons.push(`${field} is no longer set, so the model's default applies`);
   }
+  // No model has a tiling default: an entry without one asks for an ordinary image, lock or not.
+  if (generation.tiling === undefined && recipe.tiling !== undefined) reasons.push(`tiling changed: the file has ${shown(recipe.tiling)}, the manifest asks for none`);
   const madeFrom = recipe.initImage === undefined ? undefined : resolve(manifest.dir, recipe.initImage);
   if (madeFrom !== asset.sourcePath) {
     reasons.push(asset.source === undefined ? 'source removed' : `source is now ${asset.source}`);
@@ -66,6 +70,7 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
       reasons.push(`its source ${asset.source} changed`);
     }
   }
+  reasons.push(...backgroundReasons(asset.background, recipe));
   reasons.push(...finishReasons(asset, recipe, facts.finish));
   for (const [key, digest] of [[model, locked?.modelDigest], [refiner, locked?.refinerDigest]] as const) {
     const now = key === undefined ? undefined : facts.modelDigests?.get(key);

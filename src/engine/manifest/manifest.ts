@@ -1,5 +1,6 @@
 import type { OutputFormat } from '../../protocol/generationLimits';
 import type { GenerationSettings, VaeTiling } from '../../protocol/recipe';
+import type { AssetBackground } from './assetBackground';
 import { FINISH_FIELDS, type StatedFinish } from './assetFinish';
 
 /** The manifest's file name; its lock sits beside it. */
@@ -29,11 +30,12 @@ export const SETTING_FIELDS = [
   'aestheticScore',
   'negativeAestheticScore',
   'vaeTiling',
+  'tiling',
 ] as const;
 export type SettingField = (typeof SETTING_FIELDS)[number];
 
-/** What a preset may state: settings and post-processing. */
-export const PRESET_FIELDS = [...SETTING_FIELDS, ...FINISH_FIELDS] as const;
+/** What a preset may state: settings, a transparent background and post-processing. */
+export const PRESET_FIELDS = [...SETTING_FIELDS, 'background', ...FINISH_FIELDS] as const;
 
 /** Fields only an entry has: what it is, where it goes, and what makes it one image. */
 export const ENTRY_FIELDS = ['output', 'prompt', 'preset', 'seed', 'source', ...PRESET_FIELDS] as const;
@@ -66,6 +68,8 @@ export interface ManifestAsset {
   settings: StatedSettings & { prompt: string };
   /** Post-processing after decoding, the preset's steps replaced by the entry's, defaults written out. */
   finish: StatedFinish;
+  /** A transparent background, made after decoding and before the finishing steps; absent: opaque. */
+  background?: AssetBackground;
   /** Names of the settings stated (from the preset or the entry), sorted: what the lock remembers. */
   stated: string[];
   /** Where the entry's object starts and ends in the manifest's text. */

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { MAX_SEED, settingsProblem } from '../../protocol/generationLimits';
-import { SAMPLERS, TIMESTEP_SPACINGS } from '../../protocol/recipe';
+import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from '../../protocol/recipe';
+import { backgroundProblem, statedBackground } from './assetBackground';
 import { finishFieldProblem, statedFinishStep, type StatedFinish } from './assetFinish';
 import { formatFromOutput } from './outputFormat';
 import { lineColumn, parseJsonTree, JsonSyntaxError, jsonValue, type JsonMember, type JsonNode } from './jsonTree';
@@ -48,6 +49,8 @@ const FIELD_CHECKS: Readonly<Record<string, Check>> = {
   negativeAestheticScore: finiteNumber,
   vaeTiling: (v) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => k === 'tileSize') ? undefined : 'an object with an optional tileSize, e.g. {} or { "tileSize": 512 }',
+  tiling: (v) => ((TILINGS as readonly unknown[]).includes(v) ? undefined : `one of ${TILINGS.join(', ')} (seamless tiles along x, y or both)`),
+  background: backgroundProblem,
   output: nonEmptyText,
   preset: nonEmptyText,
   seed: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_SEED ? undefined : `a whole number from 0 to ${MAX_SEED}`),
@@ -227,8 +230,13 @@ function readAsset(
   const own: Record<string, unknown> = {};
   for (const field of SETTING_FIELDS) if (stated[field] !== undefined) own[field] = stated[field];
   const settings = { ...own, prompt: fields.prompt as string } as StatedSettings & { prompt: string };
+  const background = stated.background === undefined ? undefined : statedBackground(stated.background);
+  if (background && format === 'jpeg') {
+    problem(`${name}: JPEG has no alpha channel; a transparent background needs an output ending in .png or .webp`, fieldNode(node, 'output')!);
+    return undefined;
+  }
   const finish: StatedFinish = {
-    ...(stated.exactSize !== undefined ? { exactSize: statedFinishStep('exactSize', stated.exactSize) } : {}),
+    ...(stated.exactSize !== undefined ? { exactSize: statedFinishStep('exactSize', stated.exactSize, background !== undefined) } : {}),
     ...(stated.pixelArt !== undefined ? { pixelArt: statedFinishStep('pixelArt', stated.pixelArt) } : {}),
   };
   if (settings.model === undefined) {
@@ -258,6 +266,7 @@ function readAsset(
     ...(source !== undefined ? { source, sourcePath: resolve(manifestDir, source) } : {}),
     settings,
     finish,
+    ...(background ? { background } : {}),
     stated: Object.keys(settings).sort(),
     start: node.start,
     end: node.end,

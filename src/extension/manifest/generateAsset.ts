@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { finishSteps } from '../../engine/manifest/assetFinish';
 import { assetSettings } from '../../engine/manifest/assetSettings';
@@ -11,6 +11,7 @@ import { loadCatalog } from '../../engine/models/catalog';
 import { catalogEntryForFolder, locateCatalogModel } from '../../engine/models/discovery';
 import { hfHubDir } from '../../engine/models/hfCache';
 import type { GenerationBackend } from '../generationBackend';
+import { mattingEntry, mattingModelOrOffer } from '../models/mattingModel';
 import { followWithProgress } from '../progressNotification';
 import { readSettings } from '../settings';
 import { manifestModelDir, type ManifestAssessment } from './manifestAssessment';
@@ -69,6 +70,8 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
   const finish = await finishSteps(asset.finish, dir).catch((error: Error) => {
     throw new Error(`${asset.output}: ${error.message}`);
   });
+  const mattingDir = asset.background && (await mattingFolderOf(asset.background.matting, dir));
+  if (asset.background && mattingDir === undefined) return false;
   const file = await followWithProgress(
     backend,
     `Generating ${asset.output}`,
@@ -77,6 +80,7 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
         modelDir,
         ...(refinerDir !== undefined ? { refinerDir } : {}),
         settings,
+        ...(asset.background && mattingDir ? { transparentBackground: { mattingDir, isolateSubject: asset.background.isolateSubject } } : {}),
         ...(finish.output || finish.pixelArt ? { finish } : {}),
         outputPath: asset.outputPath,
         format: asset.format,
@@ -110,6 +114,14 @@ function folderOf(key: string, manifestDir: string): string {
   const dir = manifestModelDir(key, manifestDir, (entry) => locateCatalogModel(entry, { modelsDir: settings.modelsDirectory, hubDir: hfHubDir() }));
   if (dir === undefined) throw new Error(`The model "${key}" is not downloaded yet: run SDXL Assets: Download Model… (or sdxl-assets build, which downloads it).`);
   if (!existsSync(dir)) throw new Error(`The model folder ${dir} ("${key}" in the manifest) does not exist.`);
+  return dir;
+}
+
+/** A catalog matting model (its download offered when missing), else a folder relative to the manifest. */
+async function mattingFolderOf(matting: string, manifestDir: string): Promise<string | undefined> {
+  if (mattingEntry(matting)) return mattingModelOrOffer(matting);
+  const dir = resolve(manifestDir, matting);
+  if (!existsSync(dir)) throw new Error(`The matting model folder ${dir} ("${matting}" in the manifest) does not exist.`);
   return dir;
 }
 

@@ -1,8 +1,12 @@
+import { DEFAULT_MATTING_MODEL } from '../../protocol/background';
 import type { OutputSize, PixelArt, Recipe } from '../../protocol/recipe';
 import { parseJsonTree, type JsonNode } from '../../engine/manifest/jsonTree';
 
 /** An entry's fields in the order a person reads them: what, where, how. */
-export type EntryFields = Record<string, string | number | boolean | null | { tileSize: number } | OutputSize | PixelArt>;
+export type EntryFields = Record<string, string | number | boolean | null | { tileSize: number } | OutputSize | PixelArt | BackgroundField>;
+
+/** A transparent background as an entry states it, shortest first: "transparent" for the catalog's matting model. */
+type BackgroundField = 'transparent' | { mode: 'transparent'; isolateSubject?: boolean; matting?: string };
 
 /**
  * The manifest entry that remakes the picture its recipe describes: every setting stated, so
@@ -32,10 +36,18 @@ export function entryFromRecipe(recipe: Recipe, names: { output: string; model: 
     ...(recipe.aestheticScore !== undefined ? { aestheticScore: recipe.aestheticScore } : {}),
     ...(recipe.negativeAestheticScore !== undefined ? { negativeAestheticScore: recipe.negativeAestheticScore } : {}),
     ...(recipe.vaeTiling !== undefined ? { vaeTiling: { tileSize: recipe.vaeTiling.tileSize } } : {}),
+    ...(recipe.tiling !== undefined ? { tiling: recipe.tiling } : {}),
+    ...(recipe.background !== undefined ? { background: backgroundField(recipe.background) } : {}),
     // The recipe calls the exact size `output`; in an entry that is the file's path.
     ...(recipe.output !== undefined ? { exactSize: recipe.output } : {}),
     ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
   };
+}
+
+/** The recipe names a matting model by its folder's name: the catalog's id, or a folder for the user to place. */
+function backgroundField({ matting, isolateSubject }: NonNullable<Recipe['background']>): BackgroundField {
+  if (matting === DEFAULT_MATTING_MODEL && !isolateSubject) return 'transparent';
+  return { mode: 'transparent', ...(isolateSubject ? { isolateSubject } : {}), ...(matting !== DEFAULT_MATTING_MODEL ? { matting } : {}) };
 }
 
 /** One line per entry, as the sample manifests write them, so a manifest stays easy to scan and diff. */

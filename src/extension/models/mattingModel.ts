@@ -6,20 +6,19 @@ import { DEFAULT_MATTING_MODEL } from '../../protocol/background';
 import { DOWNLOAD_MODEL_COMMAND } from '../commandIds';
 import { readSettings } from '../settings';
 
-/** The catalog's matting model, which the panel's transparent background uses. */
-export function defaultMattingEntry(): MattingEntry {
-  const entry = loadMattingCatalog().find((e) => e.id === DEFAULT_MATTING_MODEL);
-  if (!entry) throw new Error(`The model catalog has no background-matting model "${DEFAULT_MATTING_MODEL}", which a transparent background needs.`);
-  return entry;
+/** A catalog matting model by id; the panel's transparent background uses the default one. */
+export function mattingEntry(id: string = DEFAULT_MATTING_MODEL): MattingEntry | undefined {
+  return loadMattingCatalog().find((e) => e.id === id);
 }
 
 /**
- * The matting model's folder for a transparent background. When it is not downloaded yet the
- * download is offered, as a missing diffusion model is, before any job is queued; resolves to
- * undefined when the user declines or the download does not finish.
+ * The folder of a catalog matting model (default: the panel's) for a transparent background.
+ * When it is not downloaded yet the download is offered, as a missing diffusion model is, before
+ * any job is queued; resolves to undefined when the user declines or the download does not finish.
  */
-export async function mattingModelOrOffer(): Promise<string | undefined> {
-  const entry = defaultMattingEntry();
+export async function mattingModelOrOffer(id: string = DEFAULT_MATTING_MODEL): Promise<string | undefined> {
+  const entry = mattingEntry(id);
+  if (!entry) throw new Error(`The model catalog has no background-matting model "${id}", which a transparent background needs.`);
   const here = locateMattingModel(entry, readSettings().modelsDirectory);
   if (here) return here;
   const download = `Download ${entry.displayName} (${formatBytes(entry.sizeBytes)})`;
