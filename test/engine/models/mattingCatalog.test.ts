@@ -47,6 +47,18 @@ describe('matting models in the catalog', () => {
     assert.ok(birefnet.checked.unconfirmed.length > 0, 'what no page settled is said');
   });
 
+  test('BiRefNet lite is pinned to a commit a stored Hub page names, with the licence read at the pin', () => {
+    const [birefnet] = loadMattingCatalog({});
+    assert.match(birefnet.revision, /^[0-9a-f]{40}$/, 'a full commit id, not a branch');
+    const short = birefnet.revision.slice(0, 7);
+    assert.ok(
+      birefnet.checked?.pages.some((page) => page.url.startsWith(`https://huggingface.co/${birefnet.repo}/`) && page.confirms.includes(short)),
+      `a page of ${birefnet.repo} shows ${short}`,
+    );
+    assert.ok(birefnet.checked?.unconfirmed.some((note) => note.includes(birefnet.revision)), 'where the full id came from is said');
+    assert.ok(birefnet.licence.url.startsWith(`https://huggingface.co/${birefnet.repo}/blob/${birefnet.revision}/`));
+  });
+
   test('a catalog without a matting list has none; a bad entry names itself and its field', () => {
     assert.deepEqual(parseMattingCatalog({ version: 1, models: [] }, 'test.json'), []);
     rejects({ matting: {} }, /"matting" must be an array/);
