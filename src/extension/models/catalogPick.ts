@@ -12,19 +12,7 @@ export interface CatalogPickItem {
 
 /** One line per model with what choosing needs: size, speed, licence, and whether it is here already. */
 export function catalogPickItems(catalog: readonly CatalogEntry[], locate: (entry: CatalogEntry) => string | undefined): CatalogPickItem[] {
-  return catalog.map((entry) => {
-    const here = locate(entry);
-    const { licence } = entry;
-    return {
-      label: entry.displayName,
-      description: `${formatBytes(entry.sizeBytes)} · ${speedText(entry)}`,
-      detail: [
-        `${licence.name}${licence.nonCommercial ? ' (non-commercial use only)' : ''}`,
-        here ? `already here: ${here}` : entry.description,
-      ].join(' · '),
-      entry,
-    };
-  });
+  return catalog.map((entry) => pickItem(entry, `${formatBytes(entry.sizeBytes)} · ${speedText(entry)}`, locate(entry)));
 }
 
 /** "fast: 1 step at 512×512" — what the speed class means for this model. */
@@ -35,17 +23,15 @@ export function speedText(entry: CatalogEntry): string {
 
 /** The background-matting models, after the diffusion models: what a transparent background uses. */
 export function mattingPickItems(entries: readonly MattingEntry[], locate: (entry: MattingEntry) => string | undefined): CatalogPickItem[] {
-  return entries.map((entry) => {
-    const here = locate(entry);
-    const { licence } = entry;
-    return {
-      label: entry.displayName,
-      description: `${formatBytes(entry.sizeBytes)} · background removal, for a transparent background`,
-      detail: [
-        `${licence.name}${licence.nonCommercial ? ' (non-commercial use only)' : ''}`,
-        here ? `already here: ${here}` : entry.description,
-      ].join(' · '),
-      entry,
-    };
-  });
+  return entries.map((entry) => pickItem(entry, `${formatBytes(entry.sizeBytes)} · background removal, for a transparent background`, locate(entry)));
+}
+
+function pickItem(entry: DownloadEntry, description: string, here: string | undefined): CatalogPickItem {
+  const { licence } = entry;
+  return {
+    label: entry.displayName,
+    description,
+    detail: [`${licence.name}${licence.nonCommercial ? ' (non-commercial use only)' : ''}`, here ? `already here: ${here}` : entry.description].join(' · '),
+    entry,
+  };
 }
