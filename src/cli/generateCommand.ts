@@ -1,5 +1,7 @@
 import { DEFAULT_MATTING_MODEL, ISOLATE_SUBJECT_WORDS } from '../protocol/background';
 import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from '../protocol/recipe';
+import { MAX_MASK_BLUR, OUTPAINT_MULTIPLE } from '../protocol/generationLimits';
+import { DEFAULT_MASK_PADDING } from '../engine/models/generationSettings';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
 import { MEMORY_PLANS } from '../engine/memory/memoryPlan';
 import { parseGenerateArguments } from './generateArguments';
@@ -27,7 +29,17 @@ export const GENERATE_USAGE = `sdxl-assets generate --model DIR_OR_ID --prompt T
   --memory-plan P            ${MEMORY_PLANS.join('|')}: force a memory plan
   --init-image FILE          image-to-image: start from this image (PNG, JPEG, WebP, …);
                              size defaults to the image's own, rounded down to the UNet's multiple
-  --strength S               with --init-image: how far to move from it, above 0 and at most 1 (default 0.5)
+  --strength S               with --init-image: how far to move from it, above 0 and at most 1
+                             (default 0.5; 1 when inpainting)
+  --mask FILE                inpaint: repaint where the mask is white, keep where black (grey
+                             between); a mask with transparency uses its alpha (opaque repaints)
+  --mask-blur PX             with --mask: Gaussian blur of the mask, 0 to ${MAX_MASK_BLUR} px (default 0)
+  --inpaint-area full|masked with --mask: denoise the whole picture (default), or only a crop
+                             around the mask at --width x --height (default: the model's size),
+                             pasted back through the (blurred) mask
+  --mask-padding PX          with --inpaint-area masked: margin around the mask (default ${DEFAULT_MASK_PADDING})
+  --outpaint L,T,R,B         with --init-image: extend the picture by these margins (multiples of
+                             ${OUTPAINT_MULTIPLE} px), fill them from its edges and repaint them (with any --mask)
   --guidance-rescale R       rescale the guided prediction (diffusers' guidance_rescale), 0 to 1 (default 0)
   --prompt-weighting         AUTOMATIC1111 syntax: (word:1.2), (word), [word], \\( ; prompts past 75
                              tokens in 77-token chunks (default off: read as diffusers does)

@@ -7,10 +7,10 @@ import { readRecipeFromFile } from '../engine/image/recipeMetadata';
 import { checkSettings, randomSeed } from '../engine/models/generationSettings';
 import { withRecommended } from '../engine/models/recommendedSettings';
 import { BACKGROUND_MODES, DEFAULT_MATTING_MODEL } from '../protocol/background';
-import { MAX_BATCH, vaeTilingProblem } from '../protocol/generationLimits';
+import { MAX_BATCH, outpaintProblem, vaeTilingProblem } from '../protocol/generationLimits';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../protocol/providerChoice';
 import { MEMORY_PLANS, type MemoryPlanName } from '../engine/memory/memoryPlan';
-import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
+import { INPAINT_AREAS, SAMPLERS, TILINGS, TIMESTEP_SPACINGS, type Outpaint, type Recipe, type SettingsRequest, type VaeTiling } from '../protocol/recipe';
 import type { GenerateArguments } from './generateArguments';
 import { finishPlan, type FinishPlan } from './finishOptions';
 import { localModel, mattingModelFor, modelForGenerate, type CliModel } from './modelArgument';
@@ -85,6 +85,8 @@ async function withModels(given: SettingsRequest, args: GenerateArguments, shape
   };
 }
 
+type Inpainting = Partial<Pick<Recipe, 'mask' | 'maskBlur' | 'inpaintArea' | 'maskPadding' | 'outpaint'>>;
+
 /** What the options make of the job around its settings, each checked against the others. */
 interface JobShape {
   prompt: string;
@@ -93,6 +95,7 @@ interface JobShape {
   output: OutputTarget;
   initImage: string | undefined;
   strength: number | undefined;
+  inpainting: Inpainting;
   refinerArg: string | undefined;
   refinerStart: number | undefined;
   /** --background transparent: the matting model as given (folder or catalog id), and the prompt nudge. */
@@ -115,7 +118,11 @@ function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
   if (args.strength !== undefined && initImage === undefined) {
     throw new UsageError('--strength needs --init-image FILE.');
   }
+  const inpainting = inpaintingOf(args, base, initImage);
   if (!toFolder) refuseExistingOut(out, initImage);
+  if (!toFolder && inpainting.mask !== undefined && existsSync(out) && sameFile(out, inpainting.mask)) {
+    throw new UsageError(`--out would overwrite the mask ${inpainting.mask}; write elsewhere.`);
+  }
   const refinerArg = args.refiner ?? base?.refiner;
   const refinerStart = parseNumber('refiner-start', args['refiner-start'], false) ?? base?.refinerStart;
   if (args['refiner-start'] !== undefined && refinerArg === undefined) {
@@ -125,7 +132,38 @@ function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
     throw new UsageError('--refiner runs after the base from noise; for image-to-image give the refiner as --model.');
   }
   const background = backgroundOf(args, base, format);
-  return { prompt, batch, firstSeed, output: { out, toFolder, format }, initImage, strength, refinerArg, refinerStart, background };
+  return { prompt, batch, firstSeed, output: { out, toFolder, format }, initImage, strength, inpainting, refinerArg, refinerStart, background };
+}
+
+/** The inpainting options (else the recipe's), each checked against what it needs, in the order the help lists them. */
+function inpaintingOf(args: GenerateArguments, base: Recipe | undefined, initImage: string | undefined): Inpainting {
+  const mask = args.mask ?? base?.mask;
+  const outpaint = parseOutpaint(args.outpaint) ?? base?.outpaint;
+  if (args.mask !== undefined && initImage === undefined) throw new UsageError('--mask needs --init-image FILE: the mask says what to repaint in it.');
+  if (args.outpaint !== undefined && initImage === undefined) throw new UsageError('--outpaint needs --init-image FILE: the picture to extend.');
+  const repaints = mask !== undefined || outpaint !== undefined;
+  for (const option of ['mask-blur', 'inpaint-area'] as const) {
+    if (args[option] !== undefined && !repaints) throw new UsageError(`--${option} needs --mask FILE (or --outpaint).`);
+  }
+  const maskBlur = parseNumber('mask-blur', args['mask-blur'], true) ?? base?.maskBlur;
+  const inpaintArea = parseChoice('inpaint-area', args['inpaint-area'], INPAINT_AREAS) ?? base?.inpaintArea;
+  if (args['mask-padding'] !== undefined && inpaintArea !== 'masked') throw new UsageError('--mask-padding needs --inpaint-area masked.');
+  const maskPadding = parseNumber('mask-padding', args['mask-padding'], true) ?? (inpaintArea === 'masked' ? base?.maskPadding : undefined);
+  return withoutUndefined({ mask, maskBlur, inpaintArea, maskPadding, outpaint });
+}
+
+/** `--outpaint LEFT,TOP,RIGHT,BOTTOM` in pixels. */
+function parseOutpaint(value: string | undefined): Outpaint | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',');
+  if (parts.length !== 4 || parts.some((part) => !/^\s*\d+\s*$/.test(part))) {
+    throw new UsageError(`--outpaint expects LEFT,TOP,RIGHT,BOTTOM in whole pixels (e.g. 0,0,128,0), got "${value}".`);
+  }
+  const [left, top, right, bottom] = parts.map(Number);
+  const outpaint = { left, top, right, bottom };
+  const problem = outpaintProblem(outpaint);
+  if (problem !== undefined) throw new UsageError(`--outpaint: ${problem}`);
+  return outpaint;
 }
 
 /** The background removal the options (else the recipe) ask for; its matting model is located later. */
@@ -161,6 +199,7 @@ function givenSettings(args: GenerateArguments, base: Recipe | undefined, shape:
     timestepSpacing: parseChoice('timestep-spacing', args['timestep-spacing'], TIMESTEP_SPACINGS) ?? base?.timestepSpacing,
     initImage: shape.initImage,
     strength: shape.strength,
+    ...shape.inpainting,
     guidanceRescale: parseNumber('guidance-rescale', args['guidance-rescale'], false) ?? base?.guidanceRescale,
     promptWeighting: args['prompt-weighting'] ?? base?.promptWeighting,
     tiling: parseChoice('tile', args.tile, TILINGS) ?? base?.tiling,

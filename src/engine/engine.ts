@@ -14,7 +14,8 @@ import { familyLabel, readModelFolder, type ModelFolder } from './models/modelFo
 import { checkSettings, resolveSettings } from './models/generationSettings';
 import { baseToRefiner } from './pipelines/baseToRefiner';
 import { imageToImage } from './pipelines/imageToImage';
-import type { LoadedModel, PipelineHooks, PipelineResult } from './pipelines/stages';
+import { inpaint, wholeCanvasSize } from './pipelines/inpaint';
+import { INPAINT_UNET_CHANNELS, type LoadedModel, type PipelineHooks, type PipelineResult } from './pipelines/stages';
 import { textToImage, textToImageBatch } from './pipelines/textToImage';
 import { unetTakesBatches } from './pipelines/unetRunner';
 import { ModelSessions, type SessionEvents } from './runtime/modelSessions';
@@ -101,10 +102,13 @@ export class Engine {
     await refiner?.sessions.setTiling(partial.tiling);
     // The image's size is read first: it is the default size, and a bad file fails before any model runs.
     const imageSize = partial.initImage === undefined ? undefined : await readImageSize(partial.initImage);
-    const settings = resolveSettings(encodedPrompt(partial, background), loaded.folder, imageSize, refiner?.folder);
+    const inpainting = partial.mask !== undefined || partial.outpaint !== undefined;
+    checkInpaintingUnet(loaded.folder, inpainting);
+    const sized = inpainting && imageSize ? inpaintingSize(partial, imageSize, loaded.folder) : { request: partial, imageSize };
+    const settings = resolveSettings(encodedPrompt(sized.request, background), loaded.folder, sized.imageSize, refiner?.folder);
     const vaeTiling = await this.planMemory(loaded, settings, 1, refiner);
     const jobSettings = vaeTiling ? { ...settings, vaeTiling } : settings;
-    const pipeline = refiner ? baseToRefiner : jobSettings.initImage === undefined ? textToImage : imageToImage;
+    const pipeline = refiner ? baseToRefiner : inpainting ? inpaint : jobSettings.initImage === undefined ? textToImage : imageToImage;
     const result = await pipeline({ model: loaded, refiner }, jobSettings, hooks);
     return this.finish(finished(result, { ...jobSettings, prompt: partial.prompt }, loaded, refiner), background, matting, hooks);
   }
@@ -289,11 +293,34 @@ function finished(result: PipelineResult, settings: GenerationSettings, loaded: 
       ...settings,
       ...providerField(loaded.sessions),
     },
-    rgb: decodedToRgb(result.decoded, settings.width, settings.height),
+    rgb: result.picture?.data ?? decodedToRgb(result.decoded, settings.width, settings.height),
     channels: 3,
-    width: settings.width,
-    height: settings.height,
+    width: result.picture?.width ?? settings.width,
+    height: result.picture?.height ?? settings.height,
   };
+}
+
+/**
+ * An inpainting job's size: over the whole picture, the canvas's own (the input plus the outpaint
+ * margins), refused when the model cannot take it; for the masked area only, the size asked for
+ * or the model's trained one, since the crop is resized to it, so the image's size is no default.
+ */
+function inpaintingSize(
+  request: SettingsRequest,
+  image: { width: number; height: number },
+  model: ModelFolder,
+): { request: SettingsRequest; imageSize: { width: number; height: number } | undefined } {
+  if (request.inpaintArea === 'masked') return { request, imageSize: undefined };
+  const margins = request.outpaint ?? { left: 0, top: 0, right: 0, bottom: 0 };
+  const canvas = { width: image.width + margins.left + margins.right, height: image.height + margins.top + margins.bottom };
+  return { request: { ...request, ...wholeCanvasSize(canvas, model, request) }, imageSize: undefined };
+}
+
+/** A 9-channel inpainting UNet repaints under a mask and nothing else; it would fail on plain latents with a shape error. */
+function checkInpaintingUnet(model: ModelFolder, inpainting: boolean): void {
+  if (!inpainting && model.unet.inChannels === INPAINT_UNET_CHANNELS) {
+    throw new EngineError(`${model.dir} has an inpainting UNet (9 input channels): give it an input image and a mask (or outpaint margins) to repaint.`, 'bad-request');
+  }
 }
 
 /** The settings with the prompt the model encodes; the recipe keeps the user's prompt and the flag. */

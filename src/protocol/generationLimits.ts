@@ -2,7 +2,7 @@
 // the CLI, the engine process and the panel's host all apply, so no side lets through what another
 // refuses. Nothing here reads files or loads ONNX Runtime.
 import type { GenerationSettings } from './recipe';
-import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from './recipe';
+import { INPAINT_AREAS, SAMPLERS, TILINGS, TIMESTEP_SPACINGS } from './recipe';
 
 /**
  * The longest side an image may have. SDXL's activations grow with the area: at 4096×4096 one
@@ -15,6 +15,11 @@ export const MAX_GUIDANCE = 100;
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 /** Images of one command or panel request; each is a whole job. */
 export const MAX_BATCH = 1000;
+
+/** AUTOMATIC1111's mask blur slider ends at 64 pixels; a wider blur turns any mask into a haze. */
+export const MAX_MASK_BLUR = 64;
+/** Outpaint margins are whole latent cells of the usual VAE factor, so the canvas keeps the UNet's grid. */
+export const OUTPAINT_MULTIPLE = 8;
 
 export const OUTPUT_FORMATS = ['png', 'webp', 'jpeg'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -102,6 +107,62 @@ export function settingsProblem(settings: SettingsToCheck, multiple?: number): s
       return `strength must be a number above 0 and at most 1, got ${describe(strength)}.`;
     }
   }
+  return inpaintProblem(settings);
+}
+
+/**
+ * The inpainting fields' problem, or undefined: a mask or outpaint margins need an input image;
+ * blur, area and padding need something to repaint; padding applies to the masked area only.
+ */
+export function inpaintProblem(settings: SettingsToCheck): string | undefined {
+  const { mask, maskBlur, inpaintArea, maskPadding, outpaint } = settings;
+  if (mask !== undefined) {
+    if (typeof mask !== 'string' || mask === '') return `the mask must be a file path, got ${describe(mask)}.`;
+    if (settings.initImage === undefined) return 'a mask says what to repaint in an input image; give the input image too.';
+  }
+  if (outpaint !== undefined) {
+    const problem = outpaintProblem(outpaint);
+    if (problem !== undefined) return problem;
+    if (settings.initImage === undefined) return 'outpainting extends an input image; give the input image too.';
+  }
+  const repaints = mask !== undefined || outpaint !== undefined;
+  if (maskBlur !== undefined) {
+    if (!isWhole(maskBlur) || maskBlur < 0 || maskBlur > MAX_MASK_BLUR) {
+      return `mask blur must be a whole number of pixels from 0 to ${MAX_MASK_BLUR}, got ${describe(maskBlur)}.`;
+    }
+    if (!repaints) return 'mask blur applies to inpainting; give a mask or outpaint margins too.';
+  }
+  if (inpaintArea !== undefined) {
+    if (!(INPAINT_AREAS as readonly unknown[]).includes(inpaintArea)) {
+      return `Unknown inpaint area ${describe(inpaintArea)}; use one of ${INPAINT_AREAS.join(', ')}.`;
+    }
+    if (!repaints) return 'the inpaint area applies to inpainting; give a mask or outpaint margins too.';
+  }
+  if (maskPadding !== undefined) {
+    if (!isWhole(maskPadding) || maskPadding < 0 || maskPadding > MAX_IMAGE_SIDE) {
+      return `mask padding must be a whole number of pixels from 0 to ${MAX_IMAGE_SIDE}, got ${describe(maskPadding)}.`;
+    }
+    if (inpaintArea !== 'masked') return 'mask padding is the margin around the mask when only the masked area is repainted; set the inpaint area to masked.';
+  }
+  return undefined;
+}
+
+/** Margins that are whole multiples of OUTPAINT_MULTIPLE, none negative, at least one above 0. */
+export function outpaintProblem(outpaint: unknown): string | undefined {
+  const sides = ['left', 'top', 'right', 'bottom'] as const;
+  if (typeof outpaint !== 'object' || outpaint === null) return `outpaint must be { left, top, right, bottom } in pixels, got ${describe(outpaint)}.`;
+  const margins = outpaint as Record<string, unknown>;
+  for (const side of sides) {
+    const value = margins[side];
+    if (!isWhole(value) || value < 0 || value > MAX_IMAGE_SIDE) {
+      return `the outpaint ${side} margin must be a whole number of pixels from 0 to ${MAX_IMAGE_SIDE}, got ${describe(value)}.`;
+    }
+    if (value % OUTPAINT_MULTIPLE !== 0) {
+      const lower = Math.floor(value / OUTPAINT_MULTIPLE) * OUTPAINT_MULTIPLE;
+      return `the outpaint ${side} margin ${value} is not a multiple of ${OUTPAINT_MULTIPLE} pixels; try ${lower} or ${lower + OUTPAINT_MULTIPLE}.`;
+    }
+  }
+  if (sides.every((side) => margins[side] === 0)) return 'outpaint margins are all 0; give at least one side to extend.';
   return undefined;
 }
 

@@ -28,6 +28,19 @@ export function formatA1111Parameters(recipe: Recipe): string {
   ];
   // A1111 writes it for img2img only, after the model.
   if (recipe.strength !== undefined) params.push(['Denoising strength', recipe.strength]);
+  // A1111's img2img inpainting keys (modules/img2img.py, processing.py): written when inpainting.
+  if (recipe.mask !== undefined || recipe.outpaint !== undefined) {
+    params.push(['Mask blur', recipe.maskBlur ?? 0]);
+    if (recipe.inpaintArea === 'masked') {
+      params.push(['Inpaint area', 'Only masked']);
+      params.push(['Masked area padding', recipe.maskPadding ?? 0]);
+    }
+  }
+  // Not an A1111 key (its outpainting scripts write none): the margins the canvas grew by.
+  if (recipe.outpaint !== undefined) {
+    const { left, top, right, bottom } = recipe.outpaint;
+    params.push(['Outpaint', `${left} ${top} ${right} ${bottom}`]);
+  }
   // A1111 1.6's refiner keys (modules/processing_scripts/refiner.py).
   if (recipe.refiner !== undefined) params.push(['Refiner', recipe.refiner]);
   if (recipe.refinerStart !== undefined) params.push(['Refiner switch at', recipe.refinerStart]);

@@ -48,3 +48,32 @@ async function decode<T>(path: string, read: () => Promise<T>): Promise<T> {
     throw new EngineError(`Cannot read the input image ${path}: ${reason}`, 'image-input');
   }
 }
+
+/** Interleaved 8-bit RGB pixels, row by row. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * The image oriented, at its own size, as 8-bit RGB with any alpha composited on white the way
+ * readInputImage does, for the steps that work on pixels before the VAE (inpainting's crop and
+ * outpainting's canvas).
+ */
+export async function readInputPixels(path: string): Promise<RgbImage> {
+  const { data, info } = await decode(path, () =>
+    sharp(path).autoOrient().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+  );
+  const { width, height, channels } = info;
+  if (channels !== 3 && channels !== 4) {
+    throw new EngineError(`Cannot use the input image ${path}: it decodes to ${channels} channels.`, 'image-input');
+  }
+  if (channels === 3) return { data: new Uint8Array(data), width, height };
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    const alpha = data[i * 4 + 3];
+    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = Math.floor((data[i * 4 + c] * alpha + 255 * (255 - alpha)) / 255);
+  }
+  return { data: rgb, width, height };
+}

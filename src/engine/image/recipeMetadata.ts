@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SAMPLERS, TILINGS, TIMESTEP_SPACINGS, type Recipe, type SamplerName, type Tiling, type TimestepSpacing } from '../../protocol/recipe';
-import { vaeTilingProblem } from '../../protocol/generationLimits';
+import { inpaintProblem, vaeTilingProblem } from '../../protocol/generationLimits';
 import { finishStepsProblem, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
 import { BACKGROUND_MODES, type BackgroundRemoval } from '../../protocol/background';
 import { PROVIDER_CHOICES, type ProviderChoice, type ProviderReport } from '../../protocol/providerChoice';
@@ -38,6 +38,13 @@ function knownFields(recipe: Recipe): Recipe {
     // Text-to-image recipes stay without these keys, byte for byte as before.
     ...(recipe.initImage !== undefined ? { initImage: recipe.initImage } : {}),
     ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
+    ...(recipe.mask !== undefined ? { mask: recipe.mask } : {}),
+    ...(recipe.maskBlur !== undefined ? { maskBlur: recipe.maskBlur } : {}),
+    ...(recipe.inpaintArea !== undefined ? { inpaintArea: recipe.inpaintArea } : {}),
+    ...(recipe.maskPadding !== undefined ? { maskPadding: recipe.maskPadding } : {}),
+    ...(recipe.outpaint !== undefined
+      ? { outpaint: { left: recipe.outpaint.left, top: recipe.outpaint.top, right: recipe.outpaint.right, bottom: recipe.outpaint.bottom } }
+      : {}),
     ...(recipe.guidanceRescale !== undefined ? { guidanceRescale: recipe.guidanceRescale } : {}),
     ...(recipe.promptWeighting !== undefined ? { promptWeighting: recipe.promptWeighting } : {}),
     ...(recipe.refiner !== undefined ? { refiner: recipe.refiner } : {}),
@@ -105,6 +112,8 @@ export function parseRecipe(json: string): Recipe {
     if (r.initImage === undefined) fail('strength', 'absent without initImage');
     if (typeof r.strength !== 'number' || !(r.strength > 0 && r.strength <= 1)) fail('strength', 'a number above 0 and at most 1');
   }
+  const inpaint = inpaintProblem(r);
+  if (inpaint !== undefined) throw new EngineError(`recipe: ${inpaint}`, 'image-input');
   if (r.guidanceRescale !== undefined && !(typeof r.guidanceRescale === 'number' && r.guidanceRescale >= 0 && r.guidanceRescale <= 1)) {
     fail('guidanceRescale', 'a number from 0 to 1 when present');
   }

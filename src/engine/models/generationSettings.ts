@@ -16,6 +16,10 @@ const LCM_STEPS = 4;
 const LCM_EMBEDDED_GUIDANCE = 8.5;
 /** Halfway between keeping the input image and ignoring it; diffusers' SDXL img2img default of 0.3 changes little. */
 const DEFAULT_STRENGTH = 0.5;
+/** Inpainting repaints the masked part from noise, as diffusers' StableDiffusionInpaintPipeline defaults to (strength 1.0). */
+const INPAINT_STRENGTH = 1;
+/** AUTOMATIC1111's "Only masked padding, pixels" default. */
+export const DEFAULT_MASK_PADDING = 32;
 /** A refiner adds detail rather than repainting: diffusers' StableDiffusionXLImg2ImgPipeline default, as the refiner's model card runs it. */
 const REFINER_STRENGTH = 0.3;
 /** diffusers' StableDiffusionXLImg2ImgPipeline defaults: aesthetic_score 6.0, negative_aesthetic_score 2.5. */
@@ -83,7 +87,8 @@ export function resolveSettings(
   const trainedSize = (model.unet.sampleSize ?? 128) * model.vae.scaleFactor;
   // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
   const fitted = inputImageSize ? fittedInputSize(inputImageSize, sizeMultiple(model)) : undefined;
-  const defaultStrength = model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
+  const inpainting = request.mask !== undefined || request.outpaint !== undefined;
+  const defaultStrength = inpainting ? INPAINT_STRENGTH : model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
   const strength = request.initImage !== undefined ? (request.strength ?? defaultStrength) : undefined;
   const scored = [model, refiner].some((m) => m?.details.requiresAestheticsScore === true);
   if (!scored && (request.aestheticScore !== undefined || request.negativeAestheticScore !== undefined)) {
@@ -119,6 +124,13 @@ export function resolveSettings(
     ...(request.initImage !== undefined
       ? { initImage: request.initImage, strength: request.strength ?? defaultStrength }
       : {}),
+    ...(request.mask !== undefined ? { mask: request.mask } : {}),
+    ...(request.maskBlur !== undefined ? { maskBlur: request.maskBlur } : {}),
+    ...(request.inpaintArea !== undefined ? { inpaintArea: request.inpaintArea } : {}),
+    ...(request.inpaintArea === 'masked' ? { maskPadding: request.maskPadding ?? DEFAULT_MASK_PADDING } : {}),
+    // Kept when it has no place, so that validateSettings rejects it instead of ignoring it.
+    ...(request.maskPadding !== undefined && request.inpaintArea !== 'masked' ? { maskPadding: request.maskPadding } : {}),
+    ...(request.outpaint !== undefined ? { outpaint: request.outpaint } : {}),
     ...(refiner ? { refinerStart: request.refinerStart ?? DEFAULT_REFINER_START } : {}),
     ...(scored
       ? {

@@ -4,6 +4,7 @@ import type { TorchGenerator } from '../random/torchGenerator';
 import type { UnetRunner } from './unetRunner';
 import { throwIfAborted } from '../errors';
 import { DenoisedEstimate } from './denoisedEstimate';
+import { concatFloat32 } from '../runtime/tensors';
 
 export interface StepInfo {
   /** 1-based step just finished. */
@@ -38,6 +39,16 @@ export interface DenoiseOptions {
   signal?: AbortSignal;
   /** For a batch, the first image's latents and the batch's timing. */
   onStep?: (info: StepInfo) => void;
+  /** Inpainting (one image): what the UNet takes besides the latents, and what happens to them after each step. */
+  inpaint?: InpaintStepping;
+}
+
+/** diffusers' inpainting pipelines' additions to the loop body, for either kind of UNet. */
+export interface InpaintStepping {
+  /** A 9-channel UNet: mask ‖ masked-image latents, appended to the scaled latents' channels at every call. */
+  unetExtra?: Float32Array;
+  /** A 4-channel UNet: the latents after the step at `index` (into the scheduler's timesteps), blended back outside the mask. */
+  afterStep?: (latents: Float32Array, index: number) => Float32Array;
 }
 
 /** One image of a batch: its own latents, sampler state and noise stream, so it matches its own job. */
@@ -62,7 +73,8 @@ export async function denoiseTracks(
   tracks: readonly DenoiseTrack[],
   options: Omit<DenoiseOptions, 'scheduler' | 'generator'>,
 ): Promise<Float32Array[]> {
-  const { unet, latentShape, guidance, signal, beginIndex } = options;
+  const { unet, latentShape, guidance, signal, beginIndex, inpaint } = options;
+  if (inpaint && tracks.length !== 1) throw new Error('inpainting runs one image at a time');
   const lead = tracks[0].scheduler;
   const timesteps = lead.timesteps.subarray(beginIndex, options.endIndex);
   const drawsAt = (i: number) => i < timesteps.length && lead.drawsNoiseAt(beginIndex + i);
@@ -80,7 +92,8 @@ export async function denoiseTracks(
       // The next step's noise, drawn while this step's UNet blocks the main thread.
       if (drawsAt(i + 1)) prefetched.forEach((p) => p?.request());
       const modelStarted = performance.now();
-      const predictions = await unet.predictMany(scaled, t);
+      const extra = inpaint?.unetExtra;
+      const predictions = await unet.predictMany(extra ? scaled.map((s) => concatFloat32([s, extra])) : scaled, t);
       const modelMs = performance.now() - modelStarted;
       const noises: Float32Array[] = [];
       for (const [k, track] of tracks.entries()) {
@@ -89,6 +102,7 @@ export async function denoiseTracks(
         if (prediction.uncond && options.guidanceRescale) noise = rescaleNoiseCfg(noise, prediction.cond, options.guidanceRescale);
         if (drawsAt(i)) await prefetched[k]?.ready();
         latents[k] = track.scheduler.step(noise, t, latents[k], prefetched[k] ?? track.generator, latentShape);
+        if (inpaint?.afterStep) latents[k] = inpaint.afterStep(latents[k], beginIndex + i);
         noises.push(noise);
       }
       options.onStep?.({

@@ -91,7 +91,6 @@ export async function noisedImageLatents(
   const pixels = await readInputImage(path, size.width, size.height);
   throwIfAborted(signal);
   const image = await encodeImage(sessions, pixels, [1, 3, size.height, size.width], generator, size.vaeTiling, hooks);
-  throwIfAborted(signal);
   scheduler.setBeginIndex(beginIndex);
   const noise = generator.randn(image.shape);
   return { latents: scheduler.addNoise(image.latents, noise, scheduler.timesteps[beginIndex]), shape: image.shape };
@@ -100,16 +99,17 @@ export async function noisedImageLatents(
 /**
  * The VAE encoder's latents × scaling_factor (diffusers' prepare_latents). Exports that return
  * `latent_sample` give the posterior mean, used as is; Optimum >= 1.23 returns
- * `latent_parameters` (mean ‖ logvar), sampled from the job's generator as diffusers does.
+ * `latent_parameters` (mean ‖ logvar), sampled from the job's generator as diffusers does
+ * (`sampled` says so).
  */
-async function encodeImage(
+export async function encodeImage(
   sessions: ModelSessions,
   pixels: Float32Array,
   imageShape: number[],
   generator: TorchGenerator,
   tiling: VaeTiling | undefined,
   hooks: Pick<PipelineHooks, 'signal' | 'onTile'>,
-): Promise<{ latents: Float32Array; shape: number[] }> {
+): Promise<{ latents: Float32Array; shape: number[]; sampled: boolean }> {
   const vae = sessions.model.vae;
   const encoded = await runVaeEncoder(sessions, { data: pixels, shape: imageShape }, tiling, hooks);
   const { output, data: values } = encoded;
@@ -128,7 +128,8 @@ async function encodeImage(
   const latents = new Float32Array(mean.length);
   // The inverse of decodeLatents: (x − shift_factor) · scaling_factor, in float32 like torch.
   for (let i = 0; i < latents.length; i++) latents[i] = Math.fround((mean[i] - vae.shiftFactor) * scale);
-  return { latents, shape };
+  throwIfAborted(hooks.signal);
+  return { latents, shape, sampled: output === 'latent_parameters' };
 }
 
 /**

@@ -10,7 +10,7 @@ import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { createScheduler, type Scheduler } from '../schedulers/scheduler';
 import type { ModelFolder } from '../models/modelFolder';
-import { denoiseTracks, type DenoiseTrack, type StepInfo } from './denoiseLoop';
+import { denoiseTracks, type DenoiseTrack, type InpaintStepping, type StepInfo } from './denoiseLoop';
 import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
 import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
 import { UnetRunner } from './unetRunner';
@@ -44,6 +44,8 @@ export interface PipelineResult {
   latentShape: number[];
   /** VAE decoder output [1,3,H,W], roughly in [-1,1]. */
   decoded: Float32Array;
+  /** The finished RGB picture when it is not the decoded one (inpainting's paste-back onto the whole canvas). */
+  picture?: { data: Uint8Array; width: number; height: number };
 }
 
 /** The job's sampler from the model's scheduler config, with its timesteps set. */
@@ -72,8 +74,7 @@ export function initialNoise(
   settings: GenerationSettings,
   scheduler: Scheduler,
 ): { latentShape: number[]; generator: TorchGenerator; initial: Float32Array } {
-  const vaeFactor = model.vae.scaleFactor;
-  const latentShape = [1, model.unet.inChannels, settings.height / vaeFactor, settings.width / vaeFactor];
+  const latentShape = latentShapeOf(model, settings);
   const generator = new TorchGenerator(settings.seed);
   const noise = generator.randn(latentShape);
   const sigma = Math.fround(scheduler.initNoiseSigma);
@@ -81,6 +82,33 @@ export function initialNoise(
   for (let i = 0; i < noise.length; i++) initial[i] = noise[i] * sigma;
   return { latentShape, generator, initial };
 }
+
+/** [1, C, h, w]: the VAE's latent channels at the job's size over the VAE factor (an inpainting UNet takes more channels than it returns). */
+export function latentShapeOf(model: ModelFolder, size: { width: number; height: number }): number[] {
+  const factor = model.vae.scaleFactor;
+  return [1, model.vae.latentChannels, size.height / factor, size.width / factor];
+}
+
+/** The UNet's sample: the latents' channels plus any an inpainting UNet takes besides them. */
+function unetInputShape(latentShape: readonly number[], extra: Float32Array | undefined): number[] {
+  const [batch, channels, height, width] = latentShape;
+  return [batch, channels + (extra ? extra.length / (height * width) : 0), height, width];
+}
+
+/** A UNet export whose channel count differs from what the job feeds would fail inside ONNX Runtime with a bare shape error. */
+function checkUnetChannels(declared: unknown, fed: number, model: ModelFolder): void {
+  if (typeof declared !== 'number' || declared === fed) return;
+  if (declared === INPAINT_UNET_CHANNELS) {
+    throw new EngineError(`${model.dir} has an inpainting UNet (9 input channels): it needs an input image and a mask to repaint.`, 'bad-request');
+  }
+  throw new EngineError(
+    `unet/model.onnx takes ${declared} input channels, but this job feeds it ${fed} (unet/config.json says in_channels ${model.unet.inChannels}); the folder's config does not match its model.`,
+    'model-folder',
+  );
+}
+
+/** diffusers' inpainting UNets: 4 latent channels, the mask, 4 masked-image latent channels. */
+export const INPAINT_UNET_CHANNELS = 9;
 
 /**
  * Whether the negative branch runs: diffusers' do_classifier_free_guidance, guidance_scale > 1
@@ -138,6 +166,8 @@ export interface DenoiseJob {
   beginIndex: number;
   /** Index of the timestep to stop before (a base handing over to a refiner); absent: the end. */
   endIndex?: number;
+  /** Inpainting: the UNet's extra channels or the blend after each step. */
+  inpaint?: InpaintStepping;
 }
 
 /**
@@ -169,7 +199,9 @@ export async function denoiseBatch(
   if (timeIds) checkTimeIdWidth(model, unet.signature.input('time_ids').shape[1], timeIds);
   const condDim = model.details.timeCondProjDim;
   const timestepCond = condDim === undefined ? undefined : guidanceScaleEmbedding(settings.guidance - 1, condDim);
-  const runner = new UnetRunner(unet, latentShape, job.conditioning, timeIds, timestepCond, tracks.length);
+  const inputShape = unetInputShape(latentShape, job.inpaint?.unetExtra);
+  checkUnetChannels(unet.signature.input('sample').shape[1], inputShape[1], model);
+  const runner = new UnetRunner(unet, inputShape, job.conditioning, timeIds, timestepCond, tracks.length);
   const results = await denoiseTracks(tracks, {
     unet: runner,
     latentShape,
@@ -177,6 +209,7 @@ export async function denoiseBatch(
     guidanceRescale: settings.guidanceRescale,
     beginIndex: job.beginIndex,
     endIndex: job.endIndex,
+    inpaint: job.inpaint,
     signal: hooks.signal,
     onStep: hooks.onStep,
   }).finally(() => runner.dispose());
