@@ -30,6 +30,8 @@ export interface TinyModelOptions {
   sampleSize?: number;
   /** An LCM UNet: a timestep_cond input of this width and time_cond_proj_dim in its config. */
   timeCondProjDim?: number;
+  /** 9: an inpainting UNet, whose sample is latents ‖ mask ‖ masked-image latents (in_channels 9); default 4. */
+  unetInChannels?: 4 | 9;
 }
 
 /** An SD 1.x (CLIP ViT-L-like text encoder) or SD 2.x (OpenCLIP-like) folder, one text encoder. */
@@ -67,6 +69,7 @@ interface UnetSpec {
   timeCondProjDim: number | undefined;
   timestep: 'float-scalar' | 'int64-1d';
   staticBatch: number | undefined;
+  inChannels: 4 | 9;
 }
 
 /** Writes a complete SDXL model folder into `dir`. */
@@ -84,6 +87,7 @@ export function buildTinySdxl(dir: string, options: TinyModelOptions = {}): void
     timeCondProjDim: options.timeCondProjDim,
     timestep: options.timestep ?? 'float-scalar',
     staticBatch: options.staticBatch,
+    inChannels: options.unetInChannels ?? LATENT_CHANNELS,
   };
   const components: ComponentBuild[] = [
     ['text_encoder', (g) => textEncoder(g, idsType, vocabSize, TEXT_ENCODER), textEncoderConfig(floatType, vocabSize)],
@@ -118,6 +122,7 @@ export function buildTinySdxlRefiner(dir: string, options: Pick<TinyModelOptions
     timeCondProjDim: undefined,
     timestep: 'float-scalar',
     staticBatch: undefined,
+    inChannels: LATENT_CHANNELS,
   };
   const components: ComponentBuild[] = [
     ['text_encoder_2', (g) => textEncoder2(g, 'int32', vocabSize), textEncoder2Config(floatType, vocabSize)],
@@ -156,6 +161,7 @@ export function buildTinySd(dir: string, options: TinySdOptions): void {
     timeCondProjDim: options.timeCondProjDim,
     timestep: options.timestep ?? 'float-scalar',
     staticBatch: options.staticBatch,
+    inChannels: options.unetInChannels ?? LATENT_CHANNELS,
   };
   const encoderSpec = { ...encoder, projection: encoder.hidden };
   const components: ComponentBuild[] = [
@@ -274,7 +280,7 @@ function clipTransformer(
 function unet(g: GraphBuilder, spec: UnetSpec): void {
   const [c0, c1] = UNET_CHANNELS;
   const batch: Dim = spec.staticBatch ?? 'batch_size';
-  const sample = g.input('sample', 'float', [batch, LATENT_CHANNELS, 'height', 'width']);
+  const sample = g.input('sample', 'float', [batch, spec.inChannels, 'height', 'width']);
   const timestep =
     spec.timestep === 'float-scalar'
       ? g.input('timestep', 'float', [])
@@ -299,12 +305,14 @@ function unet(g: GraphBuilder, spec: UnetSpec): void {
   embedding = g.silu(embedding);
   const channelBias = (channels: number) => g.unsqueeze(g.linear(embedding, TIME_EMBED_DIM, channels), [2, 3]);
 
-  const skip = g.silu(g.add(g.conv(sample, LATENT_CHANNELS, c0), channelBias(c0)));
+  const skip = g.silu(g.add(g.conv(sample, spec.inChannels, c0), channelBias(c0)));
   let down = g.silu(g.add(g.conv(skip, c0, c1, { stride: 2 }), channelBias(c1)));
   down = g.add(down, crossAttention(g, down, c1, context, spec.crossAttentionDim));
   const up = g.depthToSpace(g.conv(down, c1, 4 * c0, { kernel: 1 }), 2);
   const epsilon = g.conv(g.silu(g.add(up, skip)), c0, LATENT_CHANNELS);
-  const out = g.add(g.mul(sample, g.scalar(0.9)), epsilon);
+  // An inpainting UNet predicts the noise of the latents alone, its first four channels.
+  const latents = spec.inChannels === LATENT_CHANNELS ? sample : g.slice(sample, [0], [LATENT_CHANNELS], [1]);
+  const out = g.add(g.mul(latents, g.scalar(0.9)), epsilon);
   g.output('out_sample', out, 'float', [batch, LATENT_CHANNELS, 'height', 'width']);
 }
 
@@ -432,7 +440,7 @@ function unetConfig(spec: UnetSpec, sampleSize: number): Record<string, unknown>
     downsample_padding: 1,
     flip_sin_to_cos: true,
     freq_shift: 0,
-    in_channels: LATENT_CHANNELS,
+    in_channels: spec.inChannels,
     layers_per_block: 1,
     mid_block_type: 'UNetMidBlock2DCrossAttn',
     norm_eps: 1e-5,

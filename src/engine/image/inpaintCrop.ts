@@ -88,10 +88,14 @@ export function cropPixels<T extends Pixels>(image: T, box: CropBox): T {
 export async function resizePixels<T extends Pixels>(image: T, width: number, height: number): Promise<T> {
   if (image.width === width && image.height === height) return image;
   const channels = image.data.length / (image.width * image.height);
-  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: channels as 1 | 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  let resize = sharp(image.data, { raw: { width: image.width, height: image.height, channels: channels as 1 | 3 } }).resize(width, height, {
+    fit: 'fill',
+    kernel: 'lanczos3',
+    fastShrinkOnLoad: false,
+  });
+  // sharp writes a one-channel picture out as sRGB unless told to keep the one channel.
+  if (channels === 1) resize = resize.extractChannel(0);
+  const { data } = await resize.raw().toBuffer({ resolveWithObject: true });
   if (data.length !== width * height * channels) throw new Error(`a resize to ${width}x${height} returned ${data.length} bytes`);
   return { ...image, data: new Uint8Array(data), width, height };
 }

@@ -118,9 +118,11 @@ export class UnetRunner {
     }
     this.lastCopies = this.unet.provider === 'cpu' ? undefined : { hostToDeviceBytes: up, deviceToHostBytes: down };
     const all = concatFloat32(outputs);
-    const size = scaled[0].length;
+    // Rows of the output, not of the input: an inpainting UNet takes more channels than it returns.
+    const halves = this.conditioning.reduce((sum, group) => sum + group.halves, 0);
+    const size = all.length / (halves * this.images);
     const row = (index: number) => all.subarray(index * size, (index + 1) * size);
-    const guided = all.length === 2 * size * this.images;
+    const guided = halves === 2;
     return scaled.map((_, k) => (guided ? { uncond: row(k), cond: row(this.images + k) } : { cond: row(k) }));
   }
 
