@@ -119,10 +119,10 @@ function jobShape(args: GenerateArguments, base: Recipe | undefined): JobShape {
     throw new UsageError('--strength needs --init-image FILE.');
   }
   const inpainting = inpaintingOf(args, base, initImage);
-  if (!toFolder) refuseExistingOut(out, initImage);
   if (!toFolder && inpainting.mask !== undefined && existsSync(out) && sameFile(out, inpainting.mask)) {
     throw new UsageError(`--out would overwrite the mask ${inpainting.mask}; write elsewhere.`);
   }
+  if (!toFolder) refuseExistingOut(out, initImage);
   const refinerArg = args.refiner ?? base?.refiner;
   const refinerStart = parseNumber('refiner-start', args['refiner-start'], false) ?? base?.refinerStart;
   if (args['refiner-start'] !== undefined && refinerArg === undefined) {
