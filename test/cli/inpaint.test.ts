@@ -20,7 +20,7 @@ let source: Buffer;
 
 before(async () => {
   buildTinySdxl(model);
-  source = Buffer.alloc(64 * 48 * 3).map((_, i) => (i * 11) & 255);
+  source = Buffer.from(new Uint8Array(64 * 48 * 3).map((_, i) => (i * 11) & 255));
   await sharp(source, { raw: { width: 64, height: 48, channels: 3 } }).png().toFile(input);
   // As the panel paints it: strokes on a transparent layer, whose alpha is the mask.
   const rgba = Buffer.alloc(64 * 48 * 4);

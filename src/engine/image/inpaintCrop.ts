@@ -2,7 +2,7 @@
 // picture is cut around the mask, the cut is worked on at the model's size, and the result is
 // pasted back over the original through the mask. VaeImageProcessor's get_crop_region,
 // resize modes "fill" and "crop", and apply_overlay, written for 8-bit pixels.
-import sharp from 'sharp';
+import { pilResize } from './pilResize';
 import type { GrayImage } from './maskImage';
 import type { RgbImage } from './readInputImage';
 
@@ -84,26 +84,15 @@ export function cropPixels<T extends Pixels>(image: T, box: CropBox): T {
   return { ...image, data, width, height };
 }
 
-/** A plain Lanczos resize to exactly width × height (PIL's resize with LANCZOS, as VaeImageProcessor resamples). */
+/** A plain resize to exactly width × height with PIL's LANCZOS (VaeImageProcessor.resize, mode "default"). */
 export async function resizePixels<T extends Pixels>(image: T, width: number, height: number): Promise<T> {
-  if (image.width === width && image.height === height) return image;
-  const channels = image.data.length / (image.width * image.height);
-  let resize = sharp(image.data, { raw: { width: image.width, height: image.height, channels: channels as 1 | 3 } }).resize(width, height, {
-    fit: 'fill',
-    kernel: 'lanczos3',
-    fastShrinkOnLoad: false,
-  });
-  // sharp writes a one-channel picture out as sRGB unless told to keep the one channel.
-  if (channels === 1) resize = resize.extractChannel(0);
-  const { data } = await resize.raw().toBuffer({ resolveWithObject: true });
-  if (data.length !== width * height * channels) throw new Error(`a resize to ${width}x${height} returned ${data.length} bytes`);
-  return { ...image, data: new Uint8Array(data), width, height };
+  return image.width === width && image.height === height ? image : pilResize(image, width, height);
 }
 
 /**
- * VaeImageProcessor._resize_and_fill: scaled to fit inside width × height keeping its aspect,
- * centred, and the uncovered bands filled by stretching the picture's first and last rows (or
- * columns) across them.
+ * VaeImageProcessor._resize_and_fill: scaled to fit inside width × height keeping its aspect and
+ * centred; each uncovered band is PIL's resize (bicubic, its default) of the zero-height (or
+ * zero-width) box at the picture's first or last row (column): a blend of the rows at the edge.
  */
 export async function resizeFill<T extends Pixels>(image: T, width: number, height: number): Promise<T> {
   const ratio = width / height;
@@ -111,18 +100,33 @@ export async function resizeFill<T extends Pixels>(image: T, width: number, heig
   const fitWidth = ratio < sourceRatio ? width : Math.floor((image.width * height) / image.height);
   const fitHeight = ratio >= sourceRatio ? height : Math.floor((image.height * width) / image.width);
   const resized = await resizePixels(image, fitWidth, fitHeight);
-  const channels = image.data.length / (image.width * image.height);
-  const left = Math.floor(width / 2) - Math.floor(fitWidth / 2);
-  const top = Math.floor(height / 2) - Math.floor(fitHeight / 2);
-  const data = new Uint8Array(width * height * channels);
-  for (let y = 0; y < height; y++) {
-    const sy = Math.min(Math.max(y - top, 0), fitHeight - 1);
-    for (let x = 0; x < width; x++) {
-      const sx = Math.min(Math.max(x - left, 0), fitWidth - 1);
-      for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = resized.data[(sy * fitWidth + sx) * channels + c];
+  const out = { ...image, data: new Uint8Array(width * height * (image.data.length / (image.width * image.height))), width, height };
+  paste(out, resized, Math.floor(width / 2) - Math.floor(fitWidth / 2), Math.floor(height / 2) - Math.floor(fitHeight / 2));
+  if (ratio < sourceRatio) {
+    const band = Math.floor(height / 2) - Math.floor(fitHeight / 2);
+    if (band > 0) {
+      paste(out, pilResize(resized, width, band, 'bicubic', { x0: 0, y0: 0, x1: width, y1: 0 }), 0, 0);
+      paste(out, pilResize(resized, width, band, 'bicubic', { x0: 0, y0: fitHeight, x1: width, y1: fitHeight }), 0, band + fitHeight);
+    }
+  } else if (ratio > sourceRatio) {
+    const band = Math.floor(width / 2) - Math.floor(fitWidth / 2);
+    if (band > 0) {
+      paste(out, pilResize(resized, band, height, 'bicubic', { x0: 0, y0: 0, x1: 0, y1: height }), 0, 0);
+      paste(out, pilResize(resized, band, height, 'bicubic', { x0: fitWidth, y0: 0, x1: fitWidth, y1: height }), band + fitWidth, 0);
     }
   }
-  return { ...image, data, width, height };
+  return out;
+}
+
+/** PIL's paste at (left, top), clipped to the target. */
+function paste(target: Pixels, source: Pixels, left: number, top: number): void {
+  const channels = target.data.length / (target.width * target.height);
+  for (let y = Math.max(0, -top); y < source.height && y + top < target.height; y++) {
+    for (let x = Math.max(0, -left); x < source.width && x + left < target.width; x++) {
+      const from = (y * source.width + x) * channels;
+      target.data.set(source.data.subarray(from, from + channels), ((y + top) * target.width + x + left) * channels);
+    }
+  }
 }
 
 /**

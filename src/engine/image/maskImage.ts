@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import sharp, { type OutputInfo } from 'sharp';
 import { EngineError } from '../errors';
+import { pilResize } from './pilResize';
 
 /** A single-channel 8-bit picture, row by row. */
 export interface GrayImage {
@@ -55,16 +56,9 @@ export function luma(r: number, g: number, b: number): number {
   return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 }
 
-/** The mask resized to width × height with a Lanczos filter (as PIL's resize in VaeImageProcessor.resize), or itself at that size. */
-export async function resizeGray(image: GrayImage, width: number, height: number): Promise<GrayImage> {
-  if (image.width === width && image.height === height) return image;
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false })
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) throw new Error(`a resized mask came back with ${info.channels} channels`);
-  return { data: new Uint8Array(data), width, height };
+/** The mask resized to width × height with PIL's LANCZOS (as VaeImageProcessor.resize), or itself at that size. */
+export function resizeGray(image: GrayImage, width: number, height: number): GrayImage {
+  return image.width === width && image.height === height ? image : pilResize(image, width, height);
 }
 
 /**
