@@ -88,7 +88,7 @@ export async function readInpaintCanvas(settings: Pick<GenerationSettings, 'init
   const { initImage, mask: maskPath, outpaint } = settings;
   if (initImage === undefined) throw new EngineError('Inpainting needs an input image.', 'bad-request');
   const image = await readInputPixels(initImage);
-  const given = maskPath === undefined ? undefined : await resizeGray(await readMaskImage(maskPath), image.width, image.height);
+  const given = maskPath === undefined ? undefined : resizeGray(await readMaskImage(maskPath), image.width, image.height);
   let canvas: InpaintCanvas;
   if (outpaint) {
     canvas = outpaintCanvas(image, given, outpaint);

@@ -78,6 +78,8 @@ describe('engine server process', { timeout: 60_000 }, () => {
       { type: 'generate', job: job('relative', { outputPath: 'out.png' }) },
       { type: 'generate', job: job('huge', { settings: { prompt: 'x', width: 100_000, height: 64 } }) },
       { type: 'generate', job: job('nul', { settings: { prompt: 'a\0b' } }) },
+      { type: 'generate', job: job('mask-alone', { settings: { prompt: 'x', mask: 'mask.png' } }) },
+      { type: 'generate', job: job('outpaint-odd', { settings: { prompt: 'x', initImage: 'in.png', outpaint: { left: 3, top: 0, right: 0, bottom: 0 } } }) },
     ]) {
       child.send(bad as never);
     }
@@ -87,12 +89,14 @@ describe('engine server process', { timeout: 60_000 }, () => {
 
     assert.equal(code, 0);
     const failed = new Map(messages.flatMap((m) => (m.type === 'failed' ? [[m.jobId, m]] : [])));
-    assert.deepEqual([...failed.keys()].sort(), ['gif', 'huge', 'mismatch', 'nul', 'relative']);
+    assert.deepEqual([...failed.keys()].sort(), ['gif', 'huge', 'mask-alone', 'mismatch', 'nul', 'outpaint-odd', 'relative']);
     assert.ok([...failed.values()].every((m) => m.code === 'bad-request'));
     assert.match(failed.get('gif')!.message, /Unknown output format "gif"/);
     assert.match(failed.get('mismatch')!.message, /does not end in \.jpg or \.jpeg/);
     assert.match(failed.get('huge')!.message, /width 100000 is above the limit of 4096 pixels/);
     assert.match(failed.get('nul')!.message, /NUL character/);
+    assert.match(failed.get('mask-alone')!.message, /a mask says what to repaint in an input image; give the input image too/);
+    assert.match(failed.get('outpaint-odd')!.message, /outpaint left margin 3 is not a multiple of 8 pixels/);
     assert.ok(messages.some((m) => m.type === 'tokenCountsFailed' && m.requestId === 7));
     const warnings = messages.filter((m) => m.type === 'log' && m.level === 'warn' && /protocol does not allow/.test(m.message));
     assert.equal(warnings.length, 8);
