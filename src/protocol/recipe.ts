@@ -95,7 +95,8 @@ export interface Recipe {
   strength?: number;
   /**
    * Inpainting (needs initImage): the mask image's file name or path as the user gave it. White
-   * repaints, black keeps, grey is in between; in a mask with an alpha channel the alpha is the mask.
+   * repaints, black keeps, grey is in between; in a mask whose alpha channel is not opaque
+   * everywhere the alpha is the mask (opaque repaints, transparent keeps), whatever the colours.
    */
   mask?: string;
   /** Inpainting: the mask's Gaussian blur radius in pixels before use (diffusers' VaeImageProcessor.blur); absent: 0. */
