@@ -7,6 +7,7 @@ import { TorchGenerator } from '../random/torchGenerator';
 import type { Scheduler } from '../schedulers/scheduler';
 import { denoisingSteps, minimumSteps } from '../../protocol/denoisingSteps';
 import { validateSettings } from '../models/generationSettings';
+import type { ModelFolder } from '../models/modelFolder';
 import {
   decodeLatents,
   denoiseLatents,
@@ -31,17 +32,7 @@ export async function imageToImage(
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
   const model = sessions.model;
-  validateSettings(settings, model);
-  const { initImage, strength } = settings;
-  if (initImage === undefined || strength === undefined) {
-    throw new EngineError('Image-to-image needs an input image and a strength.', 'bad-request');
-  }
-  if (!model.onnx.vae_encoder) {
-    throw new EngineError(
-      `Image-to-image needs a VAE encoder, and ${model.dir} has no vae_encoder/model.onnx.`,
-      'model-folder',
-    );
-  }
+  const { initImage, strength } = checkImageJob(settings, model, 'Image-to-image');
   const scheduler = jobScheduler(settings, model.schedulerConfig);
   const beginIndex = firstStepIndex(settings.steps, strength) * scheduler.order;
   const conditioning = await encodeConditioning(sessions, tokenizers, settings, hooks);
@@ -55,6 +46,19 @@ export async function imageToImage(
   hooks.onPhase?.('decode');
   const decoded = await decodeLatents(sessions, latents, latentShape, settings.vaeTiling, hooks);
   return { latents, latentShape, decoded };
+}
+
+/** The settings checked for a job that starts from an image: its path, its strength, and a VAE encoder to read it. */
+export function checkImageJob(settings: GenerationSettings, model: ModelFolder, job: string): { initImage: string; strength: number } {
+  validateSettings(settings, model);
+  const { initImage, strength } = settings;
+  if (initImage === undefined || strength === undefined) {
+    throw new EngineError(`${job} needs an input image and a strength.`, 'bad-request');
+  }
+  if (!model.onnx.vae_encoder) {
+    throw new EngineError(`${job} needs a VAE encoder, and ${model.dir} has no vae_encoder/model.onnx.`, 'model-folder');
+  }
+  return { initImage, strength };
 }
 
 /**

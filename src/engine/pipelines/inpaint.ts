@@ -1,7 +1,6 @@
 import type { GenerationSettings } from '../../protocol/recipe';
 import type { ModelFolder } from '../models/modelFolder';
 import { sizeMultiple } from '../models/modelFolder';
-import { validateSettings } from '../models/generationSettings';
 import { EngineError, throwIfAborted } from '../errors';
 import { decodedToRgb, rgbToModelInput } from '../image/postprocess';
 import { readInputPixels, type RgbImage } from '../image/readInputImage';
@@ -12,7 +11,7 @@ import { outpaintCanvas } from '../image/outpaintCanvas';
 import { TorchGenerator } from '../random/torchGenerator';
 import type { Scheduler } from '../schedulers/scheduler';
 import type { InpaintStepping } from './denoiseLoop';
-import { encodeImage, firstStepIndex } from './imageToImage';
+import { checkImageJob, encodeImage, firstStepIndex } from './imageToImage';
 import {
   decodeLatents,
   denoiseLatents,
@@ -46,14 +45,7 @@ export async function inpaint(
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
   const model = sessions.model;
-  validateSettings(settings, model);
-  const { initImage, strength } = settings;
-  if (initImage === undefined || strength === undefined) {
-    throw new EngineError('Inpainting needs an input image and a strength.', 'bad-request');
-  }
-  if (!model.onnx.vae_encoder) {
-    throw new EngineError(`Inpainting needs a VAE encoder, and ${model.dir} has no vae_encoder/model.onnx.`, 'model-folder');
-  }
+  const { strength } = checkImageJob(settings, model, 'Inpainting');
   const canvas = await readInpaintCanvas(settings);
   throwIfAborted(hooks.signal);
   const { width, height } = settings;
