@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ComponentName, ModelFolder } from '../engine/models/modelFolder';
-import { familyLabel, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
+import { familyLabel, INPAINT_UNET_CHANNELS, readModelFolder, sizeMultiple } from '../engine/models/modelFolder';
 import { defaultSampler, resolveSettings } from '../engine/models/generationSettings';
 import { autoProviderOrder, bundledProviders } from '../engine/runtime/autoProviders';
 import type { ProviderName } from '../protocol/providerChoice';
@@ -28,6 +28,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     `sampler: ${defaultSampler(model)}; size multiple: ${sizeMultiple(model)} px; VAE scaling ${model.vae.scalingFactor}`,
     `defaults: ${familyDefaultsLine(model)}`,
     ...refinerLines(model),
+    ...inpaintingLines(model),
   ];
   for (const [component, path] of Object.entries(model.onnx) as [ComponentName, string][]) {
     const { session } = await createSession(path, ['cpu'], { keepArena: false });
@@ -62,6 +63,12 @@ function refinerLines(model: ModelFolder): string[] {
     lines.push(`use: image-to-image (--init-image, default strength ${imageToImage.strength}), or --refiner after an SDXL base`);
   }
   return lines;
+}
+
+/** A 9-channel inpainting UNet repaints under a mask and nothing else, so info says so. */
+function inpaintingLines(model: ModelFolder): string[] {
+  if (model.unet.inChannels !== INPAINT_UNET_CHANNELS) return [];
+  return ['use: inpainting only (9-channel UNet: latents, mask, masked image): --init-image with --mask or --outpaint'];
 }
 
 /** The memory plan a generate call without options would get now on `auto`'s provider, and why. */

@@ -118,6 +118,9 @@ export function readModelFolder(dirArg: string): ModelFolder {
   };
 }
 
+/** diffusers' inpainting UNets: 4 latent channels, the mask, 4 masked-image latent channels. */
+export const INPAINT_UNET_CHANNELS = 9;
+
 /** UNet size multiple in pixels: the VAE factor times one halving per down level after the first. */
 export function sizeMultiple(model: ModelFolder): number {
   return model.vae.scaleFactor * 2 ** (model.unet.blockOutChannels.length - 1);

@@ -1,6 +1,6 @@
 import type { GenerationSettings } from '../../protocol/recipe';
 import type { ModelFolder } from '../models/modelFolder';
-import { sizeMultiple } from '../models/modelFolder';
+import { INPAINT_UNET_CHANNELS, sizeMultiple } from '../models/modelFolder';
 import { EngineError, throwIfAborted } from '../errors';
 import { decodedToRgb, rgbToModelInput } from '../image/postprocess';
 import { readInputPixels, type RgbImage } from '../image/readInputImage';
@@ -16,7 +16,6 @@ import {
   decodeLatents,
   denoiseLatents,
   encodeConditioning,
-  INPAINT_UNET_CHANNELS,
   jobScheduler,
   latentShapeOf,
   type PipelineHooks,

@@ -9,7 +9,7 @@ import type { Phase } from '../../protocol/phase';
 import { EngineError, throwIfAborted } from '../errors';
 import { findNonFinite } from '../image/postprocess';
 import { createScheduler, type Scheduler } from '../schedulers/scheduler';
-import type { ModelFolder } from '../models/modelFolder';
+import { INPAINT_UNET_CHANNELS, type ModelFolder } from '../models/modelFolder';
 import { denoiseTracks, type DenoiseTrack, type InpaintStepping, type StepInfo } from './denoiseLoop';
 import { encodePrompts, type Conditioning, type TextEncoderSpec } from './promptEncoding';
 import { checkTimeIdWidth, sdxlTimeIds } from './microConditioning';
@@ -106,9 +106,6 @@ function checkUnetChannels(declared: unknown, fed: number, model: ModelFolder): 
     'model-folder',
   );
 }
-
-/** diffusers' inpainting UNets: 4 latent channels, the mask, 4 masked-image latent channels. */
-export const INPAINT_UNET_CHANNELS = 9;
 
 /**
  * Whether the negative branch runs: diffusers' do_classifier_free_guidance, guidance_scale > 1
