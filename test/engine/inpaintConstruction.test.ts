@@ -27,6 +27,7 @@ const models = tinyModelFolders(work, {
   sdxlSampled: (dir) => buildTinySdxl(dir, { vaeEncoderOutput: 'latent_parameters' }),
   sdxl9: (dir) => buildTinySdxl(dir, { unetInChannels: 9 }),
   sd: (dir) => buildTinySd(dir, { version: 1 }),
+  sd2: (dir) => buildTinySd(dir, { version: 2 }),
   sd9: (dir) => buildTinySd(dir, { version: 1, unetInChannels: 9 }),
 });
 
@@ -57,12 +58,12 @@ const request = (modelDir: string, extra: Partial<GenerateRequest> = {}): Genera
   ...extra,
 });
 
-/** The input's VAE latents, encoded as the pipeline encodes them (the posterior mean for these encoders). */
-async function inputLatents(modelDir: string): Promise<Float32Array> {
+/** The input's VAE latents, encoded as the pipeline encodes them: the posterior mean, or a sample that is the seed's first draw. */
+async function inputLatents(modelDir: string, seed = 11): Promise<Float32Array> {
   const sessions = new ModelSessions(readModelFolder(modelDir), 'cpu', false);
   try {
     const pixels = await readInputImage(input, W, H);
-    return (await encodeImage(sessions, pixels, [1, 3, H, W], new TorchGenerator(0), undefined, {})).latents;
+    return (await encodeImage(sessions, pixels, [1, 3, H, W], new TorchGenerator(seed), undefined, {})).latents;
   } finally {
     await sessions.dispose();
   }
@@ -83,7 +84,7 @@ function latentDifferences(latents: Float32Array, reference: Float32Array): { ke
 }
 
 describe('4-channel UNet: the blend-back', () => {
-  for (const [name, strength] of [['sdxl', 0.6], ['sdxl', 1], ['sd', 0.75], ['sd', 1]] as const) {
+  for (const [name, strength] of [['sdxl', 0.6], ['sdxl', 1], ['sd', 0.75], ['sd', 1], ['sd2', 0.75]] as const) {
     test(`${name} at strength ${strength}: latents the mask keeps are the input's, the rest are repainted`, async () => {
       const image = await engine.generate(request(models[name], { strength }));
       assert.deepEqual([image.width, image.height], [W, H]);
@@ -99,10 +100,12 @@ describe('4-channel UNet: the blend-back', () => {
     assert.ok(kept > 0.05, `without a mask the latents moved by only ${kept}`);
   });
 
-  test('an encoder that samples its posterior still keeps the unmasked latents at its sample', async () => {
+  test("an encoder that samples its posterior: the input is encoded with the seed's first draw, as in diffusers", async () => {
     const image = await engine.generate(request(models.sdxlSampled, { strength: 0.5, sampler: 'euler-a' }));
-    assert.deepEqual(image.latentShape, [1, 4, H / 8, W / 8]);
-    assert.equal(image.recipe.sampler, 'euler-a');
+    const { kept } = latentDifferences(image.latents, await inputLatents(models.sdxlSampled));
+    assert.equal(kept, 0);
+    const { kept: otherSeed } = latentDifferences(image.latents, await inputLatents(models.sdxlSampled, 12));
+    assert.ok(otherSeed > 0.01, 'another draw gives other latents, so the check can fail');
   });
 });
 
