@@ -5,6 +5,7 @@
 // so every pixel the blurred mask keeps is the source's; outpainting grows the canvas. The
 // comparison with diffusers' own outputs is test/engine/inpaint.test.ts.
 import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -124,6 +125,21 @@ describe('9-channel inpainting UNet', () => {
       assert.notDeepEqual(other.latents, full.latents);
     });
   }
+
+  test("a config.json that misstates the UNet's channels is named, in either direction", async () => {
+    const lying9 = join(work, 'lying9');
+    const lying4 = join(work, 'lying4');
+    for (const [dir, from, channels] of [[lying9, models.sdxl9, 4], [lying4, models.sdxl, 9]] as const) {
+      cpSync(from, dir, { recursive: true });
+      const configPath = join(dir, 'unet', 'config.json');
+      writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), in_channels: channels }));
+    }
+    await assert.rejects(engine.generate({ modelDir: lying9, prompt: 'x', steps: 2, seed: 1 }), /has an inpainting UNet \(9 input channels\): it needs an input image and a mask/);
+    await assert.rejects(
+      engine.generate(request(lying4)),
+      (error: Error) => error instanceof EngineError && error.code === 'model-folder' && /takes 4 input channels, but this job feeds it 9 \(unet\/config.json says in_channels 9\)/.test(error.message),
+    );
+  });
 
   test('without a mask it is refused before anything runs', async () => {
     await assert.rejects(engine.generate({ modelDir: models.sdxl9, prompt: 'x', steps: 2, seed: 1 }), /inpainting UNet \(9 input channels\)/);
