@@ -108,6 +108,23 @@ describe('mask steps by construction', () => {
     assert.deepEqual([...binarizeMask(mask)], [0, 1, 0, 1]);
   });
 
+  test('any image mode: grey with alpha, 16-bit grey, palette, JPEG', async () => {
+    const greyAlpha = Buffer.from([255, 255, 0, 0, 90, 128, 200, 0]);
+    await sharp(greyAlpha, { raw: { width: 2, height: 2, channels: 2 } }).png().toFile(join(dir, 'grey-alpha.png'));
+    assert.deepEqual([...(await readMaskImage(join(dir, 'grey-alpha.png'))).data], [255, 0, 128, 0]);
+    const grey = Buffer.from([0, 255, 255, 0]);
+    await sharp(grey, { raw: { width: 2, height: 2, channels: 1 } }).toColourspace('grey16').png().toFile(join(dir, 'grey16.png'));
+    assert.deepEqual([...(await readMaskImage(join(dir, 'grey16.png'))).data], [0, 255, 255, 0]);
+    const rgb = Buffer.from([255, 255, 255, 0, 0, 0, 0, 0, 0, 255, 255, 255]);
+    await sharp(rgb, { raw: { width: 2, height: 2, channels: 3 } }).png({ palette: true }).toFile(join(dir, 'palette.png'));
+    assert.deepEqual([...(await readMaskImage(join(dir, 'palette.png'))).data], [255, 0, 0, 255]);
+    const block = Buffer.alloc(16 * 16 * 3);
+    for (let i = 0; i < 16 * 8; i++) block.fill(255, i * 3, i * 3 + 3);
+    await sharp(block, { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toFile(join(dir, 'mask.jpg'));
+    const jpeg = binarizeMask(await readMaskImage(join(dir, 'mask.jpg')));
+    assert.deepEqual([jpeg[0], jpeg[16 * 4], jpeg[16 * 12], jpeg[16 * 16 - 1]], [1, 1, 0, 0], 'the top half repaints');
+  });
+
   test('a missing mask file is a clear input error', async () => {
     await assert.rejects(readMaskImage(join(dir, 'none.png')), /Mask image not found/);
   });
