@@ -3,7 +3,8 @@
 // input's own latents exactly (diffusers' blend-back leaves them clean after the last step); a
 // 9-channel UNet gets its mask and masked-image channels; the masked area is pasted back
 // so every pixel the blurred mask keeps is the source's; outpainting grows the canvas. The
-// comparison with diffusers' own outputs is test/engine/inpaint.test.ts.
+// comparison with diffusers' own outputs is test/engine/inpaint.test.ts (SDXL) and
+// test/engine/sdInpaint.test.ts (SD 1.x/2.x, on a tiny SD made in torch).
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
