@@ -24,8 +24,8 @@ interface SdCase {
   id: string;
   pipeline: 'StableDiffusionPipeline' | 'StableDiffusionInpaintPipeline';
   unet: 4 | 9;
-  /** SD 2.1's v-prediction scheduler config (scheduler_sd21/) in place of the model's SD 1.5 one. */
-  sd21_scheduler: boolean;
+  /** SD 2.x's scheduler config (v-prediction) and tokenizer config (pad "!") from sd21/ in place of model/'s SD 1.x ones. */
+  sd21: boolean;
   recipe: Partial<Recipe> & { prompt: string };
 }
 
@@ -38,21 +38,21 @@ const work = tempFolder('sd-inpaint-reference');
 const variants = [4, 9].flatMap((unet) => [false, true].map((sd21) => ({ unet, sd21 })));
 const folderOf = ({ unet, sd21 }: { unet: number; sd21: boolean }) => join(work, `sd-tiny-unet${unet}${sd21 ? '-sd21' : ''}`);
 
-/** model/ with the shared CLIP vocabulary, and the case's UNet and scheduler config swapped in. */
+/** model/ with the case's UNet and SD version's scheduler and tokenizer configs swapped in, plus the shared CLIP vocabulary. */
 before(() => {
   if (skip) return;
   for (const variant of variants) {
     const dir = folderOf(variant);
     cpSync(join(FIXTURE, 'model'), dir, { recursive: true });
-    for (const file of ['vocab.json', 'merges.txt']) copyFileSync(join(clipDataDir, file), join(dir, 'tokenizer', file));
     const swaps: [string, string][] = [
       ...(variant.unet === 9 ? ([['unet', 'unet9']] as [string, string][]) : []),
-      ...(variant.sd21 ? ([['scheduler', 'scheduler_sd21']] as [string, string][]) : []),
+      ...(variant.sd21 ? ([['scheduler', 'sd21/scheduler'], ['tokenizer', 'sd21/tokenizer']] as [string, string][]) : []),
     ];
     for (const [part, replacement] of swaps) {
       rmSync(join(dir, part), { recursive: true });
       cpSync(join(FIXTURE, replacement), join(dir, part), { recursive: true });
     }
+    for (const file of ['vocab.json', 'merges.txt']) copyFileSync(join(clipDataDir, file), join(dir, 'tokenizer', file));
   }
 });
 
@@ -61,7 +61,7 @@ function request(c: SdCase): GenerateRequest {
   const { initImage, mask, ...rest } = c.recipe;
   return {
     ...rest,
-    modelDir: folderOf({ unet: c.unet, sd21: c.sd21_scheduler }),
+    modelDir: folderOf({ unet: c.unet, sd21: c.sd21 }),
     ...(initImage !== undefined ? { initImage: join(dir, initImage) } : {}),
     ...(mask !== undefined ? { mask: join(dir, mask) } : {}),
   };
