@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import sharp from 'sharp';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
 import type { Recipe } from '../../src/protocol/recipe';
 import { maxAbsDiff } from '../support/maxAbsDiff';
 import { readNpy } from '../support/npy';
+import { uint8ErrorsAgainstPng } from '../support/pngErrors';
 import { fixtureDir } from '../support/sdxlTinyFixture';
 import { repoRoot, skipWithoutShared } from '../support/shared';
 import { tempFolder } from '../support/tempFolder';
@@ -61,19 +61,6 @@ function request(c: InpaintCase): GenerateRequest {
   };
 }
 
-async function uint8Errors(rgb: Uint8Array, png: string): Promise<{ worst: number; share: number }> {
-  const expected = await sharp(png).removeAlpha().raw().toBuffer();
-  assert.equal(rgb.length, expected.length, 'the file has the reference size');
-  let worst = 0;
-  let off = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(expected[i] - rgb[i]);
-    worst = Math.max(worst, d);
-    if (d > 0) off++;
-  }
-  return { worst, share: off / expected.length };
-}
-
 async function compare(t: TestContext, c: InpaintCase, requestOf: (c: InpaintCase) => GenerateRequest = request) {
   const dir = join(INPAINT_DIR, 'cases', c.id);
   const image = await engine.generate(requestOf(c));
@@ -85,7 +72,7 @@ async function compare(t: TestContext, c: InpaintCase, requestOf: (c: InpaintCas
   // The masked area's image.npy is the picture after the paste-back; its decoded crop is kept in debug/.
   const decodedRef = readNpy(join(dir, masked ? 'debug/decoded_before_overlay.npy' : 'image.npy'));
   const float = maxAbsDiff(decodedToFloatHwc(image.decoded, w * 8, h * 8), decodedRef.data);
-  const file = await uint8Errors(image.rgb, join(dir, 'image.png'));
+  const file = await uint8ErrorsAgainstPng(image.rgb, join(dir, 'image.png'));
   t.diagnostic(`${c.id}: latents ${latents.toExponential(2)}, float ${float.toExponential(2)}, uint8 worst ${file.worst}, ${(file.share * 100).toFixed(2)}% off`);
   return { latents, float, file, image };
 }

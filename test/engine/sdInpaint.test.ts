@@ -14,6 +14,7 @@ import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import type { Recipe } from '../../src/protocol/recipe';
 import { maxAbsDiff } from '../support/maxAbsDiff';
 import { readNpy } from '../support/npy';
+import { uint8ErrorsAgainstPng } from '../support/pngErrors';
 import { clipDataDir, repoRoot, skipWithoutFile } from '../support/shared';
 import { tempFolder } from '../support/tempFolder';
 
@@ -67,26 +68,13 @@ function request(c: SdCase): GenerateRequest {
   };
 }
 
-async function uint8Errors(rgb: Uint8Array, png: string): Promise<{ worst: number; share: number }> {
-  const expected = await sharp(png).removeAlpha().raw().toBuffer();
-  assert.equal(rgb.length, expected.length, 'the file has the reference size');
-  let worst = 0;
-  let off = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(expected[i] - rgb[i]);
-    worst = Math.max(worst, d);
-    if (d > 0) off++;
-  }
-  return { worst, share: off / expected.length };
-}
-
 async function compare(t: TestContext, c: SdCase, req: GenerateRequest) {
   const dir = join(FIXTURE, 'cases', c.id);
   const image = await engine.generate(req);
   const expected = readNpy(join(dir, 'latents.npy'));
   assert.deepEqual(image.latentShape, expected.shape);
   const latents = maxAbsDiff(image.latents, expected.data);
-  const file = await uint8Errors(image.rgb, join(dir, 'image.png'));
+  const file = await uint8ErrorsAgainstPng(image.rgb, join(dir, 'image.png'));
   t.diagnostic(`${c.id}: latents ${latents.toExponential(2)}, uint8 worst ${file.worst}, ${(file.share * 100).toFixed(2)}% off`);
   return { latents, file };
 }
