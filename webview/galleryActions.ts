@@ -16,6 +16,7 @@ const ACTIONS: Record<GalleryAction, Omit<GalleryActionInfo, 'action'>> = {
   copyPath: { label: 'Copy relative path', icon: 'copy' },
   insertMarkdown: { label: 'Insert into Markdown', icon: 'markdown' },
   useAsInit: { label: 'Use as image-to-image input', icon: 'file-media' },
+  inpaint: { label: 'Inpaint…', icon: 'paintcan' },
   vary: { label: 'Vary', icon: 'sparkle' },
   reuse: { label: 'Reuse settings', icon: 'history' },
   addToManifest: { label: 'Add to Manifest', icon: 'checklist' },

@@ -1,5 +1,6 @@
 import { denoisingSteps } from '../src/protocol/denoisingSteps';
 import { drawsFromPrompt } from '../src/protocol/modelFamily';
+import { inpaintBlocker } from './inpaintOptions';
 import type { NumberFieldName } from './numberFields';
 import type { PanelState } from './panelState';
 
@@ -29,6 +30,7 @@ export function generateBlocker(state: PanelState): string | undefined {
   if (initImage !== undefined && denoisingSteps(steps, strength) < 1) {
     return 'No step would run: raise the strength or the steps (steps × strength must reach 1).';
   }
+  if (state.initImage) return inpaintBlocker(state.settings, state.initImage, model, state.mask?.painted === true);
   return undefined;
 }
 
@@ -36,7 +38,8 @@ export function generateBlocker(state: PanelState): string | undefined {
 function relevantInvalidFields(state: PanelState): NumberFieldName[] {
   return state.invalidFields.filter((field) => {
     if (field === 'seed') return state.settings.seedMode === 'fixed';
-    if (field === 'width' || field === 'height') return state.customSize;
+    // Inpainting's size is the picture's, not the fields'.
+    if (field === 'width' || field === 'height') return state.customSize && state.settings.inpaint === undefined;
     return true;
   });
 }

@@ -6,10 +6,13 @@ import { generateBlocker } from './generateReadiness';
 import { changesPersistedState, needsTokenCount, reducePanelState, rewritesForm, type PanelAction } from './panelState';
 import { persistPanelState, restorePanelState } from './persistedState';
 import { settingsToGenerate } from './samplers';
+import { createComparison } from './views/comparison';
 import { createErrorMessage } from './views/errorMessage';
 import { createGallery } from './views/gallery';
 import { createGenerateActions } from './views/generateActions';
 import { createInitImageView } from './views/initImage';
+import { createInpaintFields } from './views/inpaintFields';
+import { createMaskPainter } from './views/maskPainter';
 import { createModelPicker } from './views/modelPicker';
 import { createProgressPreview } from './views/progressPreview';
 import { createPromptFields } from './views/promptFields';
@@ -39,7 +42,8 @@ const countTokens = debounce(() => {
 function generate(): void {
   if (generateBlocker(state) !== undefined) return;
   dispatch({ type: 'generateRequested' });
-  post({ type: 'generate', settings: settingsToGenerate(state.settings) });
+  const mask = state.settings.inpaint ? maskPainter.maskPng() : undefined;
+  post({ type: 'generate', settings: settingsToGenerate(state.settings), ...(mask !== undefined ? { mask } : {}) });
 }
 
 const modelPicker = createModelPicker(context);
@@ -48,8 +52,17 @@ const promptFields = createPromptFields(context);
 const settingsFields = createSettingsFields(context);
 const refinerFields = createRefinerFields(context);
 const finishFields = createFinishFields(context);
-const formViews: FormView[] = [modelPicker, promptFields, settingsFields, finishFields];
-const outputViews: View[] = [createErrorMessage(context), createQueueList(), createProgressPreview(), createGallery(context)];
+const inpaintFields = createInpaintFields(context);
+const maskPainter = createMaskPainter(context);
+const formViews: FormView[] = [modelPicker, promptFields, settingsFields, inpaintFields, finishFields];
+const outputViews: View[] = [
+  maskPainter,
+  createErrorMessage(context),
+  createQueueList(),
+  createComparison(),
+  createProgressPreview(),
+  createGallery(context),
+];
 const actions = createGenerateActions(context, generate);
 const views: View[] = [...formViews, initImage, refinerFields, actions, ...outputViews];
 
@@ -57,7 +70,7 @@ document.getElementById('app')?.append(
   h(
     'section',
     { class: 'form-column', 'aria-label': 'Image settings' },
-    [modelPicker, initImage, promptFields, settingsFields, refinerFields, finishFields, actions].map((v) => v.element),
+    [modelPicker, initImage, inpaintFields, promptFields, settingsFields, refinerFields, finishFields, actions].map((v) => v.element),
   ),
   h('section', { class: 'output-column', 'aria-label': 'Results' }, outputViews.map((v) => v.element)),
 );

@@ -4,6 +4,8 @@ import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, Q
 import { DEFAULT_REFINER_START } from '../src/protocol/refiner';
 import type { Tiling } from '../src/protocol/recipe';
 import { fittedSize } from './imageToImage';
+import { DEFAULT_INPAINT_OPTIONS, inpaintSize, withInpaint } from './inpaintOptions';
+import type { SavedMask } from './maskPainter/maskCodec';
 import { withModeDefaults, withModel } from './modelSettings';
 import type { NumberFieldName } from './numberFields';
 import type { ProgressInfo } from './progressText';
@@ -40,6 +42,18 @@ export interface PanelState {
   invalidFields: NumberFieldName[];
   /** Image-to-image mode's input, shown above the prompt; its path is settings.initImage. */
   initImage?: InitImage;
+  /** Inpainting: what the painter holds for the picture at `path` (the bitmap itself lives in the painter). */
+  mask?: MaskState;
+  /** Inpainting: the latest result next to the picture it edited. */
+  comparison?: { before: InitImage; after: GalleryItem };
+}
+
+export interface MaskState {
+  path: string;
+  /** Whether any pixel would be repainted. */
+  painted: boolean;
+  /** The mask for the webview's saved state; absent when it is too large to keep there. */
+  saved?: SavedMask;
 }
 
 /** What the webview itself decides, next to what the host tells it. */
@@ -52,6 +66,10 @@ export type LocalAction =
   | { type: 'dismissError' }
   /** Back to text-to-image: the input picture is dropped, the rest of the form stays. */
   | { type: 'leaveImageToImage' }
+  /** From inpainting to image to image with the same picture. */
+  | { type: 'leaveInpaint' }
+  /** The painter's mask changed (a stroke ended, undo, invert, clear…). */
+  | { type: 'maskChanged'; painted: boolean; saved?: SavedMask }
   | { type: 'tokenCountRequested'; requestId: number };
 
 export type PanelAction = HostToPanel | LocalAction;
@@ -102,6 +120,7 @@ export function rewritesForm(action: PanelAction): boolean {
     case 'applySettings':
     case 'imageToImage':
     case 'leaveImageToImage':
+    case 'leaveInpaint':
       return true;
     case 'edit':
       return 'modelDir' in action.settings;
@@ -129,8 +148,15 @@ export function changesPersistedState(action: PanelAction): boolean {
 export function reducePanelState(state: PanelState, action: PanelAction): PanelState {
   const next = nextPanelState(state, action);
   if (next.settings === state.settings && next.models === state.models) return next;
-  const settings = withUsableRefiner(next.settings, next.models);
+  const settings = withInpaintSize(withUsableRefiner(next.settings, next.models), next.initImage);
   return settings === next.settings ? next : { ...next, settings };
+}
+
+/** Inpainting's size is the picture's plus the margins whatever else changed (a model switch fits sizes otherwise). */
+function withInpaintSize(settings: PanelSettings, image: InitImage | undefined): PanelSettings {
+  if (!settings.inpaint || !image) return settings;
+  const size = inpaintSize(image, settings.inpaint.outpaint);
+  return size.width === settings.width && size.height === settings.height ? settings : { ...settings, ...size };
 }
 
 function nextPanelState(state: PanelState, action: PanelAction): PanelState {
@@ -176,6 +202,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
     case 'jobDone':
       return {
         ...state,
+        comparison: editedPicture(state, action.item) ? { before: state.initImage!, after: action.item } : state.comparison,
         gallery: newestFirst([action.item, ...state.gallery.filter((g) => g.path !== action.item.path)]),
         lastSeed: action.item.recipe?.seed ?? state.lastSeed,
         preview: {
@@ -217,6 +244,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'imageToImage': {
+      if (action.inpaint) return inpaintMode(state, action.image, action.settings);
       const start =
         switchedModel(state, action.settings.modelDir, action.image) ??
         (state.initImage ? state.settings : withModeDefaults(state.settings, state.models, true));
@@ -224,9 +252,18 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       const hasSize = action.settings.width !== undefined && action.settings.height !== undefined;
       const multiple = state.models.find((m) => m.dir === merged.modelDir)?.sizeMultiple;
       const size = hasSize ? {} : fittedSize(action.image, multiple);
-      const settings = { ...merged, ...size, initImage: action.image.path };
-      return { ...state, settings, initImage: action.image, customSize: isCustomSize(settings), invalidFields: [] };
+      const { inpaint: _inpaint, ...imageToImage } = { ...merged, ...size, initImage: action.image.path };
+      return { ...state, settings: imageToImage, initImage: action.image, customSize: isCustomSize(imageToImage), invalidFields: [] };
     }
+    case 'leaveInpaint': {
+      if (!state.initImage) return state;
+      const { inpaint: _inpaint, ...imageToImage } = state.settings;
+      const multiple = state.models.find((m) => m.dir === imageToImage.modelDir)?.sizeMultiple;
+      const settings = { ...imageToImage, ...fittedSize(state.initImage, multiple) };
+      return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
+    }
+    case 'maskChanged':
+      return state.mask ? { ...state, mask: { path: state.mask.path, painted: action.painted, saved: action.saved } } : state;
     case 'leaveImageToImage': {
       const settings = withModeDefaults(withoutInitImage(state.settings), state.models, false);
       return { ...state, settings, initImage: undefined, invalidFields: [] };
@@ -273,8 +310,30 @@ function switchedModel(state: PanelState, modelDir: string | undefined, initImag
 }
 
 function withoutInitImage(settings: PanelSettings): PanelSettings {
-  const { initImage: _initImage, ...rest } = settings;
+  const { initImage: _initImage, inpaint: _inpaint, ...rest } = settings;
   return rest;
+}
+
+/**
+ * Inpainting on `image`: image to image's model and step rules, the picture's own size, and
+ * the mask kept when it is the same picture again.
+ */
+function inpaintMode(state: PanelState, image: InitImage, prefill: Partial<PanelSettings>): PanelState {
+  const start =
+    switchedModel(state, prefill.modelDir, image) ??
+    (state.initImage ? state.settings : withModeDefaults(state.settings, state.models, true));
+  const { width: _width, height: _height, ...rest } = prefill;
+  const samePicture = state.mask?.path === image.path;
+  // Margins belong to the picture they were set for; the blur and area choices carry over.
+  const options = start.inpaint && !samePicture ? { ...start.inpaint, outpaint: DEFAULT_INPAINT_OPTIONS.outpaint } : start.inpaint;
+  const settings = withInpaint({ ...start, ...rest, initImage: image.path }, image, options);
+  const mask = samePicture ? state.mask! : { path: image.path, painted: false };
+  return { ...state, settings, initImage: image, mask, comparison: undefined, customSize: isCustomSize(settings), invalidFields: [] };
+}
+
+/** Whether a finished image is an edit of the picture being inpainted now. */
+function editedPicture(state: PanelState, item: GalleryItem): boolean {
+  return state.settings.inpaint !== undefined && state.initImage !== undefined && item.recipe?.initImage === state.initImage.path;
 }
 
 function isCustomSize(settings: PanelSettings): boolean {

@@ -1,5 +1,5 @@
 import type { InitImage } from '../src/protocol/panelProtocol';
-import type { PanelState } from './panelState';
+import type { MaskState, PanelState } from './panelState';
 import { initialPanelState } from './panelState';
 
 /**
@@ -17,12 +17,14 @@ export interface PersistedPanelState {
   error?: string;
   tokens: PanelState['tokens'];
   initImage?: PanelState['initImage'];
+  /** Inpainting's mask, as run lengths when it is small enough (see maskCodec.ts). */
+  mask?: MaskState;
 }
 
 export function persistPanelState(state: PanelState): PersistedPanelState | undefined {
   if (!state.settingsKnown) return undefined;
-  const { settings, customSize, models, gallery, lastSeed, error, tokens, initImage } = state;
-  return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens, initImage };
+  const { settings, customSize, models, gallery, lastSeed, error, tokens, initImage, mask } = state;
+  return { version: 1, settings, customSize, models, gallery, lastSeed, error, tokens, initImage, mask };
 }
 
 /**
@@ -33,13 +35,20 @@ export function restorePanelState(saved: unknown): PanelState {
   const fresh = initialPanelState();
   if (!isPersisted(saved)) return fresh;
   // Image-to-image mode comes back only together with the picture it shows; else the form is text-to-image.
-  const { initImage: initPath, ...textToImage } = saved.settings;
+  const { initImage: initPath, inpaint, ...textToImage } = saved.settings;
   const initImage = isInitImage(saved.initImage) && saved.initImage.path === initPath ? saved.initImage : undefined;
+  const mask = initImage && isMaskState(saved.mask) && saved.mask.path === initImage.path ? saved.mask : undefined;
   return {
     ...fresh,
     settingsKnown: true,
-    settings: { ...fresh.settings, ...textToImage, ...(initImage ? { initImage: initImage.path } : {}) },
+    settings: {
+      ...fresh.settings,
+      ...textToImage,
+      ...(initImage ? { initImage: initImage.path } : {}),
+      ...(initImage && inpaint ? { inpaint } : {}),
+    },
     initImage,
+    mask,
     customSize: saved.customSize === true,
     models: Array.isArray(saved.models) ? saved.models : [],
     gallery: Array.isArray(saved.gallery) ? saved.gallery : [],
@@ -54,6 +63,12 @@ function isPersisted(value: unknown): value is PersistedPanelState {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<PersistedPanelState>;
   return candidate.version === 1 && typeof candidate.settings === 'object' && candidate.settings !== null;
+}
+
+function isMaskState(value: unknown): value is MaskState {
+  if (typeof value !== 'object' || value === null) return false;
+  const { path, painted } = value as Partial<MaskState>;
+  return typeof path === 'string' && typeof painted === 'boolean';
 }
 
 function isInitImage(value: unknown): value is InitImage {

@@ -2,6 +2,7 @@
 
 export const GENERATE_COMMAND = 'sdxlAssets.generateImage';
 export const IMAGE_TO_IMAGE_COMMAND = 'sdxlAssets.imageToImage';
+export const INPAINT_COMMAND = 'sdxlAssets.inpaint';
 export const GENERATE_HERE_COMMAND = 'sdxlAssets.generateImageHere';
 export const DOWNLOAD_MODEL_COMMAND = 'sdxlAssets.downloadModel';
 export const SET_HF_TOKEN_COMMAND = 'sdxlAssets.setHuggingFaceToken';

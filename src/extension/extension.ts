@@ -6,6 +6,7 @@ import {
   GENERATE_COMMAND,
   GENERATE_HERE_COMMAND,
   IMAGE_TO_IMAGE_COMMAND,
+  INPAINT_COMMAND,
   SET_HF_TOKEN_COMMAND,
 } from './commandIds';
 import { EngineClient } from './engineClient';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(DOWNLOAD_MODEL_COMMAND, (id?: unknown) => downloadModelCommand(context, backend, engine, output, id)),
     vscode.commands.registerCommand(SET_HF_TOKEN_COMMAND, () => setHuggingFaceToken(context)),
     vscode.commands.registerCommand(IMAGE_TO_IMAGE_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri)),
+    vscode.commands.registerCommand(INPAINT_COMMAND, (uri: unknown) => imageToImageCommand(context, backend, uri, 'inpaint')),
     vscode.commands.registerCommand(GENERATE_HERE_COMMAND, () => generateImageHere(backend, markdown)),
     ...registerRecipeCommands(context, backend),
     vscode.commands.registerCommand(GENERATE_ASSET_COMMAND, (target: unknown) => generateAsset(backend, manifests, target)),

@@ -11,7 +11,9 @@ import { formDefaults } from './jobs/formDefaults';
 import { HostQueue } from './jobs/hostQueue';
 import { JobSubmission, modelNameOf, type StartedJob } from './jobs/jobSubmission';
 import { LastSettings } from './jobs/lastSettings';
-import { imageToImageForm, recipeForm, reuseForm } from './jobs/recipeForms';
+import { decodePaintedMask } from './jobs/inpaintFiles';
+import { imageToImageForm, inpaintForm, recipeForm, reuseForm } from './jobs/recipeForms';
+import { readImageSize } from '../engine/image/readInputImage';
 import type { MarkdownImageInserter } from './markdown/markdownImageInserter';
 import { listModels } from './models/listModels';
 import { mattingModelOrOffer } from './models/mattingModel';
@@ -86,14 +88,18 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     return scanGallery(root, join(root, readSettings().outputDirectory));
   }
 
-  async generate(form: PanelSettings): Promise<void> {
+  async generate(form: PanelSettings, mask?: string): Promise<void> {
     await this.last.rememberForm(form);
     const modelName = modelNameOf(form);
+    const painted =
+      form.inpaint && form.initImage !== undefined && mask !== undefined
+        ? await decodePaintedMask(mask, await readImageSize(form.initImage))
+        : undefined;
     const root = await this.root.currentOrAsk();
     if (!root) return;
     const matting = await mattingFor(form);
     if (!matting.ready) return;
-    this.jobs.submitBatch(root, form, modelName, matting.dir);
+    this.jobs.submitBatch(root, form, modelName, matting.dir, painted);
   }
 
   /**
@@ -145,6 +151,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
       markdown: this.markdown,
       emit: (event) => this.emitter.fire(event),
       imageToImage: (picture) => this.imageToImage(picture),
+      inpaint: (picture) => this.inpaint(picture),
       reuse: (picture) => this.reuse(picture),
       vary: async (picture) => this.generate(await this.recipeForm(picture, 'vary')),
     });
@@ -153,6 +160,11 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   /** Image-to-image with the picture at `path` as input, prefilled from its metadata. */
   async imageToImage(path: string): Promise<FormEvent> {
     return imageToImageForm(path, this.root.current(), await this.models());
+  }
+
+  /** Inpainting of the picture at `path`: image-to-image's form with the mask painter on it. */
+  async inpaint(path: string): Promise<FormEvent> {
+    return inpaintForm(path, this.root.current(), await this.models());
   }
 
   /**

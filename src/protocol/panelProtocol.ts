@@ -1,5 +1,5 @@
 // Messages between the Generate Image webview and the extension host.
-import type { OutputSize, PixelArt, Recipe, SamplerName, Tiling } from './recipe';
+import type { InpaintArea, Outpaint, OutputSize, PixelArt, Recipe, SamplerName, Tiling } from './recipe';
 import type { EngineToHost, TokenCount } from './engineProtocol';
 import type { ModelFamily } from './modelFamily';
 import type { Phase } from './phase';
@@ -49,6 +49,23 @@ export interface PanelSettings {
    * asks for an isolated subject; absent: an opaque image.
    */
   transparentBackground?: { isolateSubject: boolean };
+  /**
+   * Inpainting mode (with initImage): how the painted mask is used. Present only in that mode;
+   * the mask itself travels with the generate message. The size is then the picture's own plus
+   * the outpaint margins, since an edit keeps the picture as it is.
+   */
+  inpaint?: InpaintOptions;
+}
+
+/** The panel's inpainting options, the recipe's fields of the same names (src/protocol/recipe.ts). */
+export interface InpaintOptions {
+  /** Blur radius in pixels applied to the mask before use; 0 for none. */
+  maskBlur: number;
+  inpaintArea: InpaintArea;
+  /** With inpaintArea 'masked': the margin kept around the mask's bounding box. */
+  maskPadding: number;
+  /** Pixels added on each side; all 0 for none. */
+  outpaint: Outpaint;
 }
 
 /**
@@ -122,11 +139,16 @@ export type GalleryAction =
   | 'vary'
   | 'reuse'
   | 'addToManifest'
+  | 'inpaint'
   | 'delete';
 
 export type PanelToHost =
   | { type: 'ready' }
-  | { type: 'generate'; settings: PanelSettings }
+  /**
+   * mask: in inpainting mode, the painted mask as a base64 PNG at the input picture's size
+   * (white repaints, black keeps); absent when nothing is painted (outpainting alone).
+   */
+  | { type: 'generate'; settings: PanelSettings; mask?: string }
   | { type: 'cancel' }
   | { type: 'countTokens'; requestId: number; modelDir: string; prompt: string; negativePrompt: string; weighting: boolean }
   | { type: 'pickModelFolder' }
@@ -149,8 +171,9 @@ export type HostToPanel =
   | { type: 'applySettings'; settings: Partial<PanelSettings> }
   /**
    * Image-to-image mode with this input. Without width and height in `settings`, the size
-   * becomes the picture's own, fitted to the chosen model's multiple.
+   * becomes the picture's own, fitted to the chosen model's multiple. `inpaint`: inpainting
+   * mode instead, with the mask painter on the picture.
    */
-  | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings> }
+  | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings>; inpaint?: boolean }
   /** A request refused outside any job (bad form, model folder, file action). */
   | { type: 'error'; message: string };

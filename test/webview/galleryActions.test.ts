@@ -17,7 +17,7 @@ describe('gallery actions', () => {
   test('every action has a button, in the order of the design', () => {
     assert.deepEqual(
       GALLERY_ACTIONS.map((a) => a.action),
-      ['open', 'reveal', 'copyPath', 'insertMarkdown', 'useAsInit', 'vary', 'reuse', 'addToManifest', 'delete'],
+      ['open', 'reveal', 'copyPath', 'insertMarkdown', 'useAsInit', 'inpaint', 'vary', 'reuse', 'addToManifest', 'delete'],
     );
     assert.ok(GALLERY_ACTIONS.every((a) => a.label && a.icon));
   });

@@ -7,7 +7,7 @@ export type Rgb = readonly [number, number, number];
  * for a canvas to encode as PNG. An opaque alpha matters: the engine takes a mask's
  * transparency as the mask itself.
  */
-export function maskToRgba(mask: Uint8Array): Uint8ClampedArray {
+export function maskToRgba(mask: Uint8Array): Uint8ClampedArray<ArrayBuffer> {
   const pixels = new Uint8ClampedArray(mask.length * 4);
   for (let i = 0; i < mask.length; i++) {
     const value = mask[i]!;
@@ -23,7 +23,7 @@ export function maskToRgba(mask: Uint8Array): Uint8ClampedArray {
  * The mask's overlay over `rect`: `color` everywhere, transparent where the picture is kept and
  * at `opacity` where it is repainted, as RGBA rows of rect.width pixels.
  */
-export function overlayPixels(mask: Uint8Array, maskWidth: number, rect: Rect, color: Rgb, opacity: number): Uint8ClampedArray {
+export function overlayPixels(mask: Uint8Array, maskWidth: number, rect: Rect, color: Rgb, opacity: number): Uint8ClampedArray<ArrayBuffer> {
   const pixels = new Uint8ClampedArray(rect.width * rect.height * 4);
   let o = 0;
   for (let y = rect.y; y < rect.y + rect.height; y++) {

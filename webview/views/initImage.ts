@@ -5,8 +5,8 @@ import { STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthHint, strengthText }
 import type { View, ViewContext } from './view';
 
 /**
- * Image-to-image mode: the input picture, the strength slider with its value, and the way
- * back to text-to-image. Hidden in text-to-image mode. vscode-elements has no slider, so the
+ * Image-to-image and inpainting modes: the input picture, the strength slider with its value,
+ * and the ways back to image to image and text to image. Hidden in text-to-image mode. vscode-elements has no slider, so the
  * strength is a native range input themed in main.css.
  */
 export function createInitImageView(context: ViewContext): View {
@@ -15,6 +15,11 @@ export function createInitImageView(context: ViewContext): View {
   const leave = h('vscode-button', { secondary: true, icon: 'close', 'data-testid': 'leave-img2img' }, ['Text to image']);
   leave.title = 'Leave image to image and generate from the prompt alone';
   leave.addEventListener('click', () => context.dispatch({ type: 'leaveImageToImage' }));
+  const leaveInpaint = h('vscode-button', { secondary: true, icon: 'file-media', 'data-testid': 'leave-inpaint', hidden: true }, ['Image to image']);
+  leaveInpaint.title = 'Stop inpainting and redo the whole picture from it';
+  leaveInpaint.addEventListener('click', () => context.dispatch({ type: 'leaveInpaint' }));
+  const heading = h('h2', { id: 'init-image-heading' }, ['Image to image']);
+  const figure = h('figure', {}, [preview, caption]);
 
   const label = h('vscode-label', { id: 'strength-label', for: 'strength' }, ['Strength']);
   const value = h('output', { class: 'slider-value', 'data-testid': 'strength-value', for: 'strength' });
@@ -33,8 +38,8 @@ export function createInitImageView(context: ViewContext): View {
   slider.addEventListener('input', () => context.dispatch({ type: 'edit', settings: { strength: Number(slider.value) } }));
 
   const element = h('section', { class: 'init-image', 'data-testid': 'init-image', 'aria-labelledby': 'init-image-heading', hidden: true }, [
-    h('div', { class: 'section-head' }, [h('h2', { id: 'init-image-heading' }, ['Image to image']), leave]),
-    h('figure', {}, [preview, caption]),
+    h('div', { class: 'section-head' }, [heading, h('div', { class: 'inline' }, [leaveInpaint, leave])]),
+    figure,
     h('div', { class: 'field' }, [h('div', { class: 'field-head' }, [label, value]), slider, hint]),
   ]);
 
@@ -45,6 +50,11 @@ export function createInitImageView(context: ViewContext): View {
       const image = state.initImage;
       element.hidden = image === undefined;
       if (!image) return;
+      // Inpainting shows the picture in the mask painter, large.
+      const inpainting = state.settings.inpaint !== undefined;
+      figure.hidden = inpainting;
+      leaveInpaint.hidden = !inpainting;
+      setText(heading, inpainting ? `Inpaint ${image.label}` : 'Image to image');
       if (image !== shown) {
         shown = image;
         preview.src = image.src;

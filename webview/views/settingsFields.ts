@@ -67,8 +67,9 @@ export function createSettingsFields(context: ViewContext): FormView {
     if (choice) context.dispatch({ type: 'edit', settings: { tiling: choice } });
   });
 
+  const sizeField = h('div', { class: 'field' }, [h('vscode-label', { for: 'size' }, ['Size']), size]);
   const element = h('div', { class: 'settings' }, [
-    h('div', { class: 'field' }, [h('vscode-label', { for: 'size' }, ['Size']), size]),
+    sizeField,
     customSize,
     h('div', { class: 'field' }, [h('vscode-label', { for: 'tiling' }, ['Seamless tiles']), tiling]),
     h('div', { class: 'row' }, [numbers.steps.element, numbers.guidance.element]),
@@ -89,7 +90,9 @@ export function createSettingsFields(context: ViewContext): FormView {
     update(state) {
       const { settings } = state;
       syncValue(size, state.customSize ? CUSTOM_SIZE : sizePresetValue(settings));
-      customSize.hidden = !state.customSize;
+      // Inpainting keeps the picture's size; its options say what it will be.
+      sizeField.hidden = settings.inpaint !== undefined;
+      customSize.hidden = !state.customSize || settings.inpaint !== undefined;
       syncValue(sampler, settings.sampler);
       karras.disabled = !samplerSupportsKarras(settings.sampler);
       karras.title = karras.disabled ? 'Only Euler and DPM++ 2M use Karras noise levels.' : '';

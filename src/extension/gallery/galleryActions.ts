@@ -14,6 +14,7 @@ export interface GalleryActionTarget {
   markdown: MarkdownImageInserter;
   emit(event: BackendEvent): void;
   imageToImage(path: string): Promise<FormEvent>;
+  inpaint(path: string): Promise<FormEvent>;
   reuse(path: string): Promise<FormEvent>;
   vary(path: string): Promise<void>;
 }
@@ -40,6 +41,9 @@ export async function runGalleryAction(action: GalleryAction, path: string, targ
     }
     case 'useAsInit':
       target.emit(await target.imageToImage(path));
+      return;
+    case 'inpaint':
+      target.emit(await target.inpaint(path));
       return;
     case 'reuse':
       target.emit(await target.reuse(path));

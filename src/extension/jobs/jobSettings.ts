@@ -1,6 +1,6 @@
 import type { JobRequest } from '../../protocol/engineProtocol';
-import type { FinishSteps } from '../../protocol/recipe';
-import type { PanelSettings } from '../../protocol/panelProtocol';
+import type { FinishSteps, Recipe } from '../../protocol/recipe';
+import type { InpaintOptions, PanelSettings } from '../../protocol/panelProtocol';
 
 /**
  * Whether the form's job hands off to its refiner. The hand-off starts from noise, so image to
@@ -13,8 +13,10 @@ export function usesRefiner(form: PanelSettings): boolean {
 /**
  * What the engine gets for one image of the form; the strength only goes along with an input
  * image and the refiner start with a refiner (JobRequest.refinerDir, beside the settings).
+ * Inpainting adds its options and `maskPath`, the painted mask's file (absent when only
+ * outpaint margins are repainted).
  */
-export function jobSettings(form: PanelSettings, seed: number): JobRequest['settings'] {
+export function jobSettings(form: PanelSettings, seed: number, maskPath?: string): JobRequest['settings'] {
   return {
     prompt: form.prompt,
     negativePrompt: form.negativePrompt.trim() === '' ? null : form.negativePrompt,
@@ -29,6 +31,18 @@ export function jobSettings(form: PanelSettings, seed: number): JobRequest['sett
     ...(usesRefiner(form) ? { refinerStart: form.refinerStart } : {}),
     ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.strength } : {}),
     ...(form.tiling !== 'off' ? { tiling: form.tiling } : {}),
+    ...(form.initImage !== undefined && form.inpaint ? inpaintSettings(form.inpaint, maskPath) : {}),
+  };
+}
+
+/** The recipe's inpainting fields, each left out where its absence means the same (no blur, the whole picture, no margins). */
+function inpaintSettings(options: InpaintOptions, maskPath: string | undefined): Pick<Recipe, 'mask' | 'maskBlur' | 'inpaintArea' | 'maskPadding' | 'outpaint'> {
+  const { maskBlur, inpaintArea, maskPadding, outpaint } = options;
+  return {
+    ...(maskPath !== undefined ? { mask: maskPath } : {}),
+    ...(maskBlur > 0 ? { maskBlur } : {}),
+    ...(inpaintArea === 'masked' ? { inpaintArea, maskPadding } : {}),
+    ...(Object.values(outpaint).some((margin) => margin > 0) ? { outpaint } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { readModelFolder } from '../../engine/models/modelFolder';
 import { randomSeed } from '../../engine/models/generationSettings';
 import { isCancelled } from '../../protocol/failureCode';
@@ -12,6 +13,7 @@ import { readSettings } from '../settings';
 import type { HostQueue } from './hostQueue';
 import { backgroundRequest, finishSteps, jobSettings, usesRefiner } from './jobSettings';
 import { finishProblem } from '../../protocol/finishSteps';
+import { inpaintOutputPath, maskPathFor, writeMaskFile } from './inpaintFiles';
 import type { LastSettings } from './lastSettings';
 import { batchSeeds } from './seeds';
 
@@ -41,13 +43,15 @@ export class JobSubmission {
   /**
    * `form.batch` jobs under the workspace folder `root`, seeds per the seed mode; all are checked
    * before any is queued. `mattingDir`: the matting model of a transparent background.
+   * Inpainting (`form.inpaint`) writes `mask`, the painted PNG, beside each result; without one
+   * only outpaint margins are repainted.
    */
-  submitBatch(root: string, form: PanelSettings, modelName: string, mattingDir?: string): void {
+  submitBatch(root: string, form: PanelSettings, modelName: string, mattingDir?: string, mask?: Uint8Array): void {
     const seeds = batchSeeds(form.seedMode, form.seed, this.last.seed(), Math.max(1, form.batch), randomSeed);
-    seeds.forEach((seed) => checkForm(form, seed, mattingDir));
+    seeds.forEach((seed) => checkForm(form, seed, mattingDir, mask !== undefined));
     for (const seed of seeds) {
       // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
-      this.submit(root, form, seed, modelName, mattingDir).done.catch(() => undefined);
+      this.submit(root, form, seed, modelName, mattingDir, mask).done.catch(() => undefined);
     }
     this.emitQueue();
   }
@@ -65,30 +69,40 @@ export class JobSubmission {
     this.emit({ type: 'queue', items: this.queue.snapshot() });
   }
 
-  private submit(root: string, form: PanelSettings, seed: number, modelName: string, mattingDir: string | undefined): StartedJob {
+  private submit(root: string, form: PanelSettings, seed: number, modelName: string, mattingDir: string | undefined, mask?: Uint8Array): StartedJob {
     const settings = readSettings();
     const jobId = randomUUID();
-    const imageToImage = form.initImage !== undefined;
-    const outputPath = outputPathFor(
-      root,
-      settings.outputDirectory,
-      imageToImage ? IMAGE_TO_IMAGE_TEMPLATE : settings.fileNameTemplate,
-      { prompt: form.prompt, seed, model: modelName, date: new Date(), source: form.initImage },
-      settings.outputFormat,
-      this.reserved,
-    );
+    const values = { prompt: form.prompt, seed, model: modelName, date: new Date(), source: form.initImage };
+    const source = form.inpaint ? form.initImage : undefined;
+    // An edit lands next to the picture it edits, as a new file; other jobs in the output folder.
+    const outputPath =
+      source !== undefined
+        ? inpaintOutputPath({ ...values, source }, settings.outputFormat, this.reserved)
+        : outputPathFor(
+            root,
+            settings.outputDirectory,
+            form.initImage !== undefined ? IMAGE_TO_IMAGE_TEMPLATE : settings.fileNameTemplate,
+            values,
+            settings.outputFormat,
+            this.reserved,
+          );
+    let maskPath: string | undefined;
+    if (source !== undefined && mask !== undefined) {
+      maskPath = maskPathFor(outputPath);
+      writeMaskFile(maskPath, mask);
+    }
     return this.track(root, {
       jobId,
       modelDir: form.modelDir,
       ...(usesRefiner(form) ? { refinerDir: form.refinerDir } : {}),
-      settings: jobSettings(form, seed),
+      settings: jobSettings(form, seed, maskPath),
       ...backgroundRequest(form, mattingDir),
       finish: finishSteps(form),
       ...(form.iconSet ? { iconSet: true } : {}),
       outputPath,
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
-    });
+    }, maskPath);
   }
 
   /**
@@ -103,7 +117,8 @@ export class JobSubmission {
     return job;
   }
 
-  private track(root: string, request: JobRequest): StartedJob {
+  /** `ownFile`: a file written for this job alone (an inpainting mask), removed when the job makes nothing. */
+  private track(root: string, request: JobRequest, ownFile?: string): StartedJob {
     const { jobId, outputPath } = request;
     this.reserved.add(outputPath);
     this.queue.add(jobId, request.settings.prompt, request.settings.seed ?? 0);
@@ -124,6 +139,7 @@ export class JobSubmission {
       },
       (error: Error) => {
         this.finish(jobId, outputPath);
+        if (ownFile !== undefined) rmSync(ownFile, { force: true });
         if (isCancelled(error)) {
           this.emit({ type: 'jobCancelled', jobId });
         } else {
@@ -151,8 +167,14 @@ export function modelNameOf(form: PanelSettings): string {
 }
 
 /** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */
-function checkForm(form: PanelSettings, seed: number, mattingDir: string | undefined): void {
+function checkForm(form: PanelSettings, seed: number, mattingDir: string | undefined, painted = false): void {
   if (form.batch > MAX_BATCH) throw new Error(`batch must be at most ${MAX_BATCH}, got ${form.batch}.`);
+  if (form.inpaint !== undefined) {
+    if (form.initImage === undefined) throw new Error('Inpainting needs a picture: right-click one → Inpaint….');
+    if (!painted && !Object.values(form.inpaint.outpaint).some((margin) => margin > 0)) {
+      throw new Error('Paint over the part to repaint first, or add outpaint margins.');
+    }
+  }
   checkSettings(jobSettings(form, seed));
   const problem = finishProblem(form.output, form.pixelArt);
   if (problem !== undefined) throw new Error(problem);

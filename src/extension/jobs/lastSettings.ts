@@ -28,7 +28,7 @@ export class LastSettings {
   form(models: readonly ModelChoice[], defaults: PanelSettings): PanelSettings {
     const last = this.state.get<PanelSettings>(LAST_SETTINGS_KEY);
     if (!last) return defaults;
-    const { initImage: _initImage, ...textToImage } = last;
+    const { initImage: _initImage, inpaint: _inpaint, ...textToImage } = last;
     const usable = (dir: string) => models.some((m) => m.dir === dir && !m.problem);
     return {
       ...defaults,

@@ -1,5 +1,5 @@
 // A picture's recipe turned into what the panel's form needs: Use as image-to-image input,
-// Reuse settings, Vary and Regenerate.
+// Inpaint…, Reuse settings, Vary and Regenerate.
 import { basename, dirname } from 'node:path';
 import { readRecipeFromFile } from '../../engine/image/recipeMetadata';
 import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
@@ -13,6 +13,12 @@ import { locateInitImage, settingsFromRecipe } from './recipeSettings';
 export async function imageToImageForm(path: string, root: string | undefined, models: readonly ModelChoice[]): Promise<FormEvent> {
   const request = await imageToImageRequest(path, root, models);
   return { type: 'imageToImage', ...request };
+}
+
+/** Inpainting of the picture at `path`: image to image's form, with the mask painter on the picture. */
+export async function inpaintForm(path: string, root: string | undefined, models: readonly ModelChoice[]): Promise<FormEvent> {
+  const request = await imageToImageRequest(path, root, models);
+  return { type: 'imageToImage', ...request, inpaint: true };
 }
 
 /**

@@ -99,7 +99,7 @@ export class GeneratePanel implements vscode.Disposable {
         void this.sendInit();
         return;
       case 'generate':
-        void this.attempt(() => this.backend.generate(message.settings));
+        void this.attempt(() => this.backend.generate(message.settings, message.mask));
         return;
       case 'cancel':
         this.backend.cancel();
@@ -159,7 +159,7 @@ export class GeneratePanel implements vscode.Disposable {
       return;
     }
     const src = await this.initImageSrc(event.image.path);
-    this.post({ type: 'imageToImage', image: { ...event.image, src }, settings: event.settings });
+    this.post({ type: 'imageToImage', image: { ...event.image, src }, settings: event.settings, ...(event.inpaint ? { inpaint: true } : {}) });
   }
 
   /** The page may load files from the workspace folders only; a picture from elsewhere comes as a thumbnail. */

@@ -18,8 +18,8 @@ export type InitImageFile = Omit<InitImage, 'src'>;
 export type FormEvent =
   /** Text-to-image settings: Reuse settings, open a recipe in the panel. */
   | { type: 'applySettings'; settings: Partial<PanelSettings> }
-  /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe. */
-  | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings> };
+  /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe; `inpaint`: Inpaint… instead. */
+  | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings>; inpaint?: boolean };
 
 type EngineMessage<T extends EngineToHost['type']> = Extract<EngineToHost, { type: T }>;
 
@@ -50,8 +50,11 @@ export interface PanelBackend {
   /** The jobs now queued or running, for a page that opens mid-job. */
   queue(): QueueItem[];
   gallery(): Promise<GalleryFile[]>;
-  /** Queues `batch` jobs (seeds per the seed mode); resolves when they are queued. */
-  generate(settings: PanelSettings): Promise<void>;
+  /**
+   * Queues `batch` jobs (seeds per the seed mode); resolves when they are queued. `mask`:
+   * inpainting's painted mask, a base64 PNG at the picture's size.
+   */
+  generate(settings: PanelSettings, mask?: string): Promise<void>;
   /** Cancels the running job and empties the queue. */
   cancel(): void;
   countTokens(modelDir: string, texts: string[], weighting: boolean): Promise<TokenCount[][]>;
