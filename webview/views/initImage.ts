@@ -54,7 +54,7 @@ export function createInitImageView(context: ViewContext): View {
       const inpainting = state.settings.inpaint !== undefined;
       figure.hidden = inpainting;
       leaveInpaint.hidden = !inpainting;
-      setText(heading, inpainting ? `Inpaint ${image.label}` : 'Image to image');
+      setText(heading, inpainting ? 'Inpaint' : 'Image to image');
       if (image !== shown) {
         shown = image;
         preview.src = image.src;

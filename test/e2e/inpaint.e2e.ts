@@ -1,0 +1,141 @@
+// Inpaint… from the Explorer: paint a mask over part of a picture with the mouse, generate with
+// the tiny model in "only masked" mode, and get a new file next to the picture whose pixels away
+// from the mask are the picture's own (diffusers' apply_overlay pastes the original back there).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
+import { fitTransform } from '../../webview/maskPainter/viewTransform';
+import { buildTinySdxl } from '../support/tinyModels';
+import { contextMenuItem, panelFrame, startWorkbench, type Workbench } from './workbench';
+
+const SIDE = 64;
+const SOURCE = join('art', 'crate.png');
+/** The stroke, in picture pixels, and the brush it is painted with (after one press of [). */
+const STROKE = { from: { x: 12, y: 20 }, to: { x: 30, y: 20 } };
+const BRUSH = 14;
+const PADDING = 8;
+
+describe('Inpaint… with a mask painted in the panel', () => {
+  let workbench: Workbench;
+  let sourceBytes: Buffer;
+
+  before(async () => {
+    workbench = await startWorkbench({
+      name: 'inpaint',
+      prepare: async ({ workspace, scratch }) => {
+        const model = join(scratch, 'tiny-sdxl');
+        buildTinySdxl(model);
+        mkdirSync(join(workspace, 'art'), { recursive: true });
+        const pixels = Buffer.alloc(SIDE * SIDE * 3);
+        for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + Math.floor(i / (SIDE * 3)) * 11) % 256;
+        await sharp(pixels, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(join(workspace, SOURCE));
+        return {
+          'sdxlAssets.modelFolders': [model],
+          'sdxlAssets.defaultModel': model,
+          'sdxlAssets.executionProvider': 'cpu',
+        };
+      },
+    });
+    sourceBytes = readFileSync(join(workbench.workspace, SOURCE));
+  });
+
+  after(async () => {
+    await workbench?.close();
+  });
+
+  it('right-click → Inpaint… → paint → Generate: a new file beside the picture, unchanged away from the mask', async () => {
+    const { page, workspace } = workbench;
+    const explorer = page.locator('.explorer-folders-view');
+    await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
+    const row = explorer.locator('.monaco-list-row', { hasText: 'crate.png' });
+    const item = await contextMenuItem(page, row, 'Inpaint…');
+    await item.hover();
+    await item.click();
+
+    const panel = panelFrame(page);
+    const canvas = panel.locator('[data-testid=mask-canvas]');
+    await canvas.waitFor({ timeout: 60_000 });
+    await panel.locator('[data-testid=mask-status]', { hasText: `mask ${SIDE} × ${SIDE}` }).waitFor();
+    assert.match(await panel.locator('[data-testid=generate-hint]').innerText(), /Paint over the part to repaint/);
+
+    await panel.locator('[data-testid=prompt] textarea').fill('a wooden crate');
+    await panel.locator('[data-testid=steps] input').fill('10');
+    await panel.locator('[data-testid=inpaint-area]').click();
+    await panel.locator('[data-testid=inpaint-area] li.option', { hasText: 'Only masked' }).click();
+    await panel.locator('[data-testid=mask-padding] input').fill(String(PADDING));
+    await panel.locator('[data-testid=mask-blur] input').fill('0');
+    await panel.locator('[data-testid=mask-size]').fill('16');
+    await canvas.scrollIntoViewIfNeeded();
+    await canvas.focus();
+    await page.keyboard.press('BracketLeft');
+    assert.equal(await panel.locator('[data-testid=mask-size-value]').innerText(), `${BRUSH} px`);
+
+    // The painter fits the picture in its canvas as fitTransform does; paint there with the mouse.
+    const box = await canvas.boundingBox();
+    assert.ok(box);
+    const view = fitTransform(box.width, box.height, { x: 0, y: 0, width: SIDE, height: SIDE });
+    const screen = (p: { x: number; y: number }) => ({ x: box.x + view.offsetX + p.x * view.scale, y: box.y + view.offsetY + p.y * view.scale });
+    const from = screen(STROKE.from);
+    const to = screen(STROKE.to);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 12 });
+    await page.mouse.up();
+    await panel.locator('[data-testid=mask-status]', { hasText: 'nothing painted' }).waitFor({ state: 'detached' });
+    assert.equal(await panel.locator('[data-testid=mask-undo]').isDisabled(), false);
+    await workbench.screenshot('painted');
+
+    await panel.locator('[data-testid=generate-button]').click();
+    await panel.locator('[data-testid=comparison-after]').waitFor({ timeout: 180_000 });
+    await workbench.screenshot('before-after');
+
+    const files = readdirSync(join(workspace, 'art')).sort();
+    const result = files.find((name) => /^crate-inpaint-\d+\.png$/.test(name));
+    assert.ok(result, files.join(', '));
+    const mask = result.replace(/\.png$/, '.mask.png');
+    assert.deepEqual(files, ['crate.png', result, mask].sort());
+    assert.deepEqual(readFileSync(join(workspace, SOURCE)), sourceBytes, 'the picture must not change');
+
+    const recipe = await readRecipeFromFile(join(workspace, 'art', result));
+    assert.equal(recipe?.mask, join(workspace, 'art', mask));
+    assert.equal(recipe?.inpaintArea, 'masked');
+    assert.equal(recipe?.maskPadding, PADDING);
+
+    // The painted mask: white under the stroke, black away from it.
+    const painted = await sharp(join(workspace, 'art', mask)).greyscale().raw().toBuffer();
+    assert.equal(painted[STROKE.from.y * SIDE + 20], 255);
+    assert.equal(painted[50 * SIDE + 50], 0);
+
+    const [original, edited] = await Promise.all(
+      [SOURCE, join('art', result)].map((file) => sharp(join(workspace, file)).removeAlpha().raw().toBuffer({ resolveWithObject: true })),
+    );
+    assert.deepEqual([edited!.info.width, edited!.info.height], [SIDE, SIDE]);
+    // Away from the stroke by more than the brush's radius and the crop padding, the picture is kept.
+    const reach = BRUSH / 2 + PADDING + 2;
+    const near = (x: number, y: number) =>
+      x >= STROKE.from.x - reach && x <= STROKE.to.x + reach && y >= STROKE.from.y - reach && y <= STROKE.to.y + reach;
+    let kept = 0;
+    let keptDiff = 0;
+    let changed = 0;
+    for (let y = 0; y < SIDE; y++) {
+      for (let x = 0; x < SIDE; x++) {
+        const i = (y * SIDE + x) * 3;
+        const diff = Math.max(...[0, 1, 2].map((c) => Math.abs(original!.data[i + c]! - edited!.data[i + c]!)));
+        if (!near(x, y)) {
+          kept++;
+          keptDiff = Math.max(keptDiff, diff);
+        } else if (painted[y * SIDE + x] === 255 && diff > 8) {
+          changed++;
+        }
+      }
+    }
+    console.log(`# ${kept} pixels away from the mask differ by at most ${keptDiff}; ${changed} masked pixels changed by more than 8`);
+    assert.ok(kept > SIDE * SIDE / 2, `${kept}`);
+    assert.ok(keptDiff <= 2, `pixels away from the mask moved by ${keptDiff}`);
+    assert.ok(changed > 0, 'the masked part was repainted');
+    assert.ok(existsSync(join(workspace, 'art', mask)));
+  });
+});
