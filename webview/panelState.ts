@@ -54,6 +54,8 @@ export interface MaskState {
   painted: boolean;
   /** The mask for the webview's saved state; absent when it is too large to keep there. */
   saved?: SavedMask;
+  /** A mask image (data: URL) for the painter to start from: a recipe's, when its settings are reused. */
+  load?: string;
 }
 
 /** What the webview itself decides, next to what the host tells it. */
@@ -244,7 +246,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }
     case 'imageToImage': {
-      if (action.inpaint) return inpaintMode(state, action.image, action.settings);
+      if (action.inpaint) return inpaintMode(state, action);
       const start =
         switchedModel(state, action.settings.modelDir, action.image) ??
         (state.initImage ? state.settings : withModeDefaults(state.settings, state.models, true));
@@ -315,19 +317,26 @@ function withoutInitImage(settings: PanelSettings): PanelSettings {
 }
 
 /**
- * Inpainting on `image`: image to image's model and step rules, the picture's own size, and
- * the mask kept when it is the same picture again.
+ * Inpainting on the action's picture: image to image's model and step rules, the picture's own
+ * size, a recipe's options and mask when it brings them, else the mask kept when it is the same
+ * picture again.
  */
-function inpaintMode(state: PanelState, image: InitImage, prefill: Partial<PanelSettings>): PanelState {
+function inpaintMode(state: PanelState, action: Extract<HostToPanel, { type: 'imageToImage' }>): PanelState {
+  const { image, settings: prefill } = action;
   const start =
     switchedModel(state, prefill.modelDir, image) ??
     (state.initImage ? state.settings : withModeDefaults(state.settings, state.models, true));
-  const { width: _width, height: _height, ...rest } = prefill;
+  const { width: _width, height: _height, inpaint: recipeOptions, ...rest } = prefill;
   const samePicture = state.mask?.path === image.path;
   // Margins belong to the picture they were set for; the blur and area choices carry over.
-  const options = start.inpaint && !samePicture ? { ...start.inpaint, outpaint: DEFAULT_INPAINT_OPTIONS.outpaint } : start.inpaint;
-  const settings = withInpaint({ ...start, ...rest, initImage: image.path }, image, options);
-  const mask = samePicture ? state.mask! : { path: image.path, painted: false };
+  const kept = start.inpaint && !samePicture ? { ...start.inpaint, outpaint: DEFAULT_INPAINT_OPTIONS.outpaint } : start.inpaint;
+  const settings = withInpaint({ ...start, ...rest, initImage: image.path }, image, recipeOptions ?? kept);
+  const mask: MaskState =
+    action.mask !== undefined
+      ? { path: image.path, painted: true, load: action.mask }
+      : samePicture
+        ? state.mask!
+        : { path: image.path, painted: false };
   return { ...state, settings, initImage: image, mask, comparison: undefined, customSize: isCustomSize(settings), invalidFields: [] };
 }
 

@@ -66,6 +66,11 @@ export interface InpaintOptions {
   maskPadding: number;
   /** Pixels added on each side; all 0 for none. */
   outpaint: Outpaint;
+  /**
+   * A mask file to use instead of a painted one: Vary and Regenerate of an inpainted picture
+   * take its recipe's mask. Set by the extension only; the panel sends the mask it painted.
+   */
+  maskFile?: string;
 }
 
 /**
@@ -172,8 +177,9 @@ export type HostToPanel =
   /**
    * Image-to-image mode with this input. Without width and height in `settings`, the size
    * becomes the picture's own, fitted to the chosen model's multiple. `inpaint`: inpainting
-   * mode instead, with the mask painter on the picture.
+   * mode instead, with the mask painter on the picture, holding `mask` (a data: URL of a
+   * recipe's mask file) when there is one.
    */
-  | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings>; inpaint?: boolean }
+  | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings>; inpaint?: boolean; mask?: string }
   /** A request refused outside any job (bad form, model folder, file action). */
   | { type: 'error'; message: string };

@@ -61,6 +61,19 @@ describe('inpainting mode', () => {
     assert.deepEqual(other.settings.inpaint, { ...margins, outpaint: DEFAULT_INPAINT_OPTIONS.outpaint }, 'the blur carries over');
   });
 
+  test('a reused inpainting recipe brings its options and its mask to load', () => {
+    const options = { maskBlur: 2, inpaintArea: 'masked' as const, maskPadding: 16, outpaint: { left: 0, top: 8, right: 0, bottom: 0 } };
+    const state = run(init, inpaint(), {
+      type: 'imageToImage', image: picture, inpaint: true, mask: 'data:image/png;base64,AAAA',
+      settings: { prompt: 'a lantern', width: 200, height: 144, inpaint: options },
+    });
+    assert.deepEqual(state.settings.inpaint, options);
+    assert.deepEqual([state.settings.width, state.settings.height], [200, 144]);
+    assert.deepEqual(state.mask, { path: picture.path, painted: true, load: 'data:image/png;base64,AAAA' });
+    const loaded = reducePanelState(state, { type: 'maskChanged', painted: true });
+    assert.equal(loaded.mask?.load, undefined, 'the painter has made it its own');
+  });
+
   test('a finished edit of the picture shows beside it', () => {
     const item = { path: '/ws/art/hero-inpaint-5.png', relativePath: 'art/hero-inpaint-5.png', src: 'webview://r.png', modifiedMs: 1, recipe: { initImage: picture.path } as never };
     const state = reducePanelState(run(init, inpaint(), painted), { type: 'jobDone', jobId: 'j', item });

@@ -4,7 +4,7 @@ import { dabCoverage, dabsBetween, pointerRadius, stampDab } from '../../webview
 import { decodeMask, encodeMask, MAX_SAVED_RUN_NUMBERS } from '../../webview/maskPainter/maskCodec';
 import { MaskHistory } from '../../webview/maskPainter/maskHistory';
 import { MaskModel } from '../../webview/maskPainter/maskModel';
-import { maskToRgba, overlayPixels, parseCssColor } from '../../webview/maskPainter/maskPixels';
+import { maskToRgba, maskValuesFromRgba, overlayPixels, parseCssColor } from '../../webview/maskPainter/maskPixels';
 
 const at = (mask: MaskModel, x: number, y: number) => mask.data[y * mask.width + x]!;
 
@@ -224,6 +224,13 @@ describe('mask painter: export and saved state', () => {
     const data = new Uint8Array([0, 255, 100, 50]);
     const pixels = overlayPixels(data, 2, { x: 1, y: 0, width: 1, height: 2 }, [10, 20, 30], 0.5);
     assert.deepEqual([...pixels], [10, 20, 30, 128, 10, 20, 30, 25]);
+  });
+
+  test('a mask image reads back as its grey level, or as its alpha when it has transparency', () => {
+    const values = new Uint8Array([0, 255, 128, 3]);
+    assert.deepEqual(maskValuesFromRgba(maskToRgba(values)), values);
+    const transparent = new Uint8ClampedArray([255, 255, 255, 0, 0, 0, 0, 255, 9, 9, 9, 200]);
+    assert.deepEqual([...maskValuesFromRgba(transparent)], [0, 255, 200]);
   });
 
   test('theme colours parse from hex and rgb()', () => {

@@ -48,3 +48,22 @@ export function parseCssColor(text: string): Rgb | undefined {
   const rgb = /^rgba?\(\s*(\d+)[\s,]+(\d+)[\s,]+(\d+)/i.exec(value);
   return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : undefined;
 }
+
+/**
+ * A mask image's pixels (RGBA, as a canvas reads them) as mask values: the grey level (the red
+ * channel; painted masks are grey), or the alpha when any pixel is transparent, since a mask
+ * with transparency is read by its alpha (src/protocol/recipe.ts).
+ */
+export function maskValuesFromRgba(rgba: Uint8ClampedArray): Uint8Array {
+  const values = new Uint8Array(rgba.length / 4);
+  let transparent = false;
+  for (let i = 3; i < rgba.length; i += 4) {
+    if (rgba[i]! < 255) {
+      transparent = true;
+      break;
+    }
+  }
+  const channel = transparent ? 3 : 0;
+  for (let i = 0; i < values.length; i++) values[i] = rgba[4 * i + channel]!;
+  return values;
+}

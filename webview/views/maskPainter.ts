@@ -4,7 +4,7 @@ import { h, setText } from '../dom';
 import { pointerRadius } from '../maskPainter/brushDab';
 import { decodeMask, encodeMask } from '../maskPainter/maskCodec';
 import { MaskModel, type MaskTool } from '../maskPainter/maskModel';
-import { maskToRgba, overlayPixels, parseCssColor, type Rgb } from '../maskPainter/maskPixels';
+import { maskToRgba, maskValuesFromRgba, overlayPixels, parseCssColor, type Rgb } from '../maskPainter/maskPixels';
 import { maskCommandFor, nextBrushSize, SHORTCUT_HELP, type MaskCommand, MAX_BRUSH_SIZE, MIN_BRUSH_SIZE } from '../maskPainter/maskShortcuts';
 import type { Rect } from '../maskPainter/rect';
 import { fitTransform, panBy, toImage, wheelZoomFactor, zoomAt, ZOOM_STEP, type ViewTransform } from '../maskPainter/viewTransform';
@@ -25,6 +25,8 @@ export interface MaskPainterView extends View {
 
 interface Painting {
   image: InitImage;
+  /** The mask image being loaded into it, if any (a reused recipe's). */
+  loading?: string;
   mask: MaskModel;
   overlay: HTMLCanvasElement;
   picture: HTMLImageElement;
@@ -346,10 +348,14 @@ export function createMaskPainter(context: ViewContext): MaskPainterView {
     if (painting && !gesture) fit();
   }).observe(stage);
 
-  /** A new picture: a fresh mask at its size, the saved one if it belongs to it, and the view fitted. */
+  /**
+   * A new picture: a fresh mask at its size, then the one to load or the saved one if it
+   * belongs to the picture, and the view fitted.
+   */
   function start(state: PanelState, image: InitImage): void {
     const mask = new MaskModel(image.width, image.height);
-    const saved = state.mask?.path === image.path ? decodeMask(state.mask.saved, image.width, image.height) : undefined;
+    const own = state.mask?.path === image.path ? state.mask : undefined;
+    const saved = own?.load === undefined ? decodeMask(own?.saved, image.width, image.height) : undefined;
     if (saved) mask.load(saved);
     const overlay = h('canvas');
     overlay.width = image.width;
@@ -357,11 +363,42 @@ export function createMaskPainter(context: ViewContext): MaskPainterView {
     const picture = new Image();
     picture.addEventListener('load', scheduleDraw);
     picture.src = image.src;
-    painting = { image, mask, overlay, picture };
-    refreshOverlay(painting, mask.full);
+    const current: Painting = { image, mask, overlay, picture, ...(own?.load !== undefined ? { loading: own.load } : {}) };
+    painting = current;
+    refreshOverlay(current, mask.full);
     fit();
-    // The state may say "painted" for a mask too large to have been saved; it is empty now.
-    if (state.mask?.painted !== !mask.isEmpty()) queueMicrotask(() => report(mask));
+    if (own?.load !== undefined) {
+      loadMaskImage(current, own.load);
+    } else if (state.mask?.painted !== !mask.isEmpty()) {
+      // The state may say "painted" for a mask too large to have been saved; it is empty now.
+      queueMicrotask(() => report(mask));
+    }
+  }
+
+  /** A mask image drawn at the picture's size and read back as mask values. */
+  function loadMaskImage(target: Painting, src: string): void {
+    const source = new Image();
+    source.addEventListener('load', () => {
+      if (painting !== target) return;
+      target.loading = undefined;
+      const { width, height } = target.mask;
+      const scratch = h('canvas');
+      scratch.width = width;
+      scratch.height = height;
+      const g = scratch.getContext('2d', { willReadFrequently: true })!;
+      g.drawImage(source, 0, 0, width, height);
+      target.mask.load(maskValuesFromRgba(g.getImageData(0, 0, width, height).data));
+      refreshOverlay(target, target.mask.full);
+      showTools();
+      scheduleDraw();
+      report(target.mask);
+    });
+    source.addEventListener('error', () => {
+      if (painting !== target) return;
+      target.loading = undefined;
+      report(target.mask);
+    });
+    source.src = src;
   }
 
   return {
@@ -370,9 +407,10 @@ export function createMaskPainter(context: ViewContext): MaskPainterView {
       const image = state.settings.inpaint ? state.initImage : undefined;
       element.hidden = image === undefined;
       if (!image) return;
-      if (painting?.image.path !== image.path || painting.image.src !== image.src || painting.image.width !== image.width || painting.image.height !== image.height) {
-        start(state, image);
-      }
+      const toLoad = state.mask?.path === image.path ? state.mask.load : undefined;
+      const samePicture =
+        painting?.image.path === image.path && painting.image.src === image.src && painting.image.width === image.width && painting.image.height === image.height;
+      if (!samePicture || (toLoad !== undefined && toLoad !== painting?.loading)) start(state, image);
       const next = state.settings.inpaint!.outpaint;
       if (next !== outpaint) {
         const grew = ['left', 'top', 'right', 'bottom'].some((side) => next[side as keyof Outpaint] !== outpaint[side as keyof Outpaint]);

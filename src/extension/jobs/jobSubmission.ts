@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { readModelFolder } from '../../engine/models/modelFolder';
 import { randomSeed } from '../../engine/models/generationSettings';
 import { isCancelled } from '../../protocol/failureCode';
@@ -48,10 +48,11 @@ export class JobSubmission {
    */
   submitBatch(root: string, form: PanelSettings, modelName: string, mattingDir?: string, mask?: Uint8Array): void {
     const seeds = batchSeeds(form.seedMode, form.seed, this.last.seed(), Math.max(1, form.batch), randomSeed);
-    seeds.forEach((seed) => checkForm(form, seed, mattingDir, mask !== undefined));
+    const maskBytes = mask ?? recipeMask(form);
+    seeds.forEach((seed) => checkForm(form, seed, mattingDir, maskBytes !== undefined));
     for (const seed of seeds) {
       // Failures reach the panel as jobFailed events; nobody else waits for these jobs.
-      this.submit(root, form, seed, modelName, mattingDir, mask).done.catch(() => undefined);
+      this.submit(root, form, seed, modelName, mattingDir, maskBytes).done.catch(() => undefined);
     }
     this.emitQueue();
   }
@@ -59,8 +60,9 @@ export class JobSubmission {
   /** One picture from `form` in a job of its own, for callers that follow it to its end. */
   submitOne(root: string, form: PanelSettings, modelName: string, mattingDir?: string): StartedJob {
     const [seed] = batchSeeds(form.seedMode, form.seed, this.last.seed(), 1, randomSeed);
-    checkForm(form, seed!, mattingDir);
-    const job = this.submit(root, form, seed!, modelName, mattingDir);
+    const mask = recipeMask(form);
+    checkForm(form, seed!, mattingDir, mask !== undefined);
+    const job = this.submit(root, form, seed!, modelName, mattingDir, mask);
     this.emitQueue();
     return job;
   }
@@ -164,6 +166,12 @@ export class JobSubmission {
 export function modelNameOf(form: PanelSettings): string {
   if (!form.modelDir) throw new Error('Choose a model folder first.');
   return readModelFolder(form.modelDir).name;
+}
+
+/** The mask file an inpainting recipe named (Vary, Regenerate): copied beside the new result like a painted one. */
+function recipeMask(form: PanelSettings): Uint8Array | undefined {
+  const file = form.inpaint?.maskFile;
+  return file !== undefined ? readFileSync(file) : undefined;
 }
 
 /** The limits the engine applies (src/protocol/generationLimits.ts), before a job is queued. */

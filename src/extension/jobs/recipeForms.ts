@@ -29,9 +29,15 @@ export async function reuseForm(path: string, root: string | undefined, models: 
   const recipe = await recipeOf(path);
   const settings = settingsFromRecipe(recipe, models);
   const initImage = recipe.initImage === undefined ? undefined : locateInitImage(recipe.initImage, searchDirs(path, root));
-  if (initImage === undefined) return { type: 'applySettings', settings };
+  if (initImage === undefined) {
+    const { inpaint: _inpaint, ...textToImage } = settings;
+    return { type: 'applySettings', settings: textToImage };
+  }
   const request = await imageToImageRequest(initImage, root, models);
-  return { type: 'imageToImage', image: request.image, settings };
+  if (!settings.inpaint) return { type: 'imageToImage', image: request.image, settings };
+  // A mask that is gone leaves the painter empty, to paint again.
+  const maskPath = recipe.mask === undefined ? undefined : locateInitImage(recipe.mask, searchDirs(path, root));
+  return { type: 'imageToImage', image: request.image, settings, inpaint: true, ...(maskPath !== undefined ? { maskPath } : {}) };
 }
 
 /**
@@ -56,10 +62,17 @@ export async function recipeForm(
     initImage = locateInitImage(recipe.initImage, searchDirs(path, root));
     if (initImage === undefined) throw new Error(`The input image ${recipe.initImage} of ${basename(path)} is not there any more.`);
   }
+  let inpaint = settings.inpaint;
+  if (inpaint && recipe.mask !== undefined) {
+    const maskFile = locateInitImage(recipe.mask, searchDirs(path, root));
+    if (maskFile === undefined) throw new Error(`The mask ${recipe.mask} of ${basename(path)} is not there any more.`);
+    inpaint = { ...inpaint, maskFile };
+  }
   return {
     ...formDefaults(models, defaultModel),
     ...settings,
     ...(initImage !== undefined ? { initImage } : {}),
+    ...(inpaint ? { inpaint } : {}),
     ...(mode === 'vary' ? { seedMode: 'random' as const } : {}),
     batch: 1,
   };

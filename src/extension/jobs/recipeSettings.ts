@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Recipe } from '../../protocol/recipe';
-import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
+import type { InpaintOptions, ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
+
+/** The panel's padding for "Only masked" when a recipe has none (AUTOMATIC1111's default). */
+const DEFAULT_MASK_PADDING = 32;
 
 /**
  * The form values that reproduce a recipe: "Reuse settings", Vary, Regenerate. The model and
@@ -32,6 +35,17 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
     ...(recipe.background !== undefined ? { transparentBackground: { isolateSubject: recipe.background.isolateSubject } } : {}),
     tiling: recipe.tiling ?? 'off',
+    ...(recipe.mask !== undefined || recipe.outpaint !== undefined ? { inpaint: inpaintOptionsFromRecipe(recipe) } : {}),
+  };
+}
+
+/** An inpainting recipe's options as the panel holds them; the mask file is left to the caller to locate. */
+function inpaintOptionsFromRecipe(recipe: Recipe): InpaintOptions {
+  return {
+    maskBlur: recipe.maskBlur ?? 0,
+    inpaintArea: recipe.inpaintArea ?? 'full',
+    maskPadding: recipe.maskPadding ?? DEFAULT_MASK_PADDING,
+    outpaint: recipe.outpaint ?? { left: 0, top: 0, right: 0, bottom: 0 },
   };
 }
 

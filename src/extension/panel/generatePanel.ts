@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { GalleryAction, GalleryItem, HostToPanel, PanelToHost } from '../../protocol/panelProtocol';
 import { isInside } from '../outputFiles';
@@ -159,7 +160,15 @@ export class GeneratePanel implements vscode.Disposable {
       return;
     }
     const src = await this.initImageSrc(event.image.path);
-    this.post({ type: 'imageToImage', image: { ...event.image, src }, settings: event.settings, ...(event.inpaint ? { inpaint: true } : {}) });
+    // The page reads the mask's pixels, which a webview URI's image would not let it do: a data: URL.
+    const mask = event.maskPath !== undefined ? `data:image/png;base64,${(await readFile(event.maskPath)).toString('base64')}` : undefined;
+    this.post({
+      type: 'imageToImage',
+      image: { ...event.image, src },
+      settings: event.settings,
+      ...(event.inpaint ? { inpaint: true } : {}),
+      ...(mask !== undefined ? { mask } : {}),
+    });
   }
 
   /** The page may load files from the workspace folders only; a picture from elsewhere comes as a thumbnail. */

@@ -18,8 +18,11 @@ export type InitImageFile = Omit<InitImage, 'src'>;
 export type FormEvent =
   /** Text-to-image settings: Reuse settings, open a recipe in the panel. */
   | { type: 'applySettings'; settings: Partial<PanelSettings> }
-  /** Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe; `inpaint`: Inpaint… instead. */
-  | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings>; inpaint?: boolean };
+  /**
+   * Image-to-image with this input: from the Explorer, the gallery, or an image-to-image recipe.
+   * `inpaint`: Inpaint… instead, with the mask painter starting from `maskPath` (an inpainting recipe's mask) if given.
+   */
+  | { type: 'imageToImage'; image: InitImageFile; settings: Partial<PanelSettings>; inpaint?: boolean; maskPath?: string };
 
 type EngineMessage<T extends EngineToHost['type']> = Extract<EngineToHost, { type: T }>;
 
