@@ -89,7 +89,10 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await workbench.screenshot('painted');
 
     await panel.locator('[data-testid=generate-button]').click();
-    await panel.locator('[data-testid=comparison-after]').waitFor({ timeout: 180_000 });
+    // The result beside the picture, or the panel's error, whichever comes first.
+    const error = panel.locator('[data-testid=error]');
+    await panel.locator('[data-testid=comparison-after]:visible, [data-testid=error]:visible').first().waitFor({ timeout: 180_000 });
+    if (await error.isVisible()) assert.fail(`the panel says: ${await error.innerText()}`);
     await workbench.screenshot('before-after');
 
     const files = readdirSync(join(workspace, 'art')).sort();

@@ -183,7 +183,8 @@ function checkForm(form: PanelSettings, seed: number, mattingDir: string | undef
       throw new Error('Paint over the part to repaint first, or add outpaint margins.');
     }
   }
-  checkSettings(jobSettings(form, seed));
+  // The mask's file is named once the result's is; any path stands for it in the check.
+  checkSettings(jobSettings(form, seed, painted && form.initImage !== undefined ? maskPathFor(form.initImage) : undefined));
   const problem = finishProblem(form.output, form.pixelArt);
   if (problem !== undefined) throw new Error(problem);
   backgroundRequest(form, mattingDir);
