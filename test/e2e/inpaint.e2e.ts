@@ -21,6 +21,8 @@ const PADDING = 8;
 describe('Inpaint… with a mask painted in the panel', () => {
   let workbench: Workbench;
   let sourceBytes: Buffer;
+  /** The first edit's file name, for the image preview's turn. */
+  let firstEdit = '';
 
   before(async () => {
     workbench = await startWorkbench({
@@ -98,6 +100,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
     const files = readdirSync(join(workspace, 'art')).sort();
     const result = files.find((name) => /^crate-inpaint-\d+\.png$/.test(name));
     assert.ok(result, files.join(', '));
+    firstEdit = result;
     const mask = result.replace(/\.png$/, '.mask.png');
     assert.deepEqual(files, ['crate.png', result, mask].sort());
     assert.deepEqual(readFileSync(join(workspace, SOURCE)), sourceBytes, 'the picture must not change');
@@ -140,5 +143,18 @@ describe('Inpaint… with a mask painted in the panel', () => {
     assert.ok(keptDiff <= 2, `pixels away from the mask moved by ${keptDiff}`);
     assert.ok(changed > 0, 'the masked part was repainted');
     assert.ok(existsSync(join(workspace, 'art', mask)));
+  });
+
+  it('Inpaint… from the title bar of the image preview opens the painter on that picture', async () => {
+    assert.ok(firstEdit, 'needs the first edit');
+    const { page } = workbench;
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: firstEdit }).click();
+    const action = page.locator('.editor-actions .action-label[aria-label^="Inpaint"]');
+    await action.waitFor({ timeout: 30_000 });
+    await action.click();
+    const panel = panelFrame(page);
+    await panel.locator('[data-testid=mask-status]', { hasText: `art/${firstEdit} · mask ${SIDE} × ${SIDE} · nothing painted yet` }).waitFor({ timeout: 60_000 });
+    assert.equal(await panel.locator('[data-testid=comparison]').isHidden(), true, 'no comparison for a picture not firstEdit yet');
+    await workbench.screenshot('from-preview');
   });
 });
