@@ -157,4 +157,44 @@ describe('Inpaint… with a mask painted in the panel', () => {
     assert.equal(await panel.locator('[data-testid=comparison]').isHidden(), true, 'no comparison for a picture not firstEdit yet');
     await workbench.screenshot('from-preview');
   });
+
+  it('keys invert, undo and redo the mask; outpaint margins grow the result', async () => {
+    const { page, workspace } = workbench;
+    const panel = panelFrame(page);
+    const status = panel.locator('[data-testid=mask-status]');
+    await panel.locator('[data-testid=outpaint-right] input').fill('16');
+    await panel.locator('[data-testid=inpaint-size]', { hasText: `${SIDE + 16} × ${SIDE}` }).waitFor();
+    await panel.locator('[data-testid=inpaint-area]').click();
+    await panel.locator('[data-testid=inpaint-area] li.option', { hasText: 'Whole picture' }).click();
+    const canvas = panel.locator('[data-testid=mask-canvas]');
+    await canvas.focus();
+    await page.keyboard.press('x');
+    await status.filter({ hasNotText: 'nothing painted' }).waitFor();
+    await page.keyboard.press('Control+z');
+    await status.filter({ hasText: 'nothing painted' }).waitFor();
+    // The painter keeps the focus: VS Code's own undo would have taken it out of the page.
+    assert.equal(await canvas.evaluate((element) => document.activeElement === element), true);
+    await page.keyboard.press('Control+Shift+z');
+    await status.filter({ hasNotText: 'nothing painted' }).waitFor();
+    await workbench.screenshot('outpaint');
+
+    const before = new Set(readdirSync(join(workspace, 'art')));
+    await panel.locator('[data-testid=generate-button]').click();
+    const error = panel.locator('[data-testid=error]');
+    const source = firstEdit.replace(/\.png$/, '');
+    const isNew = (name: string) => !before.has(name) && name.startsWith(`${source}-inpaint-`) && !name.endsWith('.mask.png');
+    const deadline = Date.now() + 180_000;
+    while (!readdirSync(join(workspace, 'art')).some(isNew) && Date.now() < deadline) {
+      if (await error.isVisible()) assert.fail(`the panel says: ${await error.innerText()}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const result = readdirSync(join(workspace, 'art')).find(isNew);
+    assert.ok(result, 'no outpainted file');
+    const { width, height } = await sharp(join(workspace, 'art', result)).metadata();
+    assert.deepEqual([width, height], [SIDE + 16, SIDE]);
+    const mask = await sharp(join(workspace, 'art', result.replace(/\.png$/, '.mask.png'))).metadata();
+    assert.deepEqual([mask.width, mask.height], [SIDE, SIDE], 'the painted mask is the picture’s size; the engine adds the margin');
+    const recipe = await readRecipeFromFile(join(workspace, 'art', result));
+    assert.deepEqual(recipe?.outpaint, { left: 0, top: 0, right: 16, bottom: 0 });
+  });
 });

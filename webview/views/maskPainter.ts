@@ -256,7 +256,9 @@ export function createMaskPainter(context: ViewContext): MaskPainterView {
     }
     const command = maskCommandFor(event);
     if (!command) return;
+    // Consumed here: passed on, VS Code would run its own undo for Ctrl+Z and move the focus out of the page.
     event.preventDefault();
+    event.stopPropagation();
     run(command);
   });
   document.addEventListener('keyup', (event) => {
