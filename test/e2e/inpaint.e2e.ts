@@ -173,7 +173,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await page.keyboard.press('Control+z');
     await status.filter({ hasText: 'nothing painted' }).waitFor();
     // The painter keeps the focus: VS Code's own undo would have taken it out of the page.
-    assert.equal(await canvas.evaluate((element) => document.activeElement === element), true);
+    assert.equal(await canvas.evaluate('(element) => element.ownerDocument.activeElement === element'), true);
     await page.keyboard.press('Control+Shift+z');
     await status.filter({ hasNotText: 'nothing painted' }).waitFor();
     await workbench.screenshot('outpaint');
