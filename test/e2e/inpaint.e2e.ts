@@ -143,6 +143,17 @@ describe('Inpaint… with a mask painted in the panel', () => {
     assert.ok(keptDiff <= 2, `pixels away from the mask moved by ${keptDiff}`);
     assert.ok(changed > 0, 'the masked part was repainted');
     assert.ok(existsSync(join(workspace, 'art', mask)));
+
+    // Reuse settings on the result: the painter gets the recipe's mask back from its file.
+    await panel.locator('[data-testid=mask-clear]').click();
+    const status = panel.locator('[data-testid=mask-status]');
+    await status.filter({ hasText: 'nothing painted' }).waitFor();
+    await panel.locator('[data-testid=inpaint-area]').click();
+    await panel.locator('[data-testid=inpaint-area] li.option', { hasText: 'Whole picture' }).click();
+    const entry = panel.locator('[data-testid=gallery-item]', { hasText: result });
+    await entry.locator('[data-testid=gallery-action-reuse]').click();
+    await status.filter({ hasNotText: 'nothing painted' }).waitFor({ timeout: 30_000 });
+    assert.equal(await panel.locator('[data-testid=inpaint-area]').evaluate((select) => (select as unknown as { value: string }).value), 'masked');
   });
 
   it('Inpaint… from the title bar of the image preview opens the painter on that picture', async () => {
@@ -173,7 +184,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await page.keyboard.press('Control+z');
     await status.filter({ hasText: 'nothing painted' }).waitFor();
     // The painter keeps the focus: VS Code's own undo would have taken it out of the page.
-    assert.equal(await canvas.evaluate('(element) => element.ownerDocument.activeElement === element'), true);
+    assert.equal(await canvas.evaluate((element) => element.ownerDocument.activeElement === element), true);
     await page.keyboard.press('Control+Shift+z');
     await status.filter({ hasNotText: 'nothing painted' }).waitFor();
     await workbench.screenshot('outpaint');
