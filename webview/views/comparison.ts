@@ -14,7 +14,8 @@ export function createComparison(): View {
   return {
     element,
     update(state) {
-      const pair = state.comparison;
+      // Shown while inpainting goes on; the gallery keeps the result for the other modes.
+      const pair = state.settings.inpaint ? state.comparison : undefined;
       element.hidden = pair === undefined;
       if (!pair) return;
       if (before.getAttribute('src') !== pair.before.src) before.src = pair.before.src;
