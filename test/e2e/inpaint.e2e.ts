@@ -208,4 +208,46 @@ describe('Inpaint… with a mask painted in the panel', () => {
     const recipe = await readRecipeFromFile(join(workspace, 'art', result));
     assert.deepEqual(recipe?.outpaint, { left: 0, top: 0, right: 16, bottom: 0 });
   });
+
+  it('a pen paints with its pressure: a light stroke is narrower than the brush', async () => {
+    const { page, workspace } = workbench;
+    const panel = panelFrame(page);
+    const status = panel.locator('[data-testid=mask-status]');
+    for (const side of ['left', 'top', 'right', 'bottom']) await panel.locator(`[data-testid=outpaint-${side}] input`).fill('0');
+    await panel.locator('[data-testid=mask-clear]').click();
+    await status.filter({ hasText: 'nothing painted' }).waitFor();
+    await panel.locator('[data-testid=mask-size]').fill('24');
+
+    const canvas = panel.locator('[data-testid=mask-canvas]');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box);
+    const view = fitTransform(box.width, box.height, { x: 0, y: 0, width: SIDE, height: SIDE });
+    const screen = (x: number, y: number) => ({ x: box.x + view.offsetX + x * view.scale, y: box.y + view.offsetY + y * view.scale });
+    // Chromium's own pen input: pointerType "pen", pressure from `force`.
+    const cdp = await page.context().newCDPSession(page);
+    const pen = (type: 'mousePressed' | 'mouseMoved' | 'mouseReleased', x: number, y: number) =>
+      cdp.send('Input.dispatchMouseEvent', {
+        type, ...screen(x, y), button: 'left', buttons: type === 'mouseReleased' ? 0 : 1, clickCount: 1, pointerType: 'pen', force: 0.25,
+      });
+    await pen('mouseMoved', 10, 32);
+    await pen('mousePressed', 10, 32);
+    for (let x = 12; x <= 54; x += 2) await pen('mouseMoved', x, 32);
+    await pen('mouseReleased', 54, 32);
+    await status.filter({ hasNotText: 'nothing painted' }).waitFor();
+
+    const before = new Set(readdirSync(join(workspace, 'art')));
+    await panel.locator('[data-testid=generate-button]').click();
+    const isMask = (name: string) => !before.has(name) && name.endsWith('.mask.png');
+    const deadline = Date.now() + 180_000;
+    while (!readdirSync(join(workspace, 'art')).some(isMask) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const mask = readdirSync(join(workspace, 'art')).find(isMask);
+    assert.ok(mask, 'no mask written');
+    const values = await sharp(join(workspace, 'art', mask)).greyscale().raw().toBuffer();
+    const paintedRows = Array.from({ length: SIDE }, (_, y) => y).filter((y) => values[y * SIDE + 32]! > 127);
+    console.log(`# pen stroke at pressure 0.25 with a 24 px brush: painted rows ${paintedRows.join(',')}`);
+    // A quarter of the 12 px radius is 3 px: about 6 rows, where the mouse paints 24.
+    assert.ok(paintedRows.length >= 4 && paintedRows.length <= 8, `${paintedRows.length} rows`);
+    assert.ok(paintedRows.includes(32));
+  });
 });
