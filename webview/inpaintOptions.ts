@@ -1,6 +1,6 @@
 import type { InitImage, InpaintOptions, ModelChoice, PanelSettings } from '../src/protocol/panelProtocol';
 import type { Outpaint } from '../src/protocol/recipe';
-import { MAX_IMAGE_SIDE } from '../src/protocol/generationLimits';
+import { MAX_IMAGE_SIDE, OUTPAINT_MULTIPLE } from '../src/protocol/generationLimits';
 import type { Size } from './sizePresets';
 
 /** AUTOMATIC1111's defaults: a 4 px mask blur, the whole picture, 32 px around the mask for "Only masked". */
@@ -11,10 +11,6 @@ export const DEFAULT_INPAINT_OPTIONS: InpaintOptions = {
   outpaint: { left: 0, top: 0, right: 0, bottom: 0 },
 };
 
-export const MAX_MASK_BLUR = 64;
-export const MAX_MASK_PADDING = 256;
-/** Outpaint margins keep the canvas in whole latent cells, as the engine requires. */
-export const OUTPAINT_MULTIPLE = 8;
 
 export const OUTPAINT_SIDES = ['left', 'top', 'right', 'bottom'] as const satisfies readonly (keyof Outpaint)[];
 

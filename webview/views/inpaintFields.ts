@@ -1,7 +1,8 @@
 import type { InpaintOptions } from '../../src/protocol/panelProtocol';
 import type { InpaintArea, Outpaint } from '../../src/protocol/recipe';
 import { h, setText } from '../dom';
-import { inpaintSize, MAX_MASK_BLUR, MAX_MASK_PADDING, OUTPAINT_MULTIPLE, OUTPAINT_SIDES, parseOutpaintMargin, parsePixels } from '../inpaintOptions';
+import { MAX_IMAGE_SIDE, MAX_MASK_BLUR, OUTPAINT_MULTIPLE } from '../../src/protocol/generationLimits';
+import { inpaintSize, OUTPAINT_SIDES, parseOutpaintMargin, parsePixels } from '../inpaintOptions';
 import type { FormView, ViewContext } from './view';
 
 const AREA_LABELS: Record<InpaintArea, string> = {
@@ -28,8 +29,8 @@ export function createInpaintFields(context: ViewContext): FormView {
     if (value !== undefined) edit({ maskBlur: value });
     return value !== undefined;
   });
-  const padding = pixelField('mask-padding', 'Padding (px)', `Context kept around the mask when only it is worked on, 0 to ${MAX_MASK_PADDING} px`, (text) => {
-    const value = parsePixels(text, MAX_MASK_PADDING);
+  const padding = pixelField('mask-padding', 'Padding (px)', `Context kept around the mask when only it is worked on, 0 to ${MAX_IMAGE_SIDE} px`, (text) => {
+    const value = parsePixels(text, MAX_IMAGE_SIDE);
     if (value !== undefined) edit({ maskPadding: value });
     return value !== undefined;
   });

@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Recipe } from '../../protocol/recipe';
+import { DEFAULT_MASK_PADDING } from '../../engine/models/generationSettings';
 import type { InpaintOptions, ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
-
-/** The panel's padding for "Only masked" when a recipe has none (AUTOMATIC1111's default). */
-const DEFAULT_MASK_PADDING = 32;
 
 /**
  * The form values that reproduce a recipe: "Reuse settings", Vary, Regenerate. The model and
