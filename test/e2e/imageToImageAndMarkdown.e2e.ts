@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { buildTinySdxl } from '../support/tinyModels';
-import { contextMenuItem, panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
+import { explorerMenuCommand, panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
 
 const OUTPUT = join('assets', 'generated');
 const SOURCE = join('art', 'hero-sketch.png');
@@ -48,13 +48,7 @@ describe('image-to-image from the Explorer and Generate Image Here', () => {
 
   it('right-click an image → Image to Image → a new file, the original unchanged', async () => {
     const { page } = workbench;
-    const explorer = page.locator('.explorer-folders-view');
-    await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
-    const row = explorer.locator('.monaco-list-row', { hasText: 'hero-sketch.png' });
-    const item = await contextMenuItem(page, row, 'Image to Image…');
-    // Monaco's menus act on an item the pointer has entered, as a user's pointer would.
-    await item.hover();
-    await item.click();
+    await explorerMenuCommand(page, 'art', 'hero-sketch.png', 'Image to Image…');
 
     const panel = panelFrame(page);
     await panel.locator('[data-testid=init-image-preview]').waitFor({ timeout: 60_000 });

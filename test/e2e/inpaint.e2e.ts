@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { fitTransform } from '../../webview/maskPainter/viewTransform';
 import { buildTinySdxl } from '../support/tinyModels';
-import { contextMenuItem, panelFrame, startWorkbench, type Workbench } from './workbench';
+import { explorerMenuCommand, panelFrame, startWorkbench, type Workbench } from './workbench';
 
 const SIDE = 64;
 const SOURCE = join('art', 'crate.png');
@@ -48,14 +48,27 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await workbench?.close();
   });
 
+  /** Generate, then the new files in art/: the result and its mask. The panel's error, if it shows one, fails the test. */
+  async function generateBeside(): Promise<{ result: string; mask: string | undefined }> {
+    const folder = join(workbench.workspace, 'art');
+    const before = new Set(readdirSync(folder));
+    const panel = panelFrame(workbench.page);
+    await panel.locator('[data-testid=generate-button]').click();
+    const error = panel.locator('[data-testid=error]');
+    const added = () => readdirSync(folder).filter((name) => !before.has(name));
+    const deadline = Date.now() + 180_000;
+    while (!added().some((name) => !name.endsWith('.mask.png'))) {
+      if (await error.isVisible()) assert.fail(`the panel says: ${await error.innerText()}`);
+      if (Date.now() > deadline) assert.fail(`no result in ${folder}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const files = added();
+    return { result: files.find((name) => !name.endsWith('.mask.png'))!, mask: files.find((name) => name.endsWith('.mask.png')) };
+  }
+
   it('right-click → Inpaint… → paint → Generate: a new file beside the picture, unchanged away from the mask', async () => {
     const { page, workspace } = workbench;
-    const explorer = page.locator('.explorer-folders-view');
-    await explorer.locator('.monaco-list-row', { hasText: 'art' }).click();
-    const row = explorer.locator('.monaco-list-row', { hasText: 'crate.png' });
-    const item = await contextMenuItem(page, row, 'Inpaint…');
-    await item.hover();
-    await item.click();
+    await explorerMenuCommand(page, 'art', 'crate.png', 'Inpaint…');
 
     const panel = panelFrame(page);
     const canvas = panel.locator('[data-testid=mask-canvas]');
@@ -189,18 +202,8 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await status.filter({ hasNotText: 'nothing painted' }).waitFor();
     await workbench.screenshot('outpaint');
 
-    const before = new Set(readdirSync(join(workspace, 'art')));
-    await panel.locator('[data-testid=generate-button]').click();
-    const error = panel.locator('[data-testid=error]');
-    const source = firstEdit.replace(/\.png$/, '');
-    const isNew = (name: string) => !before.has(name) && name.startsWith(`${source}-inpaint-`) && !name.endsWith('.mask.png');
-    const deadline = Date.now() + 180_000;
-    while (!readdirSync(join(workspace, 'art')).some(isNew) && Date.now() < deadline) {
-      if (await error.isVisible()) assert.fail(`the panel says: ${await error.innerText()}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const result = readdirSync(join(workspace, 'art')).find(isNew);
-    assert.ok(result, 'no outpainted file');
+    const { result } = await generateBeside();
+    assert.ok(result.startsWith(`${firstEdit.replace(/\.png$/, '')}-inpaint-`), result);
     const { width, height } = await sharp(join(workspace, 'art', result)).metadata();
     assert.deepEqual([width, height], [SIDE + 16, SIDE]);
     const mask = await sharp(join(workspace, 'art', result.replace(/\.png$/, '.mask.png'))).metadata();
@@ -236,12 +239,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await pen('mouseReleased', 54, 32);
     await status.filter({ hasNotText: 'nothing painted' }).waitFor();
 
-    const before = new Set(readdirSync(join(workspace, 'art')));
-    await panel.locator('[data-testid=generate-button]').click();
-    const isMask = (name: string) => !before.has(name) && name.endsWith('.mask.png');
-    const deadline = Date.now() + 180_000;
-    while (!readdirSync(join(workspace, 'art')).some(isMask) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    const mask = readdirSync(join(workspace, 'art')).find(isMask);
+    const { mask } = await generateBeside();
     assert.ok(mask, 'no mask written');
     const values = await sharp(join(workspace, 'art', mask)).greyscale().raw().toBuffer();
     const paintedRows = Array.from({ length: SIDE }, (_, y) => y).filter((y) => values[y * SIDE + 32]! > 127);

@@ -207,6 +207,16 @@ export async function contextMenuItem(page: Page, row: Locator, label: string, t
   }
 }
 
+/** Runs `label` from the Explorer's context menu on `file`, after opening its `folder`. */
+export async function explorerMenuCommand(page: Page, folder: string, file: string, label: string): Promise<void> {
+  const explorer = page.locator('.explorer-folders-view');
+  await explorer.locator('.monaco-list-row', { hasText: folder }).click();
+  const item = await contextMenuItem(page, explorer.locator('.monaco-list-row', { hasText: file }), label);
+  // Monaco's menus act on an item the pointer has entered, as a user's pointer would.
+  await item.hover();
+  await item.click();
+}
+
 /** Runs a command by its palette label, e.g. "SDXL Assets: Generate Image". */
 export async function runCommand(page: Page, label: string): Promise<void> {
   await (await paletteRow(page, label)).click();
