@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { dabCoverage, dabsBetween, pointerRadius, stampDab } from '../../webview/maskPainter/brushDab';
-import { decodeMask, encodeMask, MAX_SAVED_RUN_NUMBERS } from '../../webview/maskPainter/maskCodec';
+import { decodeMask, encodeMask, MAX_SAVED_RUNS } from '../../webview/maskPainter/maskCodec';
 import { MaskHistory } from '../../webview/maskPainter/maskHistory';
 import { MaskModel } from '../../webview/maskPainter/maskModel';
 import { maskToRgba, maskValuesFromRgba, overlayPixels, parseCssColor } from '../../webview/maskPainter/maskPixels';
@@ -248,13 +248,16 @@ describe('mask painter: export and saved state', () => {
     const saved = JSON.parse(JSON.stringify(encodeMask(64, 48, mask.data)));
     assert.deepEqual(decodeMask(saved, 64, 48), mask.data);
     assert.equal(decodeMask(saved, 48, 64), undefined, 'another picture’s size');
-    assert.equal(decodeMask({ ...saved, runs: saved.runs.slice(2) }, 64, 48), undefined, 'short');
-    assert.equal(decodeMask({ ...saved, runs: [300, 64 * 48] }, 64, 48), undefined, 'not a byte');
+    assert.equal(decodeMask({ ...saved, runs: saved.runs.slice(saved.runs.indexOf(',') + 1) }, 64, 48), undefined, 'short');
+    assert.equal(decodeMask({ ...saved, runs: `${(300).toString(36)}.${(64 * 48).toString(36)}` }, 64, 48), undefined, 'not a byte');
+    assert.equal(decodeMask({ ...saved, runs: 'ff.zz,x' }, 64, 48), undefined, 'not a run');
     assert.equal(decodeMask(null, 64, 48), undefined);
+    assert.deepEqual(encodeMask(4, 2, new Uint8Array([0, 0, 0, 255, 255, 255, 255, 9])), { width: 4, height: 2, runs: '0.3,73.4,9.1' });
   });
 
   test('a mask of too many runs is not saved', () => {
-    const noisy = new Uint8Array(MAX_SAVED_RUN_NUMBERS).map((_, i) => i % 2);
-    assert.equal(encodeMask(MAX_SAVED_RUN_NUMBERS, 1, noisy), undefined);
+    const noisy = new Uint8Array(MAX_SAVED_RUNS + 1).map((_, i) => i % 2);
+    assert.equal(encodeMask(MAX_SAVED_RUNS + 1, 1, noisy), undefined);
+    assert.ok(encodeMask(MAX_SAVED_RUNS, 1, noisy.subarray(0, MAX_SAVED_RUNS)));
   });
 });
