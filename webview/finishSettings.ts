@@ -32,6 +32,21 @@ export function withTransparency(settings: PanelSettings, on: boolean): Partial<
   };
 }
 
+/** The densities the panel offers: @1x, @2x and @3x, as iOS and the web's srcset use them. */
+export const PANEL_DENSITIES = [1, 2, 3] as const;
+
+/**
+ * The densities with one turned on or off, in order; 1× alone is one plain file (absent). The
+ * last one stays on: a set of no files is nothing to generate.
+ */
+export function withDensity(densities: readonly number[] | undefined, density: number, on: boolean): number[] | undefined {
+  const current = densities ?? [1];
+  const next = on ? [...new Set([...current, density])] : current.filter((d) => d !== density);
+  if (next.length === 0) return densities ? [...densities] : undefined;
+  next.sort((a, b) => a - b);
+  return next.length === 1 && next[0] === 1 ? undefined : next;
+}
+
 export const PIXEL_ART_DEFAULT: PixelArt = { factor: 8, colors: 16 };
 
 /** A whole number within [min, max] from a field's text, else undefined. */

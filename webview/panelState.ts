@@ -241,7 +241,7 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
         switchedModel(state, action.settings.modelDir) ??
         (state.initImage ? withModeDefaults(state.settings, state.models, false) : state.settings);
       // A recipe's finishing steps are its own: one without them leaves none of the form's behind.
-      const { output: _output, pixelArt: _pixelArt, transparentBackground: _background, ...unfinished } = start;
+      const { output: _output, pixelArt: _pixelArt, transparentBackground: _background, densities: _densities, ...unfinished } = start;
       const settings = withoutInitImage({ ...unfinished, ...action.settings });
       return { ...state, settings, initImage: undefined, customSize: isCustomSize(settings), invalidFields: [] };
     }

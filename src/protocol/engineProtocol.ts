@@ -31,6 +31,11 @@ export interface JobRequest {
    * like outputPath without its extension plus `-icons`; `done` then names its largest icon.
    */
   iconSet?: boolean;
+  /**
+   * `@Nx` variants of finish.output instead of one file, written together beside outputPath
+   * (`name.png` for 1, `name@2x.png`…); `done` then names the largest.
+   */
+  densities?: number[];
   /** A transparent background: the matting model's folder, and whether the prompt asks for an isolated subject. */
   transparentBackground?: { mattingDir: string; isolateSubject: boolean };
   /** Where the engine writes the finished image; the host chose it, the engine never overwrites it unless `replace`. */

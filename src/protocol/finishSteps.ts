@@ -5,6 +5,23 @@ export const MAX_OUTPUT_SIDE = 4096;
 
 const HEX_COLOR = /^#[0-9a-f]{6}$/;
 
+/** @1x to @4x: the densities a variant set may ask for, as the CLI's --density takes them. */
+export const MAX_DENSITY = 4;
+
+/** What is wrong with a job's @Nx densities beside its exact size and icon set, or undefined. */
+export function densitiesProblem(densities: unknown, output: unknown, iconSet: unknown): string | undefined {
+  if (densities === undefined) return undefined;
+  const fine =
+    Array.isArray(densities) &&
+    densities.length >= 1 &&
+    densities.every((d) => Number.isInteger(d) && d >= 1 && d <= MAX_DENSITY) &&
+    new Set(densities).size === densities.length;
+  if (!fine) return `Densities must be distinct whole numbers from 1 to ${MAX_DENSITY}, got ${JSON.stringify(densities)}.`;
+  if (output === undefined) return '@2x and @3x files scale the exact size: turn on Exact size.';
+  if (iconSet === true) return 'An icon set and @2x/@3x files are different sets; choose one.';
+  return undefined;
+}
+
 /** The output field with its keys in a fixed order, so equal recipes serialize to equal bytes. */
 export function orderedOutput(output: OutputSize): OutputSize {
   return {

@@ -42,6 +42,11 @@ export interface PanelSettings {
   pixelArt?: PixelArt;
   /** A site's icon set (icon-*.png, favicon.ico, manifests) in a folder instead of one file. */
   iconSet?: boolean;
+  /**
+   * `@1x/@2x/@3x` files of the exact size, named `name.png`, `name@2x.png`…; absent: one file.
+   * Not in the recipe: each file's recipe records its own size.
+   */
+  densities?: number[];
   /** Seamless tiles along these axes, or 'off'. */
   tiling: Tiling | 'off';
   /**

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { outputTurnedOn, wholeNumberIn, withFit, withTransparency } from '../../webview/finishSettings';
-import { backgroundRequest } from '../../src/extension/jobs/jobSettings';
+import { outputTurnedOn, wholeNumberIn, withDensity, withFit, withTransparency } from '../../webview/finishSettings';
+import { backgroundRequest, densityRequest } from '../../src/extension/jobs/jobSettings';
 import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
-import { finishProblem } from '../../src/protocol/finishSteps';
+import { densitiesProblem, finishProblem } from '../../src/protocol/finishSteps';
 import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
 import type { Recipe } from '../../src/protocol/recipe';
 
@@ -72,5 +72,28 @@ describe('the panel’s finishing settings', () => {
     assert.deepEqual(backgroundRequest(form, '/models/birefnet-lite'), { transparentBackground: { mattingDir: '/models/birefnet-lite', isolateSubject: true } });
     assert.deepEqual(backgroundRequest(PLACEHOLDER_SETTINGS, '/models/birefnet-lite'), {});
     assert.throws(() => backgroundRequest(form, undefined), /Download Model/);
+  });
+
+  test('density checkboxes: 1× alone is one file, the last one stays on, and the job gets them in order', () => {
+    assert.deepEqual(withDensity(undefined, 2, true), [1, 2]);
+    assert.deepEqual(withDensity([1, 2], 3, true), [1, 2, 3]);
+    assert.equal(withDensity([1, 2], 2, false), undefined);
+    assert.deepEqual(withDensity([1, 3], 1, false), [3]);
+    assert.deepEqual(withDensity([3], 3, false), [3], 'no density at all is refused');
+    assert.equal(withDensity(undefined, 1, false), undefined);
+    const output = outputTurnedOn({ ...PLACEHOLDER_SETTINGS, width: 48, height: 32 });
+    const form = { ...PLACEHOLDER_SETTINGS, output, densities: [3, 1, 2] };
+    assert.deepEqual(densityRequest(form), { densities: [1, 2, 3] });
+    assert.deepEqual(densityRequest({ ...form, densities: [1] }), {});
+    assert.deepEqual(densityRequest({ ...form, output: undefined }), {}, 'kept for later while the exact size is off');
+    assert.deepEqual(densityRequest({ ...form, iconSet: true }), {}, 'the icon set makes its own sizes');
+    assert.equal(densitiesProblem([1, 2], output, false), undefined);
+    assert.match(densitiesProblem([2, 2], output, false) ?? '', /distinct/);
+    assert.match(densitiesProblem([5], output, false) ?? '', /1 to 4/);
+    assert.match(densitiesProblem([2], undefined, false) ?? '', /Exact size/);
+    const edited = reducePanelState({ ...initialPanelState(), settingsKnown: true }, { type: 'edit', settings: { output, densities: [1, 2] } });
+    assert.deepEqual(edited.settings.densities, [1, 2]);
+    const reused = reducePanelState(edited, { type: 'applySettings', settings: { prompt: 'plain' } });
+    assert.equal(reused.settings.densities, undefined, 'a recipe records its own size, not a set');
   });
 });

@@ -5,8 +5,10 @@ import {
   FIT_LABELS,
   OUTPUT_SIDE_RANGE,
   outputTurnedOn,
+  PANEL_DENSITIES,
   PIXEL_ART_DEFAULT,
   wholeNumberIn,
+  withDensity,
   withFit,
   withTransparency,
 } from '../finishSettings';
@@ -18,6 +20,7 @@ import type { FormView, ViewContext } from './view';
 const TRANSPARENT_HELP =
   'After decoding, a background-matting model (BiRefNet lite, MIT licence, 224 MB, downloaded on first use) ' +
   'makes the background transparent: a PNG or WebP with an alpha channel.';
+const DENSITY_HELP = 'Each density writes the exact size times it: name.png, name@2x.png, name@3x.png, each with its own recipe.';
 const ISOLATE_HELP = 'Adds "isolated single subject, centered, on a plain flat white background" to the prompt, so the cut-out is clean.';
 
 /** The finished file: a transparent background, an exact size with its fit, a site's icon set, pixel art. */
@@ -59,8 +62,20 @@ export function createFinishFields(context: ViewContext): FormView {
       if (output && value !== undefined) edit({ output: { ...output, [key]: value } });
     });
   }
+  const densityBoxes = PANEL_DENSITIES.map((density) => {
+    const box = h('vscode-checkbox', { 'data-testid': `density-${density}`, title: DENSITY_HELP }, [`${density}×`]);
+    box.addEventListener('change', () => {
+      if (current) edit({ densities: withDensity(current.settings.densities, density, box.checked) });
+    });
+    return { density, box };
+  });
+  const densityField = h('div', { class: 'field', 'data-testid': 'densities' }, [
+    h('vscode-label', {}, ['Densities']),
+    h('div', { class: 'row' }, densityBoxes.map(({ box }) => box)),
+  ]);
   const sizeFields = h('div', { 'data-testid': 'exact-size-fields', hidden: true }, [
     h('div', { class: 'row' }, [outputWidth.element, outputHeight.element]),
+    densityField,
     h('div', { class: 'field' }, [h('vscode-label', { for: 'output-fit' }, ['Fit']), fit]),
   ]);
 
@@ -129,6 +144,9 @@ export function createFinishFields(context: ViewContext): FormView {
       if (exact.checked !== (output !== undefined)) exact.checked = output !== undefined;
       sizeFields.hidden = output === undefined;
       if (output && fit.value !== output.fit) fit.value = output.fit;
+      const densities = state.settings.densities ?? [1];
+      densityField.hidden = icons === true;
+      for (const { density, box } of densityBoxes) if (box.checked !== densities.includes(density)) box.checked = densities.includes(density);
       if (iconSet.checked !== (icons === true)) iconSet.checked = icons === true;
       if (pixelArt.checked !== (art !== undefined)) pixelArt.checked = art !== undefined;
       pixelFields.hidden = art === undefined;
@@ -140,8 +158,12 @@ export function createFinishFields(context: ViewContext): FormView {
 }
 
 function finishHint({ settings }: PanelState): string {
-  const { output, pixelArt, iconSet, width, height } = settings;
+  const { output, pixelArt, iconSet, width, height, densities } = settings;
   if (iconSet) return 'Icons 16 to 512 px, favicon.ico, apple-touch-icon and Android icons with site.webmanifest, in a folder.';
+  if (output && densities) {
+    const sizes = densities.map((d) => `${output.width * d}×${output.height * d}${d === 1 ? '' : ` (@${d}x)`}`);
+    return `The files will be ${sizes.join(', ')}.`;
+  }
   const factor = pixelArt?.factor ?? 1;
   const fileWidth = output ? output.width : Math.floor(width / factor);
   const fileHeight = output ? output.height : Math.floor(height / factor);

@@ -1,6 +1,7 @@
 import { isAbsolute, extname } from 'node:path';
 import type { EngineConfig, HostToEngine, JobRequest } from '../../protocol/engineProtocol';
 import { isOutputFormat, settingsProblem, type OutputFormat } from '../../protocol/generationLimits';
+import { densitiesProblem } from '../../protocol/finishSteps';
 import { PROVIDER_CHOICES } from '../../protocol/providerChoice';
 
 /**
@@ -84,6 +85,8 @@ function jobProblem(job: unknown): string | undefined {
     }
     if (job.format === 'jpeg') return 'JPEG has no alpha channel; a transparent background needs png or webp.';
   }
+  const densities = densitiesProblem(job.densities, isRecord(job.finish) ? job.finish.output : undefined, job.iconSet);
+  if (densities !== undefined) return densities;
   const settings = job.settings;
   if (!isRecord(settings)) return `settings must be an object, got ${describe(settings)}`;
   if (typeof settings.prompt !== 'string') return `prompt must be text, got ${describe(settings.prompt)}.`;

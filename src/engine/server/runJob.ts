@@ -7,10 +7,10 @@ import { EngineError, throwIfAborted } from '../errors';
 import { encodePreviewPng, latentPreview, type PreviewFamily } from '../image/preview';
 import { writeImage } from '../image/writeImage';
 import { finishImage } from '../finish/finishImage';
-import { iconSetFiles, LARGEST_ICON } from '../finish/assetSet';
+import { densityFiles, iconSetFiles, LARGEST_ICON } from '../finish/assetSet';
 import type { RawImage } from '../finish/rawImage';
 import { writeFileSet } from '../image/writeFileSet';
-import type { Recipe } from '../../protocol/recipe';
+import type { OutputSize, Recipe } from '../../protocol/recipe';
 import { join, parse } from 'node:path';
 import { StepRate } from './stepRate';
 
@@ -85,7 +85,9 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     // Another window or process may have taken the host's name meanwhile: the next free one is used.
     const path = job.iconSet
       ? await writeIconSet(job.outputPath, image, recipe, signal)
-      : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
+      : job.densities && finish.output
+        ? await writeDensities(job, image, { ...recipe, output: finish.output }, job.densities, signal)
+        : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
           format: job.format,
           channels: finished.channels,
           recipe: job.embedRecipe ? recipe : undefined,
@@ -111,6 +113,21 @@ async function writeIconSet(outputPath: string, image: RawImage, recipe: Recipe,
   const files = (await iconSetFiles(image, recipe, signal)).map((file) => ({ path: join(folder, file.name), data: file.data }));
   await writeFileSet(files, signal);
   return join(folder, LARGEST_ICON);
+}
+
+/** `name.ext`, `name@2x.ext`… beside outputPath, all or none; resolves to the largest, which the gallery shows. */
+async function writeDensities(
+  job: JobRequest,
+  image: RawImage,
+  recipe: Recipe & { output: OutputSize },
+  densities: readonly number[],
+  signal: AbortSignal,
+): Promise<string> {
+  const { dir, name, ext } = parse(job.outputPath);
+  const options = { format: job.format, extension: ext.slice(1), embedRecipe: job.embedRecipe };
+  const files = (await densityFiles(image, recipe, densities, name, options, signal)).map((file) => ({ path: join(dir, file.name), data: file.data }));
+  await writeFileSet(files, signal);
+  return files[densities.indexOf(Math.max(...densities))].path;
 }
 
 function endOfFailedJob(jobId: string, error: unknown): EngineToHost {

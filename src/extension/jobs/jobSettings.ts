@@ -51,6 +51,13 @@ export function finishSteps(form: PanelSettings): FinishSteps {
   return { ...(form.output ? { output: form.output } : {}), ...(form.pixelArt ? { pixelArt: form.pixelArt } : {}) };
 }
 
+/** The form's @Nx files, which only an exact size without an icon set has; one file at 1× alone. */
+export function densityRequest(form: PanelSettings): Pick<JobRequest, 'densities'> {
+  const { densities } = form;
+  if (!densities || !form.output || form.iconSet || (densities.length === 1 && densities[0] === 1)) return {};
+  return { densities: [...densities].sort((a, b) => a - b) };
+}
+
 /**
  * The job's transparent background: the form's choice with the matting model's folder, which the
  * host locates (offering the download) before the job is made.

@@ -11,8 +11,8 @@ import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../ou
 import type { BackendEvent, GalleryFile } from '../panel/panelBackend';
 import { readSettings } from '../settings';
 import type { HostQueue } from './hostQueue';
-import { backgroundRequest, finishSteps, jobSettings, usesRefiner } from './jobSettings';
-import { finishProblem } from '../../protocol/finishSteps';
+import { backgroundRequest, densityRequest, finishSteps, jobSettings, usesRefiner } from './jobSettings';
+import { densitiesProblem, finishProblem } from '../../protocol/finishSteps';
 import { inpaintOutputPath, maskPathFor, writeMaskFile } from './inpaintFiles';
 import type { LastSettings } from './lastSettings';
 import { batchSeeds } from './seeds';
@@ -101,6 +101,7 @@ export class JobSubmission {
       ...backgroundRequest(form, mattingDir),
       finish: finishSteps(form),
       ...(form.iconSet ? { iconSet: true } : {}),
+      ...densityRequest(form),
       outputPath,
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
@@ -137,6 +138,8 @@ export class JobSubmission {
         };
         this.output.appendLine(`Wrote ${file.relativePath} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
         this.emit({ type: 'jobDone', jobId, file });
+        // `done` names the largest of a density set; a fresh scan shows its other files too.
+        if (request.densities) this.emit({ type: 'galleryChanged' });
         return file;
       },
       (error: Error) => {
@@ -187,6 +190,9 @@ function checkForm(form: PanelSettings, seed: number, mattingDir: string | undef
   checkSettings(jobSettings(form, seed, painted && form.initImage !== undefined ? maskPathFor(form.initImage) : undefined));
   const problem = finishProblem(form.output, form.pixelArt);
   if (problem !== undefined) throw new Error(problem);
+  const densities = densityRequest(form).densities;
+  const densityProblem = densitiesProblem(densities, form.output, form.iconSet);
+  if (densityProblem !== undefined) throw new Error(densityProblem);
   backgroundRequest(form, mattingDir);
   if (form.transparentBackground && readSettings().outputFormat === 'jpeg') {
     throw new Error('JPEG has no alpha channel: set "sdxlAssets.outputFormat" to png or webp for a transparent background.');

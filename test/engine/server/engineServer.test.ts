@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { EngineToHost } from '../../../src/protocol/engineProtocol';
+import { readRecipeFromFile } from '../../../src/engine/image/recipeMetadata';
 import { repoRoot } from '../../support/shared';
 import { tempFolder } from '../../support/tempFolder';
 import { writeTinyMatting } from '../../support/tinyMatting';
@@ -176,6 +177,44 @@ describe('engine server process', { timeout: 60_000 }, () => {
     assert.equal(done.recipe.prompt, 'a red kite');
     assert.equal((await sharp(done.path).metadata()).channels, 4);
     assert.ok(messages.some((m) => m.type === 'phase' && m.jobId === 'kite' && m.phase === 'background'));
+  });
+
+  test('a density job writes name, name@2x and name@3x beside its path, each with its own recipe; done names the largest', async () => {
+    const { child, closed } = startEngine();
+    const folder = mkdtempSync(join(work, 'densities-'));
+    await until(child, (message) => message.type === 'ready');
+    const output = { width: 20, height: 12, fit: 'contain', background: '#123456' };
+    const job = (jobId: string, densities: unknown, finish: unknown) => ({
+      type: 'generate',
+      job: {
+        jobId,
+        modelDir: model,
+        settings: { prompt: 'a hero banner', width: 64, height: 64, steps: 2, seed: 4 },
+        finish,
+        densities,
+        outputPath: join(folder, `${jobId}.png`),
+        format: 'png',
+        embedRecipe: true,
+      },
+    });
+    child.send(job('unsized', [1, 2], {}));
+    const refused = await until(child, (message) => message.type === 'failed' && message.jobId === 'unsized');
+    child.send(job('hero', [1, 2, 3], { output }));
+    const done = await until(child, (message) => (message.type === 'done' || message.type === 'failed') && message.jobId === 'hero');
+    child.send({ type: 'shutdown' });
+    await closed;
+    assert.match(refused.type === 'failed' ? `${refused.code} ${refused.message}` : '', /^bad-request .*Exact size/);
+    assert.equal(done.type, 'done', JSON.stringify(done));
+    if (done.type !== 'done') return;
+    assert.equal(done.path, join(folder, 'hero@3x.png'));
+    assert.deepEqual(readdirSync(folder).sort(), ['hero.png', 'hero@2x.png', 'hero@3x.png']);
+    for (const [name, density] of [['hero.png', 1], ['hero@2x.png', 2], ['hero@3x.png', 3]] as const) {
+      const { data, info } = await sharp(join(folder, name)).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height], [20 * density, 12 * density], name);
+      assert.deepEqual([...data.subarray(0, 3)], [0x12, 0x34, 0x56], `${name}: the contain padding`);
+      const recipe = await readRecipeFromFile(join(folder, name));
+      assert.deepEqual(recipe?.output, { ...output, width: 20 * density, height: 12 * density });
+    }
   });
 
   test('the engine exits when its host goes away', async () => {
