@@ -15,6 +15,7 @@ import {
 import type { PanelState } from '../panelState';
 import type { PanelSettings } from '../../src/protocol/panelProtocol';
 import { OUTPUT_FITS, type OutputFit } from '../../src/protocol/recipe';
+import { createFocusPicker } from './focusPicker';
 import type { FormView, ViewContext } from './view';
 
 const TRANSPARENT_HELP =
@@ -71,12 +72,17 @@ export function createFinishFields(context: ViewContext): FormView {
   });
   const densityField = h('div', { class: 'field', 'data-testid': 'densities' }, [
     h('vscode-label', {}, ['Densities']),
-    h('div', { class: 'row' }, densityBoxes.map(({ box }) => box)),
+    h('div', { class: 'inline' }, densityBoxes.map(({ box }) => box)),
   ]);
+  const focusPicker = createFocusPicker((focus) => {
+    const output = current?.settings.output;
+    if (output && output.fit !== 'contain') edit({ output: { ...output, focus } });
+  });
   const sizeFields = h('div', { 'data-testid': 'exact-size-fields', hidden: true }, [
     h('div', { class: 'row' }, [outputWidth.element, outputHeight.element]),
     densityField,
     h('div', { class: 'field' }, [h('vscode-label', { for: 'output-fit' }, ['Fit']), fit]),
+    focusPicker.element,
   ]);
 
   const iconSet = h('vscode-checkbox', { 'data-testid': 'icon-set' }, ['Icon set (favicon.ico, Apple and Android icons)']);
@@ -144,6 +150,8 @@ export function createFinishFields(context: ViewContext): FormView {
       if (exact.checked !== (output !== undefined)) exact.checked = output !== undefined;
       sizeFields.hidden = output === undefined;
       if (output && fit.value !== output.fit) fit.value = output.fit;
+      focusPicker.element.hidden = !output || output.fit === 'contain';
+      if (output && output.fit !== 'contain') focusPicker.update(state, output.focus ?? [0.5, 0.5]);
       const densities = state.settings.densities ?? [1];
       densityField.hidden = icons === true;
       for (const { density, box } of densityBoxes) if (box.checked !== densities.includes(density)) box.checked = densities.includes(density);
