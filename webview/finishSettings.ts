@@ -47,6 +47,12 @@ export function withDensity(densities: readonly number[] | undefined, density: n
   return next.length === 1 && next[0] === 1 ? undefined : next;
 }
 
+/** A colour input's value as the recipe records it (`#rrggbb`, lower case), else undefined. */
+export function paddingColor(value: string): string | undefined {
+  const color = value.trim().toLowerCase();
+  return /^#[0-9a-f]{6}$/.test(color) ? color : undefined;
+}
+
 export const PIXEL_ART_DEFAULT: PixelArt = { factor: 8, colors: 16 };
 
 /** A whole number within [min, max] from a field's text, else undefined. */

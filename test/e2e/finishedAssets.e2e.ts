@@ -1,5 +1,6 @@
 // Finished assets from the panel: an exact size with a fit and pixel art land as one file whose
-// recipe regenerates it byte for byte from the command line; then an icon set lands as a folder.
+// recipe regenerates it byte for byte from the command line; then an icon set lands as a folder;
+// then @1x/@2x files of a contain with a chosen padding colour land side by side.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,5 +92,42 @@ describe('Finished assets from the panel', () => {
     assert.deepEqual(ico.map((entry) => entry.size), [16, 32, 48]);
     const largest = await sharp(join(workbench.workspace, OUTPUT, folder, 'icon-512x512.png')).metadata();
     assert.deepEqual([largest.width, largest.height], [512, 512]);
+  });
+
+  it('density 2× and a contain colour: name.png and name@2x.png at 1 and 2 times the size, padded with that colour', async () => {
+    const panel = panelFrame(workbench.page);
+    await panel.locator('[data-testid=icon-set]').click();
+    await panel.locator('[data-testid=exact-size]').click();
+    await panel.locator('[data-testid=output-width] input').fill('40');
+    await panel.locator('[data-testid=output-height] input').fill('24');
+    // The focus point, clicked a quarter in from the left and three quarters down the picture.
+    const picker = panel.locator('[data-testid=focus-picker]');
+    const box = await picker.boundingBox();
+    assert.ok(box, 'the focus picker is shown for cover');
+    await picker.click({ position: { x: box.width * 0.25, y: box.height * 0.75 } });
+    const focusX = Number(await panel.locator('[data-testid=focus-x]').evaluate((field) => (field as unknown as { value: string }).value));
+    const focusY = Number(await panel.locator('[data-testid=focus-y]').evaluate((field) => (field as unknown as { value: string }).value));
+    assert.ok(Math.abs(focusX - 0.25) <= 0.02 && Math.abs(focusY - 0.75) <= 0.02, `focus ${focusX}, ${focusY}`);
+    await panel.locator('[data-testid=output-fit]').click();
+    await panel.locator('[data-testid=output-fit] li.option', { hasText: 'Contain' }).click();
+    await panel.locator('[data-testid=contain-background]').fill('#1f6fbf');
+    await panel.locator('[data-testid=density-2]').click();
+    await panel.locator('[data-testid=finish-hint]').filter({ hasText: 'The files will be 40×24, 80×48 (@2x).' }).waitFor();
+    await panel.locator('[data-testid=generate-button]').click();
+    // The gallery shows the largest at once, and the rest after its rescan.
+    await panel.locator('[data-testid=gallery-item]', { hasText: '@2x.png' }).waitFor({ timeout: 120_000 });
+    const larger = entries().find((entry) => entry.endsWith('@2x.png'));
+    assert.ok(larger, `entries: ${entries().join(', ')}`);
+    const smaller = larger.replace('@2x.png', '.png');
+    await panel.locator('[data-testid=gallery-item]', { hasText: smaller }).waitFor();
+    for (const [name, density] of [[smaller, 1], [larger, 2]] as const) {
+      const path = join(workbench.workspace, OUTPUT, name);
+      const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height], [40 * density, 24 * density], name);
+      // The tiny model's square picture contained in a wider frame: the first column is padding.
+      assert.deepEqual([...data.subarray(0, 3)], [0x1f, 0x6f, 0xbf], `${name}: the padding colour`);
+      const recipe = await readRecipeFromFile(path);
+      assert.deepEqual(recipe?.output, { width: 40 * density, height: 24 * density, fit: 'contain', background: '#1f6fbf' });
+    }
   });
 });

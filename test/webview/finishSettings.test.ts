@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { outputTurnedOn, wholeNumberIn, withDensity, withFit, withTransparency } from '../../webview/finishSettings';
-import { backgroundRequest, densityRequest } from '../../src/extension/jobs/jobSettings';
+import { outputTurnedOn, paddingColor, wholeNumberIn, withDensity, withFit, withTransparency } from '../../webview/finishSettings';
+import { backgroundRequest, densityRequest, finishSteps } from '../../src/extension/jobs/jobSettings';
 import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
 import { densitiesProblem, finishProblem } from '../../src/protocol/finishSteps';
 import { settingsFromRecipe } from '../../src/extension/jobs/recipeSettings';
@@ -95,5 +95,16 @@ describe('the panel’s finishing settings', () => {
     assert.deepEqual(edited.settings.densities, [1, 2]);
     const reused = reducePanelState(edited, { type: 'applySettings', settings: { prompt: 'plain' } });
     assert.equal(reused.settings.densities, undefined, 'a recipe records its own size, not a set');
+  });
+
+  test('the contain padding colour: the colour input’s value goes to the job as the recipe records it, and survives a fit change', () => {
+    assert.equal(paddingColor('#12AB5F'), '#12ab5f');
+    for (const text of ['', '#fff', 'red', '#12345g']) assert.equal(paddingColor(text), undefined, text);
+    const contained = withFit(outputTurnedOn(PLACEHOLDER_SETTINGS), 'contain');
+    const state = reducePanelState({ ...initialPanelState(), settingsKnown: true }, { type: 'edit', settings: { output: { ...contained, background: paddingColor('#12AB5F') } } });
+    assert.equal(finishSteps(state.settings).output?.background, '#12ab5f');
+    assert.equal(withFit(withFit(state.settings.output!, 'cover'), 'contain').background, '#ffffff', 'cover carries no padding');
+    assert.equal(withFit(state.settings.output!, 'contain').background, '#12ab5f');
+    assert.equal(withTransparency(state.settings, true).output?.background, undefined, 'transparent padding has no colour');
   });
 });

@@ -5,6 +5,7 @@ import {
   FIT_LABELS,
   OUTPUT_SIDE_RANGE,
   outputTurnedOn,
+  paddingColor,
   PANEL_DENSITIES,
   PIXEL_ART_DEFAULT,
   wholeNumberIn,
@@ -78,11 +79,22 @@ export function createFinishFields(context: ViewContext): FormView {
     const output = current?.settings.output;
     if (output && output.fit !== 'contain') edit({ output: { ...output, focus } });
   });
+  const padColor = h('input', { id: 'contain-background', type: 'color', 'data-testid': 'contain-background', title: 'The colour contain pads with' });
+  padColor.addEventListener('input', () => {
+    const output = current?.settings.output;
+    const color = paddingColor(padColor.value);
+    if (output?.fit === 'contain' && color !== undefined && !current?.settings.transparentBackground) edit({ output: { ...output, background: color } });
+  });
+  const padField = h('div', { class: 'field', 'data-testid': 'contain-background-field', hidden: true }, [
+    h('vscode-label', { for: 'contain-background' }, ['Padding colour']),
+    padColor,
+  ]);
   const sizeFields = h('div', { 'data-testid': 'exact-size-fields', hidden: true }, [
     h('div', { class: 'row' }, [outputWidth.element, outputHeight.element]),
     densityField,
     h('div', { class: 'field' }, [h('vscode-label', { for: 'output-fit' }, ['Fit']), fit]),
     focusPicker.element,
+    padField,
   ]);
 
   const iconSet = h('vscode-checkbox', { 'data-testid': 'icon-set' }, ['Icon set (favicon.ico, Apple and Android icons)']);
@@ -152,6 +164,8 @@ export function createFinishFields(context: ViewContext): FormView {
       if (output && fit.value !== output.fit) fit.value = output.fit;
       focusPicker.element.hidden = !output || output.fit === 'contain';
       if (output && output.fit !== 'contain') focusPicker.update(state, output.focus ?? [0.5, 0.5]);
+      padField.hidden = output?.fit !== 'contain' || background !== undefined;
+      if (output?.background !== undefined && padColor.value !== output.background) padColor.value = output.background;
       const densities = state.settings.densities ?? [1];
       densityField.hidden = icons === true;
       for (const { density, box } of densityBoxes) if (box.checked !== densities.includes(density)) box.checked = densities.includes(density);
