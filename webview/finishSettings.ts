@@ -53,6 +53,16 @@ export function paddingColor(value: string): string | undefined {
   return /^#[0-9a-f]{6}$/.test(color) ? color : undefined;
 }
 
+/** A palette file's colours for pixel art, which they turn on at the default factor when it is off. */
+export function withPalette(pixelArt: PixelArt | undefined, palette: readonly string[]): PixelArt {
+  return { factor: pixelArt?.factor ?? PIXEL_ART_DEFAULT.factor, palette: [...palette] };
+}
+
+/** Back from a palette file to a colour count, the default one. */
+export function withColorCount(pixelArt: PixelArt): PixelArt {
+  return { factor: pixelArt.factor, colors: PIXEL_ART_DEFAULT.colors ?? 16 };
+}
+
 export const PIXEL_ART_DEFAULT: PixelArt = { factor: 8, colors: 16 };
 
 /** A whole number within [min, max] from a field's text, else undefined. */

@@ -3,6 +3,7 @@ import { drawsFromPrompt } from '../src/protocol/modelFamily';
 import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
 import { DEFAULT_REFINER_START } from '../src/protocol/refiner';
 import type { Tiling } from '../src/protocol/recipe';
+import { withPalette } from './finishSettings';
 import { fittedSize } from './imageToImage';
 import { DEFAULT_INPAINT_OPTIONS, inpaintSize, withInpaint } from './inpaintOptions';
 import type { SavedMask } from './maskPainter/maskCodec';
@@ -232,6 +233,8 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       return { ...state, gallery: newestFirst(action.items) };
     case 'error':
       return { ...state, error: action.message };
+    case 'paletteChosen':
+      return { ...state, settings: { ...state.settings, pixelArt: withPalette(state.settings.pixelArt, action.colors) } };
     case 'tokenCounts':
       if (action.requestId !== state.tokenRequestId) return state;
       return { ...state, tokens: { prompt: action.prompt, negativePrompt: action.negativePrompt, weighting: action.weighting } };

@@ -4,6 +4,7 @@ import type { EngineClient } from './engineClient';
 import type { GalleryAction, ModelChoice, PanelSettings, QueueItem } from '../protocol/panelProtocol';
 import type { BackendEvent, FormEvent, GalleryFile, PanelBackend } from './panel/panelBackend';
 import { askModelFolder, OutputRoot } from './folderDialogs';
+import { askPaletteFile } from './paletteDialog';
 import { runGalleryAction } from './gallery/galleryActions';
 import { scanGallery } from './gallery/galleryScan';
 import { EngineEventRelay } from './jobs/engineEventRelay';
@@ -143,6 +144,10 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
     if (!dir) return;
     await addModelFolder(dir);
     this.emitter.fire({ type: 'modelsChanged', selected: dir });
+  }
+
+  pickPaletteFile(): Promise<string[] | undefined> {
+    return askPaletteFile();
   }
 
   async galleryAction(action: GalleryAction, path: string): Promise<void> {

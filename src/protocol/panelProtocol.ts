@@ -162,6 +162,8 @@ export type PanelToHost =
   | { type: 'cancel' }
   | { type: 'countTokens'; requestId: number; modelDir: string; prompt: string; negativePrompt: string; weighting: boolean }
   | { type: 'pickModelFolder' }
+  /** Pixel art's palette from a .hex or .gpl file: the host asks for the file and answers with paletteChosen. */
+  | { type: 'pickPaletteFile' }
   | { type: 'galleryAction'; action: GalleryAction; path: string };
 
 export type HostToPanel =
@@ -186,5 +188,7 @@ export type HostToPanel =
    * recipe's mask file) when there is one.
    */
   | { type: 'imageToImage'; image: InitImage; settings: Partial<PanelSettings>; inpaint?: boolean; mask?: string }
+  /** The colours of the palette file the user chose, `#rrggbb` in the file's order. */
+  | { type: 'paletteChosen'; colors: string[] }
   /** A request refused outside any job (bad form, model folder, file action). */
   | { type: 'error'; message: string };

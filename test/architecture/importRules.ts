@@ -28,6 +28,8 @@ export const EXTENSION_ENGINE_MODULES = [
   // require.resolve and never loads it.
   'src/engine/cuda/',
   'src/engine/errors.ts',
+  // The palette file parser of pixel art (.hex, .gpl), so the panel's "Choose palette file…" reads a file as --palette does.
+  'src/engine/finish/paletteFile.ts',
   // The assets manifest: parsing, the lock, model file hashes and staleness, shared with the CLI's build.
   'src/engine/manifest/',
 ];

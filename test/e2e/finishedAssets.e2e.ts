@@ -1,8 +1,9 @@
 // Finished assets from the panel: an exact size with a fit and pixel art land as one file whose
 // recipe regenerates it byte for byte from the command line; then an icon set lands as a folder;
-// then @1x/@2x files of a contain with a chosen padding colour land side by side.
+// then @1x/@2x files of a contain with a chosen padding colour land side by side; then pixel art
+// takes its colours from a palette file chosen in the file dialog.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -113,6 +114,7 @@ describe('Finished assets from the panel', () => {
     await panel.locator('[data-testid=contain-background]').fill('#1f6fbf');
     await panel.locator('[data-testid=density-2]').click();
     await panel.locator('[data-testid=finish-hint]').filter({ hasText: 'The files will be 40×24, 80×48 (@2x).' }).waitFor();
+    console.log(`# panel screenshot: ${await workbench.screenshot('panel-density-contain')}`);
     await panel.locator('[data-testid=generate-button]').click();
     // The gallery shows the largest at once, and the rest after its rescan.
     await panel.locator('[data-testid=gallery-item]', { hasText: '@2x.png' }).waitFor({ timeout: 120_000 });
@@ -129,5 +131,38 @@ describe('Finished assets from the panel', () => {
       const recipe = await readRecipeFromFile(path);
       assert.deepEqual(recipe?.output, { width: 40 * density, height: 24 * density, fit: 'contain', background: '#1f6fbf' });
     }
+  });
+
+  it('a palette file chosen in the dialog: its swatches in the panel, its colours alone in the file and in the recipe', async () => {
+    const { page } = workbench;
+    const panel = panelFrame(page);
+    const palette = ['#1a1c2c', '#b13e53', '#f4f4f4'];
+    const paletteFile = join(workbench.workspace, 'palettes', 'three.hex');
+    mkdirSync(join(workbench.workspace, 'palettes'), { recursive: true });
+    writeFileSync(paletteFile, `${palette.map((color) => color.slice(1)).join('\n')}\n`);
+    await panel.locator('[data-testid=exact-size]').click();
+    await panel.locator('[data-testid=pixel-art]').click();
+    await panel.locator('[data-testid=pixel-factor] input').fill('4');
+    await panel.locator('[data-testid=choose-palette]').click();
+    // code-server's file dialog is a quick input that takes a path.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(paletteFile);
+    await input.press('Enter');
+    await panel.locator('[data-testid=palette-swatches] .swatch').nth(2).waitFor();
+    assert.deepEqual(await panel.locator('[data-testid=palette-swatches] .swatch').evaluateAll((swatches) => swatches.map((s) => s.getAttribute('title'))), palette);
+    console.log(`# panel screenshot: ${await workbench.screenshot('panel-palette-file')}`);
+    const before = new Set(entries());
+    await panel.locator('[data-testid=generate-button]').click();
+    const deadline = Date.now() + 120_000;
+    let name: string | undefined;
+    while (!(name = entries().find((entry) => !before.has(entry) && entry.endsWith('.png'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(name, `entries: ${entries().join(', ')}`);
+    const path = join(workbench.workspace, OUTPUT, name);
+    await panel.locator('[data-testid=gallery-item]', { hasText: name }).waitFor({ timeout: 30_000 });
+    const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+    const used = [...distinctColors(new Uint8Array(data), info.channels)];
+    assert.ok(used.length >= 1 && used.every((color) => palette.includes(color)), `colours ${used.join(', ')}`);
+    assert.deepEqual((await readRecipeFromFile(path))?.pixelArt, { factor: 4, palette });
   });
 });

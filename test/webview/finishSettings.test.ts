@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { outputTurnedOn, paddingColor, wholeNumberIn, withDensity, withFit, withTransparency } from '../../webview/finishSettings';
+import { outputTurnedOn, paddingColor, wholeNumberIn, withColorCount, withDensity, withFit, withTransparency } from '../../webview/finishSettings';
 import { backgroundRequest, densityRequest, finishSteps } from '../../src/extension/jobs/jobSettings';
 import { initialPanelState, PLACEHOLDER_SETTINGS, reducePanelState } from '../../webview/panelState';
 import { densitiesProblem, finishProblem } from '../../src/protocol/finishSteps';
@@ -106,5 +106,17 @@ describe('the panel’s finishing settings', () => {
     assert.equal(withFit(withFit(state.settings.output!, 'cover'), 'contain').background, '#ffffff', 'cover carries no padding');
     assert.equal(withFit(state.settings.output!, 'contain').background, '#12ab5f');
     assert.equal(withTransparency(state.settings, true).output?.background, undefined, 'transparent padding has no colour');
+  });
+
+  test('a palette file’s colours: pixel art takes them (turned on at the default factor if it was off), the job carries them, a colour count replaces them', () => {
+    const known = { ...initialPanelState(), settingsKnown: true };
+    const palette = ['#000000', '#ff0044', '#ffffff'];
+    const off = reducePanelState(known, { type: 'paletteChosen', colors: palette });
+    assert.deepEqual(off.settings.pixelArt, { factor: 8, palette });
+    const on = reducePanelState({ ...known, settings: { ...known.settings, pixelArt: { factor: 3, colors: 5 } } }, { type: 'paletteChosen', colors: palette });
+    assert.deepEqual(on.settings.pixelArt, { factor: 3, palette });
+    assert.deepEqual(finishSteps(on.settings).pixelArt, { factor: 3, palette });
+    assert.equal(finishProblem(undefined, on.settings.pixelArt), undefined, 'the host accepts what the engine would');
+    assert.deepEqual(withColorCount(on.settings.pixelArt!), { factor: 3, colors: 16 });
   });
 });

@@ -9,6 +9,7 @@ import {
   PANEL_DENSITIES,
   PIXEL_ART_DEFAULT,
   wholeNumberIn,
+  withColorCount,
   withDensity,
   withFit,
   withTransparency,
@@ -22,6 +23,7 @@ import type { FormView, ViewContext } from './view';
 const TRANSPARENT_HELP =
   'After decoding, a background-matting model (BiRefNet lite, MIT licence, 224 MB, downloaded on first use) ' +
   'makes the background transparent: a PNG or WebP with an alpha channel.';
+const PALETTE_HELP = 'A .hex (one rrggbb a line, as Lospec publishes them) or GIMP .gpl file; the recipe records its colours.';
 const DENSITY_HELP = 'Each density writes the exact size times it: name.png, name@2x.png, name@3x.png, each with its own recipe.';
 const ISOLATE_HELP = 'Adds "isolated single subject, centered, on a plain flat white background" to the prompt, so the cut-out is clean.';
 
@@ -117,8 +119,18 @@ export function createFinishFields(context: ViewContext): FormView {
     if (art && value !== undefined) edit({ pixelArt: { factor: art.factor, colors: value } });
   });
   const paletteNote = h('p', { class: 'hint', 'data-testid': 'palette-note' });
+  const swatches = h('div', { class: 'palette-swatches', 'data-testid': 'palette-swatches', role: 'list', 'aria-label': 'Palette colours' });
+  const choosePalette = h('vscode-button', { secondary: true, 'data-testid': 'choose-palette', title: PALETTE_HELP }, ['Choose palette file…']);
+  choosePalette.addEventListener('click', () => context.post({ type: 'pickPaletteFile' }));
+  const colorCount = h('vscode-button', { secondary: true, 'data-testid': 'palette-count', hidden: true }, ['Use a colour count']);
+  colorCount.addEventListener('click', () => {
+    const art = current?.settings.pixelArt;
+    if (art?.palette) edit({ pixelArt: withColorCount(art) });
+  });
   const pixelFields = h('div', { 'data-testid': 'pixel-art-fields', hidden: true }, [
     h('div', { class: 'row' }, [factor.element, colors.element]),
+    h('div', { class: 'inline palette-actions' }, [choosePalette, colorCount]),
+    swatches,
     paletteNote,
   ]);
   const hint = h('p', { class: 'hint', 'data-testid': 'finish-hint' });
@@ -173,7 +185,9 @@ export function createFinishFields(context: ViewContext): FormView {
       if (pixelArt.checked !== (art !== undefined)) pixelArt.checked = art !== undefined;
       pixelFields.hidden = art === undefined;
       colors.element.hidden = art?.palette !== undefined;
-      setText(paletteNote, art?.palette ? `The recipe's palette of ${art.palette.length} colours.` : '');
+      colorCount.hidden = art?.palette === undefined;
+      setText(paletteNote, art?.palette ? `A palette of ${art.palette.length} colours: each pixel takes the nearest.` : '');
+      showSwatches(swatches, art?.palette ?? []);
       setText(hint, finishHint(state));
     },
   };
@@ -190,6 +204,20 @@ function finishHint({ settings }: PanelState): string {
   const fileWidth = output ? output.width : Math.floor(width / factor);
   const fileHeight = output ? output.height : Math.floor(height / factor);
   return output || pixelArt ? `The file will be ${fileWidth}×${fileHeight}.` : '';
+}
+
+/** One square a colour, titled with its hex; rebuilt only when the palette changes. */
+function showSwatches(container: HTMLElement, palette: readonly string[]): void {
+  const key = palette.join(',');
+  if (container.dataset.palette === key) return;
+  container.dataset.palette = key;
+  container.replaceChildren(
+    ...palette.map((color) => {
+      const swatch = h('span', { class: 'swatch', role: 'listitem', title: color, 'aria-label': color });
+      swatch.style.backgroundColor = color;
+      return swatch;
+    }),
+  );
 }
 
 function numberInput(id: string, label: string, [min, max]: readonly [number, number]) {

@@ -111,6 +111,12 @@ export class GeneratePanel implements vscode.Disposable {
       case 'pickModelFolder':
         void this.attempt(() => this.backend.pickModelFolder());
         return;
+      case 'pickPaletteFile':
+        void this.attempt(async () => {
+          const colors = await this.backend.pickPaletteFile();
+          if (colors) this.post({ type: 'paletteChosen', colors });
+        });
+        return;
       case 'galleryAction':
         void this.galleryAction(message.action, message.path);
         return;

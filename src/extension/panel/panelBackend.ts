@@ -63,5 +63,7 @@ export interface PanelBackend {
   countTokens(modelDir: string, texts: string[], weighting: boolean): Promise<TokenCount[][]>;
   /** Asks for a model folder, checks it, adds it to the settings; fires modelsChanged. */
   pickModelFolder(): Promise<void>;
+  /** Asks for a palette file and reads its colours; undefined when the user cancels. */
+  pickPaletteFile(): Promise<string[] | undefined>;
   galleryAction(action: GalleryAction, path: string): Promise<void>;
 }
