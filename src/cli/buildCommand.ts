@@ -16,7 +16,8 @@ import { describeProblems, entryName, parseManifest } from '../engine/manifest/p
 import { assetSettings } from '../engine/manifest/assetSettings';
 import { staleReasons } from '../engine/manifest/assetStaleness';
 import { PROVIDER_CHOICES } from '../protocol/providerChoice';
-import { hashModel, mattingForBuild, modelForBuild, modelIfHere } from './manifestModels';
+import { mattingKeys } from '../engine/manifest/mattingModels';
+import { hashModel, mattingForBuild, mattingIfHere, modelForBuild, modelIfHere } from './manifestModels';
 import type { CliModel } from './modelArgument';
 import { ProgressReporter } from './progress';
 import { parseChoice, UsageError } from './usageError';
@@ -62,7 +63,7 @@ export async function buildCommand(argv: string[], signal: AbortSignal): Promise
 
   const cachePath = hashCachePath();
   const cache = await readHashCache(cachePath);
-  const models = new Map<string, { model: CliModel; files: Record<string, string>; digest: string }>();
+  const models = new Map<string, { model: CliModel } & HashedFolder>();
   for (const key of modelKeys(selected)) {
     const model = modelIfHere(key, manifest.dir);
     if (model === undefined || !existsSync(model.dir)) {
@@ -71,8 +72,17 @@ export async function buildCommand(argv: string[], signal: AbortSignal): Promise
     }
     models.set(key, { model, ...(await hashModel(key, model.dir, cache, signal)) });
   }
+  const mattings = new Map<string, HashedFolder>();
+  for (const key of mattingKeys(selected)) {
+    const dir = mattingIfHere(key, manifest.dir);
+    if (dir === undefined || !existsSync(dir)) {
+      process.stderr.write(`matting model "${key}" is not here: its files are not compared with the lock\n`);
+      continue;
+    }
+    mattings.set(key, await hashModel(key, dir, cache, signal));
+  }
   await saveCache(cachePath, cache);
-  const digests = new Map([...models].map(([key, m]) => [key, m.digest]));
+  const digests = folderDigests(models, mattings);
   const statuses = await manifestStatus(manifest, selected, lock, digests);
   const stale = statuses.filter((s) => s.reasons.length > 0);
 
@@ -83,7 +93,7 @@ export async function buildCommand(argv: string[], signal: AbortSignal): Promise
   }
 
   await adoptFresh(statuses, lock, lockPath, digests, signal);
-  const builder = new AssetBuilder(manifest, lockPath, models, cache, cachePath, provider, values['low-memory'] === true, signal);
+  const builder = new AssetBuilder(manifest, lockPath, models, mattings, cache, cachePath, provider, values['low-memory'] === true, signal);
   let built = 0;
   // Outputs another build is making: what is made from them waits for that build, not for stale bytes.
   const elsewhere = new Set<string>();
@@ -145,7 +155,9 @@ async function adoptFresh(
 ): Promise<void> {
   const adopt = statuses.filter(({ asset, reasons, recipe }) => {
     const locked = lock.assets[asset.output];
-    const news = locked === undefined || locked.stated.join() !== asset.stated.join() || (locked.modelDigest === undefined && digests.has(asset.model));
+    const matting = asset.background?.matting;
+    const unhashed = (locked?.modelDigest === undefined && digests.has(asset.model)) || (matting !== undefined && locked?.mattingDigest === undefined && digests.has(matting));
+    const news = locked === undefined || locked.stated.join() !== asset.stated.join() || unhashed;
     return reasons.length === 0 && typeof recipe === 'object' && recipe !== null && news;
   });
   if (adopt.length === 0) return;
@@ -168,7 +180,9 @@ class AssetBuilder {
   constructor(
     private readonly manifest: Manifest,
     private readonly lockPath: string,
-    private readonly models: Map<string, { model: CliModel; files: Record<string, string>; digest: string }>,
+    private readonly models: Map<string, { model: CliModel } & HashedFolder>,
+    /** The matting models' file hashes, by the manifest's name for each. */
+    private readonly mattings: Map<string, HashedFolder>,
     private readonly cache: HashCache,
     private readonly cachePath: string,
     private readonly provider: (typeof PROVIDER_CHOICES)[number],
@@ -191,7 +205,7 @@ class AssetBuilder {
     try {
       const lock = await readLock(this.lockPath);
       const recipe = await recipeOf(asset.outputPath);
-      const digests = new Map([...this.models].map(([key, m]) => [key, m.digest]));
+      const digests = folderDigests(this.models, this.mattings);
       if (asset.sourcePath !== undefined && !existsSync(asset.sourcePath)) {
         throw new EngineError(`${entryName(asset.index, asset.output)}: its source ${asset.source} is not there (paths are relative to the manifest).`, 'image-input');
       }
@@ -208,6 +222,7 @@ class AssetBuilder {
       const seed = asset.seed ?? lock.assets[asset.output]?.seed;
       const { background } = asset;
       const mattingDir = background && (await mattingForBuild(background.matting, this.manifest.dir, this.signal));
+      const matting = background && mattingDir ? await this.matting(background.matting, mattingDir) : undefined;
       const request = {
         ...assetSettings(asset, seed, model.model.entry?.recommended),
         modelDir: model.model.dir,
@@ -242,7 +257,8 @@ class AssetBuilder {
         if (refiner && asset.refiner !== undefined && image.recipe.refiner !== undefined) {
           current.models[asset.refiner] = { name: image.recipe.refiner, files: refiner.files };
         }
-        current.assets[asset.output] = lockedAsset(asset, image.recipe.seed, digests, sourceNow);
+        if (background && matting && image.recipe.background) current.models[background.matting] = { name: image.recipe.background.matting, files: matting.files };
+        current.assets[asset.output] = lockedAsset(asset, image.recipe.seed, folderDigests(this.models, this.mattings), sourceNow);
       });
       process.stdout.write(`${relative(process.cwd(), asset.outputPath) || asset.outputPath}\n`);
       return 'built';
@@ -263,9 +279,27 @@ class AssetBuilder {
     return known;
   }
 
+  /** A matting model not hashed yet (downloaded just now) is hashed before its first asset is recorded. */
+  private async matting(key: string, dir: string): Promise<HashedFolder> {
+    let known = this.mattings.get(key);
+    if (!known) {
+      known = await hashModel(key, dir, this.cache, this.signal);
+      this.mattings.set(key, known);
+      await saveCache(this.cachePath, this.cache);
+    }
+    return known;
+  }
+
   async dispose(): Promise<void> {
     await this.engine?.unload();
   }
+}
+
+type HashedFolder = { files: Record<string, string>; digest: string };
+
+/** Every hashed folder's digest by the manifest's name for it: the diffusion models', then the matting models'. */
+function folderDigests(...folders: ReadonlyMap<string, HashedFolder>[]): Map<string, string> {
+  return new Map(folders.flatMap((folder) => [...folder].map(([key, hashed]) => [key, hashed.digest] as const)));
 }
 
 async function saveCache(path: string, cache: HashCache): Promise<void> {

@@ -3,6 +3,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { findCatalogEntry, loadCatalog, loadMattingCatalog } from '../engine/models/catalog';
 import { folderDigest, hashModelFolder, type HashCache } from '../engine/manifest/modelHashes';
+import { manifestMattingDir } from '../engine/manifest/mattingModels';
+import { locateMattingModel } from '../engine/models/mattingCatalog';
+import { defaultModelsDir } from '../engine/models/modelStore';
 import { localModel, mattingModelFor, modelForGenerate, type CliModel } from './modelArgument';
 
 /**
@@ -19,6 +22,11 @@ export function modelArgument(model: string, manifestDir: string): string {
 export function mattingForBuild(matting: string, manifestDir: string, signal: AbortSignal): Promise<string> {
   const known = isAbsolute(matting) || loadMattingCatalog().some((entry) => entry.id === matting);
   return mattingModelFor(known ? matting : resolve(manifestDir, matting), signal);
+}
+
+/** A matting model's folder where it already is (a catalog one downloaded), else undefined. */
+export function mattingIfHere(matting: string, manifestDir: string): string | undefined {
+  return manifestMattingDir(matting, manifestDir, (entry) => locateMattingModel(entry, defaultModelsDir()));
 }
 
 /** The model where it already is, or undefined when a catalog model is not downloaded yet. */

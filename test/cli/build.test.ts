@@ -273,6 +273,21 @@ describe('sdxl-assets build: a transparent, seamless asset', () => {
     const check = await run(['--check']);
     assert.equal(check.code, 0, check.stdout);
 
+    // The recipe names the matting model by its folder only: the lock keeps its files' hashes, so a replaced ONNX file is noticed.
+    const lock = parseLock(readFileSync(join(dir, 'assets.sdxl.lock.json'), 'utf8'), 'lock');
+    const onnx = join(dir, 'models', 'tiny-matting', 'onnx', 'model.onnx');
+    assert.equal(lock.assets['sprites/cutout.png']?.matting, 'models/tiny-matting');
+    assert.match(lock.assets['sprites/cutout.png']?.mattingDigest ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(lock.models['models/tiny-matting']?.name, 'tiny-matting');
+    assert.match(lock.models['models/tiny-matting']?.files['onnx/model.onnx'] ?? '', /^[0-9a-f]{64}$/);
+    const original = readFileSync(onnx);
+    writeFileSync(onnx, Buffer.concat([original, Buffer.from([0])]));
+    const replaced = await run(['--check']);
+    writeFileSync(onnx, original);
+    assert.equal(replaced.code, 3, replaced.stderr);
+    assert.match(replaced.stdout, /^stale sprites\/cutout\.png: the files of matting model "models\/tiny-matting" changed since it was made$/m);
+    assert.equal((await run(['--check'])).code, 0, 'the same file again is the same model');
+
     writeFileSync(join(dir, 'assets.sdxl.json'), JSON.stringify({ assets: [{ ...entry, background: { ...entry.background, isolateSubject: true } }] }, null, 2));
     const stale = await run(['--check']);
     assert.equal(stale.code, 3);

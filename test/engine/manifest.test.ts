@@ -7,7 +7,7 @@ import { finishFacts, finishSteps } from '../../src/engine/manifest/assetFinish'
 import { staleReasons } from '../../src/engine/manifest/assetStaleness';
 import { parseJsonTree, JsonSyntaxError } from '../../src/engine/manifest/jsonTree';
 import { ENTRY_FIELDS, PRESET_FIELDS } from '../../src/engine/manifest/manifest';
-import { emptyLock } from '../../src/engine/manifest/manifestLock';
+import { emptyLock, lockedAsset } from '../../src/engine/manifest/manifestLock';
 import { buildOrder } from '../../src/engine/manifest/manifestStatus';
 import { parseManifest } from '../../src/engine/manifest/parseManifest';
 import { OUTPUT_FITS, SAMPLERS, TILINGS, type Recipe } from '../../src/protocol/recipe';
@@ -263,6 +263,31 @@ describe('background and tiling in the manifest', () => {
     assert.deepEqual(staleReasons(plain!, manifest, facts({ ...plainMade, background: made.background })), [
       'background changed: the file has a transparent background, the manifest asks for none',
     ]);
+  });
+});
+
+describe('the matting model in the lock', () => {
+  const { manifest } = parse([
+    { output: 'a.png', prompt: 'a fox', model: 'm', background: { mode: 'transparent', matting: 'models/tiny-matting' } },
+    { output: 'b.png', prompt: 'a fox', model: 'm' },
+  ]);
+  const [cutout, plain] = manifest.assets;
+  const made = recipe({ model: 'm', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: false } });
+
+  test('the lock records the matting model and its files\' digest beside the diffusion model\'s', () => {
+    const digests = new Map([['m', 'model-digest'], ['models/tiny-matting', 'matting-digest']]);
+    const locked = lockedAsset(cutout!, 1, digests, undefined);
+    assert.deepEqual([locked.modelDigest, locked.matting, locked.mattingDigest], ['model-digest', 'models/tiny-matting', 'matting-digest']);
+    const opaque = lockedAsset(plain!, 1, digests, undefined);
+    assert.equal('matting' in opaque || 'mattingDigest' in opaque, false);
+  });
+
+  test('replaced matting files make the asset stale; the same files, or files not hashed, do not', () => {
+    const lock = { ...emptyLock(), assets: { 'a.png': lockedAsset(cutout!, 1, new Map([['models/tiny-matting', 'd1']]), undefined) } };
+    const facts = (digest?: string) => ({ recipe: { ...made, seed: 1 }, lock, ...(digest ? { modelDigests: new Map([['models/tiny-matting', digest]]) } : {}) });
+    assert.deepEqual(staleReasons(cutout!, manifest, facts('d2')), ['the files of matting model "models/tiny-matting" changed since it was made']);
+    assert.deepEqual(staleReasons(cutout!, manifest, facts('d1')), []);
+    assert.deepEqual(staleReasons(cutout!, manifest, facts()), []);
   });
 });
 

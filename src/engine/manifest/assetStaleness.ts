@@ -13,7 +13,7 @@ export interface AssetFacts {
   /** The file's recipe; null when there is no file, 'none' when the file carries none (or a damaged one). */
   recipe: Recipe | null | 'none';
   lock: ManifestLock;
-  /** The current digest of each model folder by the manifest's name for it, where known; absent: not checked. */
+  /** The current digest of each model folder (matting models too) by the manifest's name for it, where known; absent: not checked. */
   modelDigests?: ReadonlyMap<string, string>;
   /** The source image's current SHA-256, where known. */
   sourceSha256?: string;
@@ -75,6 +75,12 @@ export function staleReasons(asset: ManifestAsset, manifest: Manifest, facts: As
   for (const [key, digest] of [[model, locked?.modelDigest], [refiner, locked?.refinerDigest]] as const) {
     const now = key === undefined ? undefined : facts.modelDigests?.get(key);
     if (now !== undefined && digest !== undefined && now !== digest) reasons.push(`the files of model "${key}" changed since it was made`);
+  }
+  const matting = asset.background?.matting;
+  const mattingNow = matting === undefined ? undefined : facts.modelDigests?.get(matting);
+  // A digest locked for another matting model is that model's: the name change is reported above.
+  if (mattingNow !== undefined && locked?.matting === matting && locked.mattingDigest !== undefined && mattingNow !== locked.mattingDigest) {
+    reasons.push(`the files of matting model "${matting}" changed since it was made`);
   }
   return reasons;
 }

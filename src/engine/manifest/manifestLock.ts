@@ -30,13 +30,22 @@ export interface LockedAsset {
   modelDigest?: string;
   refiner?: string;
   refinerDigest?: string;
+  /**
+   * A transparent background's matting model (the manifest's name for it) and a digest of its
+   * files: the recipe names it by folder only, so a replaced ONNX file is noticed here.
+   */
+  matting?: string;
+  mattingDigest?: string;
   /** The settings the entry stated then; one no longer stated falls back to the model's default. */
   stated: string[];
   /** SHA-256 of the image-to-image source when made. */
   sourceSha256?: string;
 }
 
-/** What the lock keeps of an asset just made (or found up to date): `digests` are the model folders' where known. */
+/**
+ * What the lock keeps of an asset just made (or found up to date): `digests` are the model
+ * folders' where known, matting models' included, by the manifest's name for each.
+ */
 export function lockedAsset(
   asset: ManifestAsset,
   seed: number,
@@ -45,12 +54,16 @@ export function lockedAsset(
 ): LockedAsset {
   const modelDigest = digests.get(asset.model);
   const refinerDigest = asset.refiner === undefined ? undefined : digests.get(asset.refiner);
+  const matting = asset.background?.matting;
+  const mattingDigest = matting === undefined ? undefined : digests.get(matting);
   return {
     seed,
     model: asset.model,
     ...(modelDigest !== undefined ? { modelDigest } : {}),
     ...(asset.refiner !== undefined ? { refiner: asset.refiner } : {}),
     ...(refinerDigest !== undefined ? { refinerDigest } : {}),
+    ...(matting !== undefined ? { matting } : {}),
+    ...(mattingDigest !== undefined ? { mattingDigest } : {}),
     stated: asset.stated,
     ...(sourceSha256 !== undefined ? { sourceSha256 } : {}),
   };

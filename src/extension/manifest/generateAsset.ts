@@ -6,7 +6,7 @@ import { assetSettings } from '../../engine/manifest/assetSettings';
 import { LOCK_FILE, type ManifestAsset } from '../../engine/manifest/manifest';
 import { lockedAsset, readLock, updateLock } from '../../engine/manifest/manifestLock';
 import type { AssetStatus } from '../../engine/manifest/manifestStatus';
-import { folderDigest, hashCachePath, hashFile, hashModelFolder, readHashCache } from '../../engine/manifest/modelHashes';
+import { folderDigest, hashCachePath, hashFile, hashModelFolder, readHashCache, writeHashCache } from '../../engine/manifest/modelHashes';
 import { loadCatalog } from '../../engine/models/catalog';
 import { catalogEntryForFolder, locateCatalogModel } from '../../engine/models/discovery';
 import { hfHubDir } from '../../engine/models/hfCache';
@@ -97,12 +97,17 @@ async function makeAsset(backend: GenerationBackend, asset: ManifestAsset, asses
   const digests = new Map<string, string>();
   if (modelFiles) digests.set(asset.model, folderDigest(modelFiles));
   if (refinerFiles && asset.refiner !== undefined) digests.set(asset.refiner, folderDigest(refinerFiles));
+  // The matting model is small (hundreds of MB): hashed in full when the cache lacks it, so the lock always has it.
+  const mattingFiles = asset.background && mattingDir ? await hashModelFolder(mattingDir, { cache }) : undefined;
+  if (mattingFiles && asset.background) digests.set(asset.background.matting, folderDigest(mattingFiles));
+  if (mattingFiles) await writeHashCache(hashCachePath(), cache).catch(() => undefined);
   const sourceSha256 = asset.sourcePath === undefined ? undefined : await hashFile(asset.sourcePath);
   await updateLock(lockPath, (current) => {
     current.models[asset.model] = { name: recipe.model, files: modelFiles ?? current.models[asset.model]?.files ?? {} };
     if (asset.refiner !== undefined && recipe.refiner !== undefined) {
       current.models[asset.refiner] = { name: recipe.refiner, files: refinerFiles ?? current.models[asset.refiner]?.files ?? {} };
     }
+    if (asset.background && mattingFiles && recipe.background) current.models[asset.background.matting] = { name: recipe.background.matting, files: mattingFiles };
     current.assets[asset.output] = lockedAsset(asset, recipe.seed, digests, sourceSha256);
   });
   return true;

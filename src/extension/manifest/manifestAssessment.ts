@@ -6,6 +6,7 @@ import { LOCK_FILE, type Manifest, type ManifestProblem } from '../../engine/man
 import { emptyLock, readLock, type ManifestLock } from '../../engine/manifest/manifestLock';
 import { buildOrder, manifestStatus, type AssetStatus } from '../../engine/manifest/manifestStatus';
 import { folderDigest, hashModelFolder, type HashCache } from '../../engine/manifest/modelHashes';
+import { mattingKeys } from '../../engine/manifest/mattingModels';
 import { parseManifest } from '../../engine/manifest/parseManifest';
 
 export interface ManifestAssessment {
@@ -25,7 +26,10 @@ export interface ManifestAssessment {
 export async function assessManifest(
   text: string,
   path: string,
-  modelDir: (key: string, manifestDir: string) => string | undefined,
+  folders: {
+    modelDir: (key: string, manifestDir: string) => string | undefined;
+    mattingDir: (key: string, manifestDir: string) => string | undefined;
+  },
   cache: HashCache,
 ): Promise<ManifestAssessment> {
   const { manifest, problems } = parseManifest(text, path);
@@ -38,8 +42,10 @@ export async function assessManifest(
     problems.push({ message: error.message, start: 0, end: 1 });
   }
   const digests = new Map<string, string>();
-  for (const key of new Set(order.flatMap((a) => (a.refiner === undefined ? [a.model] : [a.model, a.refiner])))) {
-    const dir = modelDir(key, manifest.dir);
+  const models = [...new Set(order.flatMap((a) => (a.refiner === undefined ? [a.model] : [a.model, a.refiner])))].map((key) => [key, folders.modelDir] as const);
+  const mattings = mattingKeys(order).map((key) => [key, folders.mattingDir] as const);
+  for (const [key, folderOf] of [...models, ...mattings]) {
+    const dir = folderOf(key, manifest.dir);
     if (dir === undefined || !existsSync(dir)) continue;
     const files = await hashModelFolder(dir, { cache, cachedOnly: true }).catch(() => undefined);
     if (files) digests.set(key, folderDigest(files));

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { LOCK_FILE, MANIFEST_FILE } from '../../engine/manifest/manifest';
+import { manifestMattingDir } from '../../engine/manifest/mattingModels';
 import { hashCachePath, readHashCache } from '../../engine/manifest/modelHashes';
+import { locateMattingModel } from '../../engine/models/mattingCatalog';
 import { locateCatalogModel } from '../../engine/models/discovery';
 import { hfHubDir } from '../../engine/models/hfCache';
 import { readSettings } from '../settings';
@@ -94,7 +96,8 @@ export class ManifestWatcher implements vscode.Disposable {
     const cache = await readHashCache(hashCachePath());
     const modelDir = (key: string, dir: string) =>
       manifestModelDir(key, dir, (entry) => locateCatalogModel(entry, { modelsDir: settings.modelsDirectory, hubDir: hfHubDir() }));
-    return assessManifest(text, uri.fsPath, modelDir, cache);
+    const mattingDir = (key: string, dir: string) => manifestMattingDir(key, dir, (entry) => locateMattingModel(entry, settings.modelsDirectory));
+    return assessManifest(text, uri.fsPath, { modelDir, mattingDir }, cache);
   }
 
   private async publish(uri: vscode.Uri, pending: Promise<ManifestAssessment>): Promise<void> {
