@@ -109,6 +109,7 @@ describe('Finished assets from the panel', () => {
     const focusX = Number(await panel.locator('[data-testid=focus-x]').evaluate((field) => (field as unknown as { value: string }).value));
     const focusY = Number(await panel.locator('[data-testid=focus-y]').evaluate((field) => (field as unknown as { value: string }).value));
     assert.ok(Math.abs(focusX - 0.25) <= 0.02 && Math.abs(focusY - 0.75) <= 0.02, `focus ${focusX}, ${focusY}`);
+    console.log(`# panel screenshot: ${await workbench.screenshot('panel-focus-point')}`);
     await panel.locator('[data-testid=output-fit]').click();
     await panel.locator('[data-testid=output-fit] li.option', { hasText: 'Contain' }).click();
     await panel.locator('[data-testid=contain-background]').fill('#1f6fbf');
@@ -144,12 +145,25 @@ describe('Finished assets from the panel', () => {
     await panel.locator('[data-testid=pixel-art]').click();
     await panel.locator('[data-testid=pixel-factor] input').fill('4');
     await panel.locator('[data-testid=choose-palette]').click();
-    // code-server's file dialog is a quick input that takes a path.
-    const input = page.locator('.quick-input-widget .quick-input-box input');
+    // code-server's file dialog is a quick input that takes a path. It fills in its folder after
+    // opening and lists that folder as the value changes, so the path is typed once the folder
+    // is there, and Enter is pressed again while the dialog is still open.
+    const dialog = page.locator('.quick-input-widget');
+    const input = dialog.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
-    await input.fill(paletteFile);
-    await input.press('Enter');
-    await panel.locator('[data-testid=palette-swatches] .swatch').nth(2).waitFor();
+    const swatch = panel.locator('[data-testid=palette-swatches] .swatch').nth(2);
+    for (let attempt = 0; attempt < 5 && !(await swatch.isVisible()); attempt++) {
+      if (await dialog.isVisible()) {
+        for (let wait = 0; wait < 50 && (await input.inputValue()) === ''; wait++) await page.waitForTimeout(100);
+        if ((await input.inputValue()) !== paletteFile) await input.fill(paletteFile);
+        await input.press('Enter');
+      }
+      await swatch.waitFor({ timeout: 3_000 }).catch(() => undefined);
+    }
+    await swatch.waitFor({ timeout: 1_000 }).catch(async (error: unknown) => {
+      console.log(`# dialog screenshot: ${await workbench.screenshot('palette-dialog')}`);
+      throw error;
+    });
     assert.deepEqual(await panel.locator('[data-testid=palette-swatches] .swatch').evaluateAll((swatches) => swatches.map((s) => s.getAttribute('title'))), palette);
     console.log(`# panel screenshot: ${await workbench.screenshot('panel-palette-file')}`);
     const before = new Set(entries());
