@@ -1,18 +1,22 @@
 // Inpainting and outpainting against diffusers' StableDiffusionXLInpaintPipeline on the shared tiny
 // SDXL (test/fixtures/inpaint, made by its make_reference.py): every case's recipe through the
 // engine, with the 4-channel fixture UNet and the fixture's 9-channel one (unet9/). Tolerances:
-// latents 1e-3 and the float image 1e-3 max abs (the sdxl-tiny fixture's, whose own drift between
-// torch and ONNX Runtime is 2.2e-5 here: ort_check.json); the 8-bit file within 1 level. The
-// masked area's decoded crop is kept by the reference as 8-bit values, so its float comparison
-// allows half a level more. The last test shows the comparison can fail: without the blend-back
-// a 4-channel case misses diffusers by far more than the tolerance.
+// latents 1e-3 and the decoded image 1e-3 max abs (the sdxl-tiny fixture's, whose own drift between
+// torch and ONNX Runtime is 2.2e-5 here: ort_check.json); the 8-bit file, the source pasted back
+// over the result through the mask (diffusers' apply_overlay in every case), within 1 level, and
+// where the mask the pipeline got is 0 equal to the source exactly. The masked area's decoded crop
+// is kept by the reference as 8-bit values, so its float comparison allows half a level more. The
+// last test shows the comparison can fail: without the blend-back a 4-channel case misses
+// diffusers by far more than the tolerance.
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import sharp from 'sharp';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import { decodedToFloatHwc } from '../../src/engine/image/postprocess';
 import type { Recipe } from '../../src/protocol/recipe';
+import { keptValuesChanged } from '../support/keptPixels';
 import { maxAbsDiff } from '../support/maxAbsDiff';
 import { readNpy } from '../support/npy';
 import { uint8ErrorsAgainstPng } from '../support/pngErrors';
@@ -67,14 +71,21 @@ async function compare(t: TestContext, c: InpaintCase, requestOf: (c: InpaintCas
   const expectedLatents = readNpy(join(dir, 'latents.npy'));
   assert.deepEqual(image.latentShape, expectedLatents.shape);
   const latents = maxAbsDiff(image.latents, expectedLatents.data);
-  const masked = c.recipe.inpaintArea === 'masked';
   const [, , h, w] = image.latentShape;
-  // The masked area's image.npy is the picture after the paste-back; its decoded crop is kept in debug/.
-  const decodedRef = readNpy(join(dir, masked ? 'debug/decoded_before_overlay.npy' : 'image.npy'));
+  const decodedRef = readNpy(join(dir, 'debug', 'decoded_before_overlay.npy'));
   const float = maxAbsDiff(decodedToFloatHwc(image.decoded, w * 8, h * 8), decodedRef.data);
   const file = await uint8ErrorsAgainstPng(image.rgb, join(dir, 'image.png'));
   t.diagnostic(`${c.id}: latents ${latents.toExponential(2)}, float ${float.toExponential(2)}, uint8 worst ${file.worst}, ${(file.share * 100).toFixed(2)}% off`);
   return { latents, float, file, image };
+}
+
+/** The picture and mask diffusers' pipeline got (outpainting's grown canvas, the blurred mask), from the fixture's files. */
+async function keptByPipelineMask(c: InpaintCase, rgb: Uint8Array) {
+  const dir = join(INPAINT_DIR, 'cases', c.id);
+  const first = (...names: string[]) => join(dir, names.find((name) => existsSync(join(dir, name))) ?? names[names.length - 1]);
+  const source = await sharp(first('canvas.png', 'init.png')).removeAlpha().raw().toBuffer();
+  const mask = await sharp(first('mask_blurred.png', 'canvas_mask.png', 'mask.png')).extractChannel(0).raw().toBuffer();
+  return keptValuesChanged(rgb, source, mask);
 }
 
 describe('inpainting against diffusers StableDiffusionXLInpaintPipeline', { skip }, () => {
@@ -87,6 +98,9 @@ describe('inpainting against diffusers StableDiffusionXLInpaintPipeline', { skip
       assert.ok(file.worst <= limit.uint8, `8-bit image differs by up to ${file.worst} (limit ${limit.uint8})`);
       assert.ok(file.share <= limit.uint8Share, `${(file.share * 100).toFixed(2)}% of the 8-bit values differ`);
       assert.equal(image.recipe.mask === undefined, c.recipe.mask === undefined);
+      const { kept, changed } = await keptByPipelineMask(c, image.rgb);
+      assert.ok(kept > 0, 'the mask keeps some pixels');
+      assert.equal(changed, 0, `${changed} of ${kept} values the mask keeps differ from the source`);
     });
   }
 

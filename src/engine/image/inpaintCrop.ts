@@ -1,7 +1,8 @@
 // "Only masked" inpainting (diffusers' padding_mask_crop, AUTOMATIC1111's "Only masked"): the
 // picture is cut around the mask, the cut is worked on at the model's size, and the result is
-// pasted back over the original through the mask. VaeImageProcessor's get_crop_region,
-// resize modes "fill" and "crop", and apply_overlay, written for 8-bit pixels.
+// pasted back over the original through the mask (inpainting over the whole picture pastes back
+// too, without a crop). VaeImageProcessor's get_crop_region, resize modes "fill" and "crop", and
+// apply_overlay, written for 8-bit pixels.
 import { pilResize } from './pilResize';
 import type { GrayImage } from './maskImage';
 import type { RgbImage } from './readInputImage';
@@ -145,8 +146,8 @@ async function resizeCrop(image: RgbImage, width: number, height: number): Promi
 }
 
 /**
- * VaeImageProcessor.apply_overlay with crop_coords: the generated picture, resized into the crop
- * box, under the original, whose opacity is the inverted mask, so unmasked pixels come back
+ * VaeImageProcessor.apply_overlay with crop_coords (the whole picture's box stands for a call
+ * without them): the generated picture, resized into the crop box, under the original, whose opacity is the inverted mask, so unmasked pixels come back
  * unchanged and a blurred mask's ramp is the feathered edge. Pillow's integer steps are kept
  * (paste through an "L" mask into RGBa, RGBa → RGBA, alpha_composite), so the pixels match PIL's.
  */

@@ -36,7 +36,8 @@ export interface InpaintCanvas {
  * put back to the noised input outside the mask after every step, and a 9-channel inpainting one,
  * which takes the mask and the masked picture's latents as extra input. With inpaintArea
  * 'masked' the pipeline's padding_mask_crop path: the crop around the mask is worked on at the
- * job's size and pasted back through the blurred mask.
+ * job's size. In both modes the result goes under the source through the blurred mask
+ * (VaeImageProcessor.apply_overlay), so pixels the mask keeps are the source's byte for byte.
  */
 export async function inpaint(
   { model: { sessions, tokenizers } }: PipelineModels,
@@ -65,9 +66,11 @@ export async function inpaint(
   const latents = await denoiseLatents(sessions, prepared.initial, job, hooks);
   hooks.onPhase?.('decode');
   const decoded = await decodeLatents(sessions, latents, latentShape, settings.vaeTiling, hooks);
-  if (!crop) return { latents, latentShape, decoded };
   const generated = { data: decodedToRgb(decoded, width, height), width, height };
-  return { latents, latentShape, decoded, picture: await overlayInpainted(canvas.image, canvas.mask, generated, crop) };
+  // Over the whole picture too the source goes back over the result outside the blurred mask, so the VAE's round trip
+  // never touches kept pixels: A1111's apply_overlay in both modes (modules/processing.py), diffusers' "Preserve unmasked area".
+  const box = crop ?? { x1: 0, y1: 0, x2: width, y2: height };
+  return { latents, latentShape, decoded, picture: await overlayInpainted(canvas.image, canvas.mask, generated, box) };
 }
 
 /**
