@@ -3,8 +3,9 @@
 // exported by its make_reference.py, which also wrote every case). The committed folder lacks the
 // tokenizer's vocabulary: the real CLIP files come from shared/data/clip at test time. Tolerances:
 // latents 1e-3 max abs (torch vs onnxruntime-node on the same graphs stays under 2e-5:
-// ort_check.json), the 8-bit file within 1 level on at most 0.5% of values. The last tests show
-// the comparison can fail.
+// ort_check.json), the 8-bit file (inpainting: the source pasted back over the result through the
+// mask, diffusers' apply_overlay) within 1 level on at most 0.5% of values, and where the mask is 0
+// equal to the source exactly. The last tests show the comparison can fail.
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { Engine, type GenerateRequest } from '../../src/engine/engine';
 import type { Recipe } from '../../src/protocol/recipe';
+import { keptValuesChanged } from '../support/keptPixels';
 import { maxAbsDiff } from '../support/maxAbsDiff';
 import { readNpy } from '../support/npy';
 import { uint8ErrorsAgainstPng } from '../support/pngErrors';
@@ -76,7 +78,7 @@ async function compare(t: TestContext, c: SdCase, req: GenerateRequest) {
   const latents = maxAbsDiff(image.latents, expected.data);
   const file = await uint8ErrorsAgainstPng(image.rgb, join(dir, 'image.png'));
   t.diagnostic(`${c.id}: latents ${latents.toExponential(2)}, uint8 worst ${file.worst}, ${(file.share * 100).toFixed(2)}% off`);
-  return { latents, file };
+  return { latents, file, image };
 }
 
 function caseOf(id: string): SdCase {
@@ -88,10 +90,18 @@ function caseOf(id: string): SdCase {
 describe('SD 1.x against diffusers StableDiffusionPipeline / StableDiffusionInpaintPipeline', { skip }, () => {
   for (const c of cases) {
     test(`${c.id} (${c.pipeline}, ${c.unet}-channel UNet)`, async (t) => {
-      const { latents, file } = await compare(t, c, request(c));
+      const { latents, file, image } = await compare(t, c, request(c));
       assert.ok(latents <= LIMITS.latents, `latents differ by ${latents} (limit ${LIMITS.latents})`);
       assert.ok(file.worst <= LIMITS.uint8, `8-bit image differs by up to ${file.worst} (limit ${LIMITS.uint8})`);
       assert.ok(file.share <= LIMITS.uint8Share, `${(file.share * 100).toFixed(2)}% of the 8-bit values differ`);
+      if (c.pipeline === 'StableDiffusionInpaintPipeline') {
+        const dir = join(FIXTURE, 'cases', c.id);
+        const source = await sharp(join(dir, 'init.png')).removeAlpha().raw().toBuffer();
+        const mask = await sharp(join(dir, 'mask.png')).extractChannel(0).raw().toBuffer();
+        const { kept, changed } = keptValuesChanged(image.rgb, source, mask);
+        assert.ok(kept > 0, 'the mask keeps some pixels');
+        assert.equal(changed, 0, `${changed} of ${kept} values the mask keeps differ from the source`);
+      }
     });
   }
 
