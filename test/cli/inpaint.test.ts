@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
+import { gaussianBlurMask } from '../../src/engine/image/maskBlur';
+import { readMaskImage } from '../../src/engine/image/maskImage';
 import { parseRecipe, readImageMetadata, serializeRecipe } from '../../src/engine/image/recipeMetadata';
 import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
+import { keptValuesChanged } from '../support/keptPixels';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
@@ -69,12 +72,32 @@ describe('sdxl-assets generate --mask', () => {
     await regeneratesExactly(out);
   });
 
-  test('--outpaint alone extends the picture; the recipe regenerates it', async () => {
+  test('over the whole picture, pixels the blurred mask keeps are the source byte for byte', async () => {
+    const out = join(work, 'full.png');
+    const result = await runCli(args(out, ['--mask', strokes, '--mask-blur', '2', '--strength', '0.75']));
+    assert.equal(result.code, 0, result.stderr);
+    const data = await sharp(out).removeAlpha().raw().toBuffer();
+    const mask = gaussianBlurMask(await readMaskImage(strokes), 2).data;
+    const { kept, changed } = keptValuesChanged(data, source, mask);
+    assert.ok(kept > (64 * 48 * 3) / 2, `the mask keeps only ${kept} values`);
+    assert.equal(changed, 0, `${changed} of ${kept} kept values differ from the source`);
+    let repainted = 0;
+    for (let i = 0; i < data.length; i++) if (mask[Math.floor(i / 3)] === 255 && data[i] !== source[i]) repainted++;
+    assert.ok(repainted > 100, `only ${repainted} values repainted`);
+    const { recipe } = await readImageMetadata(out);
+    assert.equal(recipe?.inpaintArea ?? 'full', 'full');
+    await regeneratesExactly(out);
+  });
+
+  test('--outpaint alone extends the picture and keeps the original area exactly; the recipe regenerates it', async () => {
     const out = join(work, 'wider.png');
     const result = await runCli(args(out, ['--outpaint', '16,0,16,0']));
     assert.equal(result.code, 0, result.stderr);
     const meta = await sharp(out).metadata();
     assert.deepEqual([meta.width, meta.height], [96, 48]);
+    const wide = await sharp(out).removeAlpha().raw().toBuffer();
+    const inner = await sharp(wide, { raw: { width: 96, height: 48, channels: 3 } }).extract({ left: 16, top: 0, width: 64, height: 48 }).raw().toBuffer();
+    assert.deepEqual(inner, source, 'the original area is the source byte for byte');
     const { recipe, parameters } = await readImageMetadata(out);
     assert.deepEqual(recipe?.outpaint, { left: 16, top: 0, right: 16, bottom: 0 });
     assert.equal(recipe?.strength, 1);
