@@ -147,8 +147,9 @@ async function resizeCrop(image: RgbImage, width: number, height: number): Promi
 
 /**
  * VaeImageProcessor.apply_overlay with crop_coords (the whole picture's box stands for a call
- * without them): the generated picture, resized into the crop box, under the original, whose opacity is the inverted mask, so unmasked pixels come back
- * unchanged and a blurred mask's ramp is the feathered edge. Pillow's integer steps are kept
+ * without them): the generated picture, resized into the crop box, under the original, whose
+ * opacity is the inverted mask, so unmasked pixels come back unchanged and a blurred mask's ramp
+ * is the feathered edge. Pillow's integer steps are kept
  * (paste through an "L" mask into RGBa, RGBa → RGBA, alpha_composite), so the pixels match PIL's.
  */
 export async function overlayInpainted(original: RgbImage, mask: GrayImage, generated: RgbImage, box: CropBox): Promise<RgbImage> {
