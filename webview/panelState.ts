@@ -25,6 +25,11 @@ export interface PanelState {
   /** False only in a fresh panel before `init`: the form then holds placeholders. */
   settingsKnown: boolean;
   settings: PanelSettings;
+  /**
+   * What the user typed into the placeholders before `init`, which `init` lays over the host's
+   * defaults: the form is there at once, and the host may take a moment to read the model folders.
+   */
+  typedBeforeInit?: Partial<PanelSettings>;
   /** "Custom" was picked, which must show the size fields even when they match a preset. */
   customSize: boolean;
   models: ModelChoice[];
@@ -166,11 +171,12 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
   switch (action.type) {
     case 'init': {
       // A restored form wins over the defaults, so a reload keeps what was typed.
-      const base = state.settingsKnown ? { ...action.defaults, ...state.settings } : action.defaults;
+      const base = { ...action.defaults, ...(state.settingsKnown ? state.settings : state.typedBeforeInit) };
       const modelDir = chooseModel(action.models, base.modelDir, action.defaults.modelDir);
       const settings = modelDir === base.modelDir ? base : withModel(base, modelDir, action.models, state.initImage);
+      const { typedBeforeInit: _typed, ...known } = state;
       return {
-        ...state,
+        ...known,
         settingsKnown: true,
         settings,
         customSize: isCustomSize(settings) || (state.settingsKnown && state.customSize),
@@ -277,16 +283,17 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       const switched = switchedModel(state, action.settings.modelDir, state.initImage);
       if (switched) {
         const settings = { ...switched, ...action.settings };
-        return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
+        return typed({ ...state, settings, customSize: isCustomSize(settings), invalidFields: [] }, action.settings);
       }
-      return { ...state, settings: { ...state.settings, ...action.settings } };
+      return typed({ ...state, settings: { ...state.settings, ...action.settings } }, action.settings);
     }
     case 'customSize':
       return { ...state, customSize: action.custom };
     case 'numberField': {
       const others = state.invalidFields.filter((f) => f !== action.field);
       if (action.value === undefined) return { ...state, invalidFields: [...others, action.field] };
-      return { ...state, invalidFields: others, settings: { ...state.settings, [action.field]: action.value } };
+      const settings = { [action.field]: action.value };
+      return typed({ ...state, invalidFields: others, settings: { ...state.settings, ...settings } }, settings);
     }
     case 'generateRequested':
     case 'dismissError':
@@ -294,6 +301,11 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
     case 'tokenCountRequested':
       return { ...state, tokenRequestId: action.requestId };
   }
+}
+
+/** Before `init`, also keeps what the user typed apart from the placeholders, for `init` to keep. */
+function typed(next: PanelState, edit: Partial<PanelSettings>): PanelState {
+  return next.settingsKnown ? next : { ...next, typedBeforeInit: { ...next.typedBeforeInit, ...edit } };
 }
 
 /**

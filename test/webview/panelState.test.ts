@@ -71,6 +71,18 @@ describe('panel state', () => {
     assert.equal(modelRemoved.settings.prompt, 'a fox');
   });
 
+  test('what is typed before the host answers survives init, over the defaults', () => {
+    // The form shows at once; init waits for the host to read the model folders.
+    const early = run(
+      { type: 'edit', settings: { prompt: 'a red fox' } },
+      { type: 'numberField', field: 'steps', value: 12 },
+      { type: 'numberField', field: 'guidance', value: undefined },
+    );
+    const state = reducePanelState(early, init());
+    assert.deepEqual(state.settings, { ...defaults, prompt: 'a red fox', steps: 12 });
+    assert.equal(state.typedBeforeInit, undefined);
+  });
+
   test('a model list selects the new folder, or keeps the current one', () => {
     const state = run(init());
     assert.equal(reducePanelState(state, { type: 'models', models: [base, turbo, broken] }).settings.modelDir, base.dir);
