@@ -25,9 +25,33 @@ const READ_PROGRESS = `(() => {
   return { notification: step(document.querySelector('.notifications-toasts')), status: step(document.querySelector('.part.statusbar')) };
 })()`;
 
+/**
+ * The box of the editor's line that starts with `start` and the right edge of its text, or null
+ * while no such line is rendered. Found and measured in one page task: Monaco swaps in a new
+ * element whenever it re-renders a line (tokens, link decorations, the cursor), so an element
+ * found by one call can be detached by the next, and a detached element has no box.
+ */
+const lineBox = (start: string) => `(() => {
+  const line = [...document.querySelectorAll('.editor-instance .monaco-editor .view-line')]
+    .find((e) => e.textContent.replace(/\\u00a0/g, ' ').startsWith(${JSON.stringify(start)}));
+  const text = line?.querySelector(':scope > span')?.getBoundingClientRect();
+  if (!text || text.height === 0) return null;
+  const box = line.getBoundingClientRect();
+  return { x: box.x, y: box.y, height: box.height, textRight: text.right };
+})()`;
+
+interface LineBox {
+  x: number;
+  y: number;
+  height: number;
+  textRight: number;
+}
+
+const HOVER = `[...document.querySelectorAll('.monaco-hover')].find((e) => e.textContent.includes('Regenerate'))`;
+
 /** Whether each part of the recipe hover lies inside the hover's visible frame, unscrolled. */
 const HOVER_FITS = `(() => {
-  const hover = [...document.querySelectorAll('.monaco-hover')].find((e) => e.textContent.includes('Regenerate'));
+  const hover = ${HOVER};
   const frame = hover.getBoundingClientRect();
   const inFrame = (target) => {
     const box = target?.getBoundingClientRect();
@@ -122,11 +146,10 @@ describe('the first minutes: image to image, then an image in Markdown', () => {
     const { page } = workbench;
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes.md' }).click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    const line = editor.locator('.view-line', { hasText: 'Text before.' });
-    await line.waitFor();
-    const textBox = (await line.locator('span > span').last().boundingBox())!;
+    const whereIs = async (start: string) => (await page.waitForFunction<LineBox>(lineBox(start))).jsonValue();
+    const textLine = await whereIs('Text before.');
     // Right of the text: the right-click puts the cursor at the end of the line, as a user's would.
-    await page.mouse.click(textBox.x + textBox.width + 40, textBox.y + textBox.height / 2, { button: 'right' });
+    await page.mouse.click(textLine.textRight + 40, textLine.y + textLine.height / 2, { button: 'right' });
     const item = page.locator('.monaco-menu .action-label', { hasText: 'Generate Image Here' });
     await item.waitFor({ timeout: 5_000 }).catch(async (error: unknown) => {
       await workbench.screenshot('editor-menu');
@@ -180,17 +203,17 @@ describe('the first minutes: image to image, then an image in Markdown', () => {
     // the web workbench opens its menu on the mouse-down, so the mouse-up never reaches the editor
     // (microsoft/vscode#65821; a right-click and Escape alone do the same, without this extension).
     // A click on the empty end of the document, as a user's, ends that.
-    const lastLine = editor.locator('.view-line', { hasText: 'More text.' });
-    const lastBox = (await lastLine.boundingBox())!;
+    const lastBox = await whereIs('More text.');
     await page.mouse.click(lastBox.x + 600, lastBox.y + lastBox.height * 4);
-    // The whole line, not one of its spans: Monaco re-renders a line's spans after the click, and a
-    // span caught mid-render has no box. The link starts the line, so 200 px in is on its text.
-    await linkLine.waitFor({ state: 'visible' });
-    const linkBox = (await linkLine.boundingBox())!;
+    // The link starts the line, so 200 px in is on its text.
+    const linkBox = await whereIs(`![${PROMPT}](`);
     await page.mouse.move(linkBox.x + 200, linkBox.y + linkBox.height * 3, { steps: 3 });
     await page.mouse.move(linkBox.x + 200, linkBox.y + linkBox.height / 2, { steps: 10 });
     const hover = page.locator('.monaco-hover', { hasText: 'Regenerate' });
     await hover.waitFor({ timeout: 10_000 });
+    // The preview loads from the server after the hover shows, and the text below it moves down
+    // then. A missing or broken picture (also `complete`) is for HOVER_FITS to report.
+    await page.waitForFunction(`(() => { const img = ${HOVER}?.querySelector('img'); return !img || img.complete; })()`);
     // The hover fades in: a screenshot at once shows it washed out.
     await new Promise((r) => setTimeout(r, 500));
     await workbench.screenshot('recipe-hover');
