@@ -1,6 +1,7 @@
 import { denoisingSteps } from '../src/protocol/denoisingSteps';
 import { drawsFromPrompt } from '../src/protocol/modelFamily';
-import { inpaintBlocker } from './inpaintOptions';
+import { modeStrength } from './imageToImage';
+import { inpaintBlocker, workingSizeShown } from './inpaintOptions';
 import type { NumberFieldName } from './numberFields';
 import type { PanelState } from './panelState';
 
@@ -26,8 +27,8 @@ export function generateBlocker(state: PanelState): string | undefined {
   if (!drawsFromPrompt(model.family) && state.settings.initImage === undefined) return REFINER_NEEDS_AN_IMAGE;
   const invalid = relevantInvalidFields(state);
   if (invalid.length > 0) return `Check ${invalid.map((f) => NUMBER_FIELD_LABELS[f].toLowerCase()).join(', ')}.`;
-  const { initImage, steps, strength } = state.settings;
-  if (initImage !== undefined && denoisingSteps(steps, strength) < 1) {
+  const { initImage, steps } = state.settings;
+  if (initImage !== undefined && denoisingSteps(steps, modeStrength(state.settings)) < 1) {
     return 'No step would run: raise the strength or the steps (steps × strength must reach 1).';
   }
   if (state.initImage) return inpaintBlocker(state.settings, state.initImage, model, state.mask?.painted === true);
@@ -38,8 +39,8 @@ export function generateBlocker(state: PanelState): string | undefined {
 function relevantInvalidFields(state: PanelState): NumberFieldName[] {
   return state.invalidFields.filter((field) => {
     if (field === 'seed') return state.settings.seedMode === 'fixed';
-    // Inpainting's size is the picture's, not the fields'.
-    if (field === 'width' || field === 'height') return state.customSize && state.settings.inpaint === undefined;
+    // Inpainting the whole picture works at its size, not the fields'; only masked works at theirs.
+    if (field === 'width' || field === 'height') return workingSizeShown(state.settings) || (state.customSize && state.settings.inpaint === undefined);
     return true;
   });
 }

@@ -1,3 +1,4 @@
+import type { PanelSettings } from '../src/protocol/panelProtocol';
 import type { Size } from './sizePresets';
 import { denoisingSteps } from '../src/protocol/denoisingSteps';
 import { fittedInputSize } from '../src/protocol/generationLimits';
@@ -30,4 +31,14 @@ export function strengthHint(steps: number, strength: number): string {
   const run = denoisingSteps(steps, strength);
   if (run < 1) return `No step would run (${steps} × ${strengthText(strength)} < 1): raise the strength or the steps.`;
   return `Runs ${run} of ${steps} steps. Lower keeps more of the picture; 1 keeps almost nothing of it.`;
+}
+
+/** The strength the form's mode runs at: inpainting keeps its own, image to image's stays for later. */
+export function modeStrength(settings: PanelSettings): number {
+  return settings.inpaint ? settings.inpaintStrength : settings.strength;
+}
+
+/** The slider's value as an edit of the mode's own strength. */
+export function strengthEdit(settings: PanelSettings, strength: number): Partial<PanelSettings> {
+  return settings.inpaint ? { inpaintStrength: strength } : { strength };
 }

@@ -23,10 +23,18 @@ export function hasOutpaint(outpaint: Outpaint): boolean {
   return OUTPAINT_SIDES.some((side) => outpaint[side] > 0);
 }
 
-/** Inpainting mode's form: its options (kept from before, else the defaults) and the size they make. */
-export function withInpaint(settings: PanelSettings, image: Size, options?: InpaintOptions): PanelSettings {
+/** Whether the size fields show, as the size the crop around the mask is worked at. */
+export function workingSizeShown(settings: PanelSettings): boolean {
+  return settings.inpaint?.inpaintArea === 'masked';
+}
+
+/**
+ * Inpainting mode's form: its options (kept from before, else the defaults) and the size they
+ * work at: only masked, `workingSize`; the whole picture, its own size plus the margins.
+ */
+export function withInpaint(settings: PanelSettings, image: Size, workingSize: Size, options?: InpaintOptions): PanelSettings {
   const inpaint = options ?? settings.inpaint ?? DEFAULT_INPAINT_OPTIONS;
-  return { ...settings, inpaint, ...inpaintSize(image, inpaint.outpaint) };
+  return { ...settings, inpaint, ...(inpaint.inpaintArea === 'masked' ? workingSize : inpaintSize(image, inpaint.outpaint)) };
 }
 
 /** An outpaint margin typed into its field: a whole multiple of 8 from 0, or undefined. */
@@ -43,8 +51,9 @@ export function parsePixels(text: string, max: number): number | undefined {
 }
 
 /**
- * Why an inpainting job cannot run with this form, or undefined. The size cannot be fitted as
- * image to image fits it: the edit must line up with the picture pixel for pixel.
+ * Why an inpainting job cannot run with this form, or undefined. The whole picture's size cannot
+ * be fitted as image to image fits it: the edit must line up with the picture pixel for pixel.
+ * Only masked works at the size fields' size, whatever the picture's.
  */
 export function inpaintBlocker(
   settings: PanelSettings,
@@ -60,6 +69,10 @@ export function inpaintBlocker(
     return `The result would be ${width} × ${height}, above ${MAX_IMAGE_SIDE} pixels a side: outpaint less.`;
   }
   const multiple = model?.sizeMultiple ?? OUTPAINT_MULTIPLE;
+  if (inpaint.inpaintArea === 'masked') {
+    const working = settings.width % multiple === 0 && settings.height % multiple === 0;
+    return working ? undefined : `This model works at multiples of ${multiple}: make the working size ${settings.width} × ${settings.height} one.`;
+  }
   if (width % multiple !== 0 || height % multiple !== 0) {
     return `Inpainting keeps the picture's size, and ${width} × ${height} is not a multiple of ${multiple}, which this model needs: crop or resize the picture to a multiple of ${multiple} first.`;
   }

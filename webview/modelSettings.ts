@@ -6,13 +6,15 @@ import type { Size } from './sizePresets';
  * The form after choosing another model: that model's size, steps, guidance, sampler and
  * strength, since keeping SDXL base's 30 steps on a Turbo (or its 1 step on SDXL base) would
  * quietly make a bad picture. What the user wrote (prompts, seed, batch) stays. In image to image
- * (`initImage`) the size follows the picture, fitted to the new model's multiple.
+ * (`initImage`) the size follows the picture, fitted to the new model's multiple, except when
+ * inpainting only the masked area, which works at the model's own size.
  */
 export function withModel(settings: PanelSettings, modelDir: string, models: readonly ModelChoice[], initImage?: Size): PanelSettings {
   const model = models.find((m) => m.dir === modelDir);
   const values = model?.defaults;
   if (!values) return { ...settings, modelDir };
-  const size = initImage ? fittedSize(initImage, model.sizeMultiple) : { width: values.width, height: values.height };
+  const followsPicture = initImage !== undefined && settings.inpaint?.inpaintArea !== 'masked';
+  const size = followsPicture ? fittedSize(initImage, model.sizeMultiple) : { width: values.width, height: values.height };
   const mode = initImage ? values.imageToImage : values;
   return {
     ...settings,
@@ -39,4 +41,10 @@ export function withModeDefaults(settings: PanelSettings, models: readonly Model
     steps: settings.steps === from.steps ? to.steps : settings.steps,
     guidance: settings.guidance === from.guidance ? to.guidance : settings.guidance,
   };
+}
+
+/** The size the model recommends (its trained size, or the catalog's), else the form's own while no model loads. */
+export function modelSize(settings: PanelSettings, models: readonly ModelChoice[]): Size {
+  const values = models.find((m) => m.dir === settings.modelDir)?.defaults;
+  return values ? { width: values.width, height: values.height } : { width: settings.width, height: settings.height };
 }

@@ -1,13 +1,14 @@
 import type { TokenCount } from '../src/protocol/engineProtocol';
 import { drawsFromPrompt } from '../src/protocol/modelFamily';
 import type { GalleryItem, HostToPanel, InitImage, ModelChoice, PanelSettings, QueueItem } from '../src/protocol/panelProtocol';
+import { DEFAULT_INPAINT_STRENGTH } from '../src/protocol/inpaintStrength';
 import { DEFAULT_REFINER_START } from '../src/protocol/refiner';
-import type { Tiling } from '../src/protocol/recipe';
+import type { InpaintArea, Tiling } from '../src/protocol/recipe';
 import { withPalette } from './finishSettings';
 import { fittedSize } from './imageToImage';
 import { DEFAULT_INPAINT_OPTIONS, inpaintSize, withInpaint } from './inpaintOptions';
 import type { SavedMask } from './maskPainter/maskCodec';
-import { withModeDefaults, withModel } from './modelSettings';
+import { modelSize, withModeDefaults, withModel } from './modelSettings';
 import type { NumberFieldName } from './numberFields';
 import type { ProgressInfo } from './progressText';
 import { withUsableRefiner } from './refiner';
@@ -76,6 +77,8 @@ export type LocalAction =
   | { type: 'leaveImageToImage' }
   /** From inpainting to image to image with the same picture. */
   | { type: 'leaveInpaint' }
+  /** Inpainting over the whole picture or only around the mask, which brings its own size. */
+  | { type: 'inpaintArea'; area: InpaintArea }
   /** The painter's mask changed (a stroke ended, undo, invert, clear…). */
   | { type: 'maskChanged'; painted: boolean; saved?: SavedMask }
   | { type: 'tokenCountRequested'; requestId: number };
@@ -97,6 +100,7 @@ export const PLACEHOLDER_SETTINGS: PanelSettings = {
   seed: 0,
   batch: 1,
   strength: 0.5,
+  inpaintStrength: DEFAULT_INPAINT_STRENGTH,
   promptWeighting: true,
   refinerDir: '',
   refinerStart: DEFAULT_REFINER_START,
@@ -129,6 +133,7 @@ export function rewritesForm(action: PanelAction): boolean {
     case 'imageToImage':
     case 'leaveImageToImage':
     case 'leaveInpaint':
+    case 'inpaintArea':
       return true;
     case 'edit':
       return 'modelDir' in action.settings;
@@ -160,9 +165,12 @@ export function reducePanelState(state: PanelState, action: PanelAction): PanelS
   return settings === next.settings ? next : { ...next, settings };
 }
 
-/** Inpainting's size is the picture's plus the margins whatever else changed (a model switch fits sizes otherwise). */
+/**
+ * Inpainting the whole picture works at its size plus the margins whatever else changed (a model
+ * switch fits sizes otherwise); only masked works at the size fields' size.
+ */
 function withInpaintSize(settings: PanelSettings, image: InitImage | undefined): PanelSettings {
-  if (!settings.inpaint || !image) return settings;
+  if (!settings.inpaint || settings.inpaint.inpaintArea === 'masked' || !image) return settings;
   const size = inpaintSize(image, settings.inpaint.outpaint);
   return size.width === settings.width && size.height === settings.height ? settings : { ...settings, ...size };
 }
@@ -273,6 +281,13 @@ function nextPanelState(state: PanelState, action: PanelAction): PanelState {
       const settings = { ...imageToImage, ...fittedSize(state.initImage, multiple) };
       return { ...state, settings, customSize: isCustomSize(settings), invalidFields: [] };
     }
+    case 'inpaintArea': {
+      const inpaint = state.settings.inpaint;
+      if (!inpaint || !state.initImage || inpaint.inpaintArea === action.area) return state;
+      const options = { ...inpaint, inpaintArea: action.area };
+      const settings = withInpaint(state.settings, state.initImage, modelSize(state.settings, state.models), options);
+      return { ...state, settings, invalidFields: [] };
+    }
     case 'maskChanged':
       return state.mask ? { ...state, mask: { path: state.mask.path, painted: action.painted, saved: action.saved } } : state;
     case 'leaveImageToImage': {
@@ -332,9 +347,10 @@ function withoutInitImage(settings: PanelSettings): PanelSettings {
 }
 
 /**
- * Inpainting on the action's picture: image to image's model and step rules, the picture's own
- * size, a recipe's options and mask when it brings them, else the mask kept when it is the same
- * picture again.
+ * Inpainting on the action's picture: image to image's model and step rules, a recipe's options
+ * and mask when it brings them, else the mask kept when it is the same picture again. Over the
+ * whole picture the size is the picture's own; only masked works at a recipe's size, else at the
+ * size it had, else at the model's.
  */
 function inpaintMode(state: PanelState, action: Extract<HostToPanel, { type: 'imageToImage' }>): PanelState {
   const { image, settings: prefill } = action;
@@ -345,7 +361,14 @@ function inpaintMode(state: PanelState, action: Extract<HostToPanel, { type: 'im
   const samePicture = state.mask?.path === image.path;
   // Margins belong to the picture they were set for; the blur and area choices carry over.
   const kept = start.inpaint && !samePicture ? { ...start.inpaint, outpaint: DEFAULT_INPAINT_OPTIONS.outpaint } : start.inpaint;
-  const settings = withInpaint({ ...start, ...rest, initImage: image.path }, image, recipeOptions ?? kept);
+  const options = recipeOptions ?? kept;
+  const recipeSize = recipeOptions?.inpaintArea === 'masked' && prefill.width !== undefined && prefill.height !== undefined;
+  const workingSize = recipeSize
+    ? { width: prefill.width!, height: prefill.height! }
+    : start.inpaint?.inpaintArea === 'masked'
+      ? { width: start.width, height: start.height }
+      : modelSize(start, state.models);
+  const settings = withInpaint({ ...start, ...rest, initImage: image.path }, image, workingSize, options);
   const mask: MaskState =
     action.mask !== undefined
       ? { path: image.path, painted: true, load: action.mask }

@@ -27,6 +27,11 @@ export interface PanelSettings {
    * text-to-image mode, so the slider has the user's value when they come back.
    */
   strength: number;
+  /**
+   * Inpainting's strength, kept apart from image to image's: an edit repaints the mask from noise
+   * by default (DEFAULT_INPAINT_STRENGTH), a redo of the whole picture keeps half of it.
+   */
+  inpaintStrength: number;
   /** AUTOMATIC1111's `(word:1.2)` weights and 77-token chunks for long prompts (on in the panel, off in diffusers). */
   promptWeighting: boolean;
   /**
@@ -56,8 +61,10 @@ export interface PanelSettings {
   transparentBackground?: { isolateSubject: boolean };
   /**
    * Inpainting mode (with initImage): how the painted mask is used. Present only in that mode;
-   * the mask itself travels with the generate message. The size is then the picture's own plus
-   * the outpaint margins, since an edit keeps the picture as it is.
+   * the mask itself travels with the generate message. Over the whole picture the size is the
+   * picture's own plus the outpaint margins, since an edit keeps the picture as it is; with
+   * inpaintArea 'masked' it is the size the crop around the mask is worked at (the model's by
+   * default), and the file keeps the picture's size.
    */
   inpaint?: InpaintOptions;
 }

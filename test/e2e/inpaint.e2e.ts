@@ -12,6 +12,8 @@ import { buildTinySdxl } from '../support/tinyModels';
 import { explorerMenuCommand, panelFrame, startWorkbench, type Workbench } from './workbench';
 
 const SIDE = 64;
+/** The tiny model's trained size, other than the picture's, so that only masked's working size shows which one it took. */
+const MODEL_SIDE = 96;
 const SOURCE = join('art', 'crate.png');
 /** The stroke, in picture pixels, and the brush it is painted with (after one press of [). */
 const STROKE = { from: { x: 12, y: 20 }, to: { x: 30, y: 20 } };
@@ -29,7 +31,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
       name: 'inpaint',
       prepare: async ({ workspace, scratch }) => {
         const model = join(scratch, 'tiny-sdxl');
-        buildTinySdxl(model);
+        buildTinySdxl(model, { sampleSize: MODEL_SIDE / 8 });
         mkdirSync(join(workspace, 'art'), { recursive: true });
         const pixels = Buffer.alloc(SIDE * SIDE * 3);
         for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + Math.floor(i / (SIDE * 3)) * 11) % 256;
@@ -122,6 +124,7 @@ describe('Inpaint… with a mask painted in the panel', () => {
     assert.equal(recipe?.mask, join(workspace, 'art', mask));
     assert.equal(recipe?.inpaintArea, 'masked');
     assert.equal(recipe?.maskPadding, PADDING);
+    assert.deepEqual([recipe?.width, recipe?.height], [MODEL_SIDE, MODEL_SIDE], 'only masked works at the model’s size');
 
     // The painted mask: white under the stroke, black away from it.
     const painted = await sharp(join(workspace, 'art', mask)).greyscale().raw().toBuffer();

@@ -133,7 +133,7 @@ describe('recipes back into the form', () => {
 describe('the job a form asks for', () => {
   const form: PanelSettings = {
     modelDir: '/models/base', prompt: 'fox', negativePrompt: '  ', width: 992, height: 736, steps: 30, guidance: 5,
-    sampler: 'euler', karras: false, seedMode: 'random', seed: 0, batch: 1, strength: 0.4,
+    sampler: 'euler', karras: false, seedMode: 'random', seed: 0, batch: 1, strength: 0.4, inpaintStrength: 1,
     promptWeighting: true, refinerDir: '', refinerStart: 0.8, tiling: 'off',
   };
 

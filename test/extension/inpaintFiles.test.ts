@@ -71,25 +71,26 @@ describe('inpainting files', () => {
 });
 
 describe('inpainting job settings', () => {
-  const form: PanelSettings = { ...PLACEHOLDER_SETTINGS, initImage: '/ws/hero.png', width: 64, height: 48, strength: 0.7, inpaint: DEFAULT_INPAINT_OPTIONS };
+  const form: PanelSettings = { ...PLACEHOLDER_SETTINGS, initImage: '/ws/hero.png', width: 64, height: 48, strength: 0.7, inpaintStrength: 0.9, inpaint: DEFAULT_INPAINT_OPTIONS };
 
-  test('the mask, blur and strength go to the engine; the defaults that mean nothing are left out', () => {
+  test('the mask, blur and inpainting’s strength go to the engine; the defaults that mean nothing are left out', () => {
     const settings = jobSettings(form, 3, '/ws/hero-inpaint-3.mask.png');
     assert.equal(settings.mask, '/ws/hero-inpaint-3.mask.png');
     assert.equal(settings.maskBlur, 4);
-    assert.equal(settings.strength, 0.7);
+    assert.equal(settings.strength, 0.9, 'inpainting’s own, not image to image’s');
     assert.equal(settings.initImage, '/ws/hero.png');
     assert.deepEqual([settings.width, settings.height], [64, 48]);
     for (const absent of ['inpaintArea', 'maskPadding', 'outpaint'] as const) assert.equal(settings[absent], undefined, absent);
   });
 
-  test('only masked carries its padding, and margins their four sides', () => {
+  test('only masked carries its padding and its working size, and margins their four sides', () => {
     const outpaint = { left: 8, top: 0, right: 0, bottom: 16 };
-    const settings = jobSettings({ ...form, inpaint: { maskBlur: 0, inpaintArea: 'masked', maskPadding: 24, outpaint } }, 3);
+    const settings = jobSettings({ ...form, width: 1024, height: 768, inpaint: { maskBlur: 0, inpaintArea: 'masked', maskPadding: 24, outpaint } }, 3);
     assert.deepEqual(
       [settings.mask, settings.maskBlur, settings.inpaintArea, settings.maskPadding, settings.outpaint],
       [undefined, undefined, 'masked', 24, outpaint],
     );
+    assert.deepEqual([settings.width, settings.height], [1024, 768]);
   });
 
   test('image to image sends none of it', () => {
@@ -97,5 +98,6 @@ describe('inpainting job settings', () => {
     const settings = jobSettings(imageToImage, 3, '/ignored.png');
     assert.equal(settings.mask, undefined);
     assert.equal(settings.maskBlur, undefined);
+    assert.equal(settings.strength, 0.7);
   });
 });

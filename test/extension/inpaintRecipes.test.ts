@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { writeImage } from '../../src/engine/image/writeImage';
+import { jobSettings } from '../../src/extension/jobs/jobSettings';
 import { recipeForm, reuseForm } from '../../src/extension/jobs/recipeForms';
 import type { Recipe } from '../../src/protocol/recipe';
 import { tempFolder } from '../support/tempFolder';
@@ -36,6 +37,9 @@ describe('inpainted pictures’ recipes', () => {
     assert.equal(event.inpaint, true);
     assert.equal(event.maskPath, mask);
     assert.deepEqual(event.settings.inpaint, { maskBlur: 3, inpaintArea: 'masked', maskPadding: 12, outpaint });
+    assert.deepEqual([event.settings.width, event.settings.height], [64, 56], 'only masked’s working size');
+    assert.equal(event.settings.inpaintStrength, 0.8);
+    assert.equal(event.settings.strength, undefined, 'image to image’s strength stays the form’s');
   });
 
   test('Vary takes the recipe’s mask file, and says so when it is gone', async () => {
@@ -46,6 +50,7 @@ describe('inpainted pictures’ recipes', () => {
     const form = await recipeForm(result, 'vary', folder, models, '/models/tiny');
     assert.deepEqual(form.inpaint, { maskBlur: 0, inpaintArea: 'full', maskPadding: 32, outpaint: { left: 0, top: 0, right: 0, bottom: 0 }, maskFile: mask });
     assert.equal(form.initImage, join(folder, 'hero.png'));
+    assert.equal(jobSettings(form, 1).strength, 0.8, 'the edit’s own strength');
     rmSync(mask);
     await assert.rejects(recipeForm(result, 'vary', folder, models, '/models/tiny'), /The mask hero-inpaint-5\.mask\.png of hero-inpaint-5\.png is not there any more/);
   });
@@ -55,5 +60,6 @@ describe('inpainted pictures’ recipes', () => {
     const event = await reuseForm(await inpainted(folder, {}), folder, models);
     assert.equal(event.type === 'imageToImage' && event.inpaint, undefined);
     assert.equal(event.settings.inpaint, undefined);
+    assert.deepEqual([event.settings.strength, event.settings.inpaintStrength], [0.8, undefined]);
   });
 });

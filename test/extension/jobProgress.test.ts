@@ -21,7 +21,7 @@ test('a progress notification follows its own job: phases, then step i/n with th
 test('the quick input names the settings it will use', () => {
   const settings: PanelSettings = {
     modelDir: '/m', prompt: '', negativePrompt: '', width: 1216, height: 832, steps: 30, guidance: 5,
-    sampler: 'dpmpp-2m', karras: true, seedMode: 'random', seed: 0, batch: 1, strength: 0.5,
+    sampler: 'dpmpp-2m', karras: true, seedMode: 'random', seed: 0, batch: 1, strength: 0.5, inpaintStrength: 1,
     promptWeighting: false, refinerDir: '', refinerStart: 0.8, tiling: 'off',
   };
   assert.equal(settingsSummary(settings, 'sdxl-base'), 'sdxl-base · 1216×832 · 30 steps · dpmpp-2m Karras · guidance 5 · random seed');

@@ -1,7 +1,7 @@
-import type { InitImage } from '../../src/protocol/panelProtocol';
+import type { InitImage, PanelSettings } from '../../src/protocol/panelProtocol';
 import { h, setText } from '../dom';
 import { denoisingSteps } from '../../src/protocol/denoisingSteps';
-import { STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthHint, strengthText } from '../imageToImage';
+import { modeStrength, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, strengthEdit, strengthHint, strengthText } from '../imageToImage';
 import type { View, ViewContext } from './view';
 
 /**
@@ -35,7 +35,10 @@ export function createInitImageView(context: ViewContext): View {
     'aria-labelledby': 'strength-label',
     'aria-describedby': 'strength-hint',
   });
-  slider.addEventListener('input', () => context.dispatch({ type: 'edit', settings: { strength: Number(slider.value) } }));
+  let settings: PanelSettings | undefined;
+  slider.addEventListener('input', () => {
+    if (settings) context.dispatch({ type: 'edit', settings: strengthEdit(settings, Number(slider.value)) });
+  });
 
   const element = h('section', { class: 'init-image', 'data-testid': 'init-image', 'aria-labelledby': 'init-image-heading', hidden: true }, [
     h('div', { class: 'section-head' }, [heading, h('div', { class: 'inline' }, [leaveInpaint, leave])]),
@@ -48,6 +51,7 @@ export function createInitImageView(context: ViewContext): View {
     element,
     update(state) {
       const image = state.initImage;
+      settings = state.settings;
       element.hidden = image === undefined;
       if (!image) return;
       // Inpainting shows the picture in the mask painter, large.
@@ -62,7 +66,8 @@ export function createInitImageView(context: ViewContext): View {
         setText(caption, `${image.label} · ${image.width} × ${image.height}`);
         caption.title = image.path;
       }
-      const { strength, steps } = state.settings;
+      const { steps } = state.settings;
+      const strength = modeStrength(state.settings);
       if (Number(slider.value) !== strength) slider.value = String(strength);
       slider.setAttribute('aria-valuetext', strengthText(strength));
       setText(value, strengthText(strength));

@@ -11,7 +11,7 @@ const AREA_LABELS: Record<InpaintArea, string> = {
 };
 const AREA_HELP =
   "Whole picture: the model sees all of it and repaints the mask. Only masked (AUTOMATIC1111's): the part around the mask " +
-  'is cut out, worked at the model’s size, and pasted back with a soft edge: more detail for small fixes.';
+  'is cut out, worked at the working size (the model’s own by default), and pasted back with a soft edge: more detail for small fixes.';
 const SIDE_LABELS: Record<keyof Outpaint, string> = { left: 'Left', top: 'Top', right: 'Right', bottom: 'Bottom' };
 
 /**
@@ -39,7 +39,7 @@ export function createInpaintFields(context: ViewContext): FormView {
   );
   area.addEventListener('change', () => {
     const value = (Object.keys(AREA_LABELS) as InpaintArea[]).find((a) => a === area.value);
-    if (value) edit({ inpaintArea: value });
+    if (value) context.dispatch({ type: 'inpaintArea', area: value });
   });
   const margins = OUTPAINT_SIDES.map((side) =>
     pixelField(`outpaint-${side}`, SIDE_LABELS[side], `Pixels added on the ${side}, a multiple of ${OUTPAINT_MULTIPLE}`, (text) => {
@@ -72,7 +72,8 @@ export function createInpaintFields(context: ViewContext): FormView {
       padding.element.hidden = options.inpaintArea !== 'masked';
       const { width, height } = inpaintSize(state.initImage, options.outpaint);
       const grown = width !== state.initImage.width || height !== state.initImage.height;
-      setText(size, `The result: ${width} × ${height}${grown ? ` (the picture is ${state.initImage.width} × ${state.initImage.height})` : ', the picture’s own size'}, saved next to it as a new file.`);
+      const working = options.inpaintArea === 'masked' ? ` The part around the mask is worked at ${state.settings.width} × ${state.settings.height}.` : '';
+      setText(size, `The result: ${width} × ${height}${grown ? ` (the picture is ${state.initImage.width} × ${state.initImage.height})` : ', the picture’s own size'}, saved next to it as a new file.${working}`);
     },
     write(state) {
       const inpaint = state.settings.inpaint;

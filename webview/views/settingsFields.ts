@@ -4,6 +4,7 @@ import type { NumberFieldName } from '../numberFields';
 import { samplerSupportsKarras } from '../../src/protocol/karras';
 import { isSamplerName, SAMPLER_LABELS, SAMPLER_NAMES } from '../samplers';
 import { SEED_MODE_LABELS, seedSummary } from '../seedSummary';
+import { workingSizeShown } from '../inpaintOptions';
 import { CUSTOM_SIZE, parseSizePreset, SIZE_PRESETS, sizePresetLabel, sizePresetValue } from '../sizePresets';
 import { createNumberField, type NumberField } from './numberField';
 import type { FormView, ViewContext } from './view';
@@ -39,6 +40,10 @@ export function createSettingsFields(context: ViewContext): FormView {
     numbers.width.element,
     numbers.height.element,
   ]);
+  const workingSize = h('div', { class: 'field', 'data-testid': 'working-size', hidden: true }, [
+    h('vscode-label', {}, ['Working size of the masked area']),
+    h('p', { class: 'hint' }, ['The crop around the mask is scaled to this size, repainted, and scaled back: the model’s own size by default.']),
+  ]);
   size.addEventListener('change', () => {
     const preset = parseSizePreset(size.value);
     context.dispatch({ type: 'customSize', custom: preset === undefined });
@@ -70,6 +75,7 @@ export function createSettingsFields(context: ViewContext): FormView {
   const sizeField = h('div', { class: 'field' }, [h('vscode-label', { for: 'size' }, ['Size']), size]);
   const element = h('div', { class: 'settings' }, [
     sizeField,
+    workingSize,
     customSize,
     h('div', { class: 'field' }, [h('vscode-label', { for: 'tiling' }, ['Seamless tiles']), tiling]),
     h('div', { class: 'row' }, [numbers.steps.element, numbers.guidance.element]),
@@ -90,9 +96,11 @@ export function createSettingsFields(context: ViewContext): FormView {
     update(state) {
       const { settings } = state;
       syncValue(size, state.customSize ? CUSTOM_SIZE : sizePresetValue(settings));
-      // Inpainting keeps the picture's size; its options say what it will be.
+      // Inpainting keeps the picture's size, which its options show; only masked works at the fields' size.
+      const working = workingSizeShown(settings);
       sizeField.hidden = settings.inpaint !== undefined;
-      customSize.hidden = !state.customSize || settings.inpaint !== undefined;
+      workingSize.hidden = !working;
+      customSize.hidden = !working && (!state.customSize || settings.inpaint !== undefined);
       syncValue(sampler, settings.sampler);
       karras.disabled = !samplerSupportsKarras(settings.sampler);
       karras.title = karras.disabled ? 'Only Euler and DPM++ 2M use Karras noise levels.' : '';

@@ -3,6 +3,7 @@ import type { SamplerName } from '../../protocol/recipe';
 import { minimumSteps } from '../../protocol/denoisingSteps';
 import { fittedInputSize, settingsProblem, vaeTilingProblem, type SettingsToCheck } from '../../protocol/generationLimits';
 import { DEFAULT_REFINER_START } from '../../protocol/refiner';
+import { DEFAULT_INPAINT_STRENGTH } from '../../protocol/inpaintStrength';
 import { EngineError } from '../errors';
 import { sizeMultiple, type ModelFolder } from './modelFolder';
 
@@ -16,8 +17,6 @@ const LCM_STEPS = 4;
 const LCM_EMBEDDED_GUIDANCE = 8.5;
 /** Halfway between keeping the input image and ignoring it; diffusers' SDXL img2img default of 0.3 changes little. */
 const DEFAULT_STRENGTH = 0.5;
-/** Inpainting repaints the masked part from noise, as diffusers' StableDiffusionInpaintPipeline defaults to (strength 1.0). */
-const INPAINT_STRENGTH = 1;
 /** AUTOMATIC1111's "Only masked padding, pixels" default. */
 export const DEFAULT_MASK_PADDING = 32;
 /** A refiner adds detail rather than repainting: diffusers' StableDiffusionXLImg2ImgPipeline default, as the refiner's model card runs it. */
@@ -88,7 +87,7 @@ export function resolveSettings(
   // diffusers' VaeImageProcessor rounds down to the VAE factor (8); ONNX UNets need the whole UNet multiple.
   const fitted = inputImageSize ? fittedInputSize(inputImageSize, sizeMultiple(model)) : undefined;
   const inpainting = request.mask !== undefined || request.outpaint !== undefined;
-  const defaultStrength = inpainting ? INPAINT_STRENGTH : model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
+  const defaultStrength = inpainting ? DEFAULT_INPAINT_STRENGTH : model.family === 'sdxl-refiner' ? REFINER_STRENGTH : DEFAULT_STRENGTH;
   const strength = request.initImage !== undefined ? (request.strength ?? defaultStrength) : undefined;
   const scored = [model, refiner].some((m) => m?.details.requiresAestheticsScore === true);
   if (!scored && (request.aestheticScore !== undefined || request.negativeAestheticScore !== undefined)) {

@@ -1,3 +1,4 @@
+import { DEFAULT_INPAINT_STRENGTH } from '../../protocol/inpaintStrength';
 import { DEFAULT_REFINER_START } from '../../protocol/refiner';
 import { drawsFromPrompt } from '../../protocol/modelFamily';
 import type { ModelChoice, PanelSettings } from '../../protocol/panelProtocol';
@@ -29,6 +30,7 @@ export function formDefaults(models: readonly ModelChoice[], defaultModel: strin
     seed: 0,
     batch: 1,
     strength: values?.imageToImage.strength ?? NO_MODEL.strength,
+    inpaintStrength: DEFAULT_INPAINT_STRENGTH,
     promptWeighting: true,
     refinerDir: '',
     refinerStart: DEFAULT_REFINER_START,

@@ -11,8 +11,8 @@ export function usesRefiner(form: PanelSettings): boolean {
 }
 
 /**
- * What the engine gets for one image of the form; the strength only goes along with an input
- * image and the refiner start with a refiner (JobRequest.refinerDir, beside the settings).
+ * What the engine gets for one image of the form; the strength (inpainting's own when inpainting)
+ * only goes along with an input image and the refiner start with a refiner (JobRequest.refinerDir, beside the settings).
  * Inpainting adds its options and `maskPath`, the painted mask's file (absent when only
  * outpaint margins are repainted).
  */
@@ -29,7 +29,7 @@ export function jobSettings(form: PanelSettings, seed: number, maskPath?: string
     seed,
     promptWeighting: form.promptWeighting,
     ...(usesRefiner(form) ? { refinerStart: form.refinerStart } : {}),
-    ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.strength } : {}),
+    ...(form.initImage !== undefined ? { initImage: form.initImage, strength: form.inpaint ? form.inpaintStrength : form.strength } : {}),
     ...(form.tiling !== 'off' ? { tiling: form.tiling } : {}),
     ...(form.initImage !== undefined && form.inpaint ? inpaintSettings(form.inpaint, maskPath) : {}),
   };

@@ -12,6 +12,7 @@ import type { InpaintOptions, ModelChoice, PanelSettings } from '../../protocol/
  */
 export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[] = []): Partial<PanelSettings> {
   const modelDir = modelDirForRecipe(models, recipe.model);
+  const inpainting = recipe.mask !== undefined || recipe.outpaint !== undefined;
   return {
     ...(modelDir !== undefined ? { modelDir } : {}),
     prompt: recipe.prompt,
@@ -24,7 +25,8 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     karras: recipe.karras,
     seedMode: 'fixed',
     seed: recipe.seed,
-    ...(recipe.strength !== undefined ? { strength: recipe.strength } : {}),
+    // An edit's strength is inpainting's own, which leaves image to image's as it was.
+    ...(recipe.strength !== undefined ? (inpainting ? { inpaintStrength: recipe.strength } : { strength: recipe.strength }) : {}),
     // Absent in a recipe means off, which the panel's own default is not.
     promptWeighting: recipe.promptWeighting === true,
     refinerDir: recipe.refiner !== undefined ? (modelDirForRecipe(models, recipe.refiner) ?? '') : '',
@@ -33,7 +35,7 @@ export function settingsFromRecipe(recipe: Recipe, models: readonly ModelChoice[
     ...(recipe.pixelArt !== undefined ? { pixelArt: recipe.pixelArt } : {}),
     ...(recipe.background !== undefined ? { transparentBackground: { isolateSubject: recipe.background.isolateSubject } } : {}),
     tiling: recipe.tiling ?? 'off',
-    ...(recipe.mask !== undefined || recipe.outpaint !== undefined ? { inpaint: inpaintOptionsFromRecipe(recipe) } : {}),
+    ...(inpainting ? { inpaint: inpaintOptionsFromRecipe(recipe) } : {}),
   };
 }
 
