@@ -83,6 +83,11 @@ describe('Inpaint… with a mask painted in the panel', () => {
     await panel.locator('[data-testid=inpaint-area]').click();
     await panel.locator('[data-testid=inpaint-area] li.option', { hasText: 'Only masked' }).click();
     await panel.locator('[data-testid=mask-padding] input').fill(String(PADDING));
+    const workingSize = panel.locator('[data-testid=working-size]');
+    // Centred: at the form's foot it would sit behind the sticky Generate bar.
+    await workingSize.evaluate((element) => element.scrollIntoView({ block: 'center' }));
+    await workbench.screenshot('working-size');
+    assert.equal(await panel.locator('[data-testid=width]').evaluate((field) => (field as unknown as { value: string }).value), String(MODEL_SIDE));
     await panel.locator('[data-testid=mask-blur] input').fill('0');
     await panel.locator('[data-testid=mask-size]').fill('16');
     await canvas.scrollIntoViewIfNeeded();
