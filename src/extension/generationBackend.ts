@@ -7,6 +7,7 @@ import { askModelFolder, OutputRoot } from './folderDialogs';
 import { askPaletteFile } from './paletteDialog';
 import { runGalleryAction } from './gallery/galleryActions';
 import { scanGallery } from './gallery/galleryScan';
+import { KeptResults } from './gallery/keptResults';
 import { EngineEventRelay } from './jobs/engineEventRelay';
 import { formDefaults } from './jobs/formDefaults';
 import { HostQueue } from './jobs/hostQueue';
@@ -32,6 +33,7 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   readonly onEvent = this.emitter.event;
   private readonly queueItems = new HostQueue();
   private readonly last: LastSettings;
+  private readonly kept: KeptResults;
   private readonly root = new OutputRoot();
   private readonly relay: EngineEventRelay;
   private readonly jobs: JobSubmission;
@@ -46,8 +48,9 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   ) {
     const emit = (event: BackendEvent) => this.emitter.fire(event);
     this.last = new LastSettings(context.workspaceState);
+    this.kept = new KeptResults(context.workspaceState);
     this.relay = new EngineEventRelay(this.queueItems, status, output, emit, () => this.jobs.emitQueue());
-    this.jobs = new JobSubmission(client, this.queueItems, this.last, output, emit, (jobId) => this.relay.forget(jobId));
+    this.jobs = new JobSubmission(client, this.queueItems, this.last, this.kept, output, emit, (jobId) => this.relay.forget(jobId));
     this.disposables.push(
       this.emitter,
       client.onMessage((message) => this.relay.relay(message)),
@@ -86,7 +89,8 @@ export class GenerationBackend implements PanelBackend, vscode.Disposable {
   async gallery(): Promise<GalleryFile[]> {
     const root = this.root.current();
     if (!root) return [];
-    return scanGallery(root, join(root, readSettings().outputDirectory));
+    await this.kept.forgetMissing(root);
+    return scanGallery(root, join(root, readSettings().outputDirectory), undefined, this.kept.paths(root));
   }
 
   async generate(form: PanelSettings, mask?: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { readModelFolder } from '../../engine/models/modelFolder';
 import { randomSeed } from '../../engine/models/generationSettings';
 import { isCancelled } from '../../protocol/failureCode';
@@ -7,13 +8,14 @@ import { MAX_BATCH, settingsProblem } from '../../protocol/generationLimits';
 import type { JobRequest } from '../../protocol/engineProtocol';
 import type { PanelSettings } from '../../protocol/panelProtocol';
 import type { EngineClient } from '../engineClient';
-import { IMAGE_TO_IMAGE_TEMPLATE, outputPathFor, workspaceRelative } from '../outputFiles';
+import { IMAGE_TO_IMAGE_TEMPLATE, isInside, outputPathFor, workspaceRelative } from '../outputFiles';
 import type { BackendEvent, GalleryFile } from '../panel/panelBackend';
 import { readSettings } from '../settings';
 import type { HostQueue } from './hostQueue';
 import { backgroundRequest, densityRequest, finishSteps, jobSettings, usesRefiner } from './jobSettings';
 import { densitiesProblem, finishProblem } from '../../protocol/finishSteps';
 import { inpaintOutputPath, maskPathFor, writeMaskFile } from './inpaintFiles';
+import type { KeptResults } from '../gallery/keptResults';
 import type { LastSettings } from './lastSettings';
 import { batchSeeds } from './seeds';
 
@@ -34,6 +36,7 @@ export class JobSubmission {
     private readonly client: EngineClient,
     private readonly queue: HostQueue,
     private readonly last: LastSettings,
+    private readonly kept: KeptResults,
     private readonly output: { appendLine(line: string): void },
     private readonly emit: (event: BackendEvent) => void,
     /** Called once per job as it leaves the queue, before the queue is re-sent. */
@@ -105,7 +108,7 @@ export class JobSubmission {
       outputPath,
       format: settings.outputFormat,
       embedRecipe: settings.embedRecipe,
-    }, maskPath);
+    }, maskPath, source !== undefined ? join(root, settings.outputDirectory) : undefined);
   }
 
   /**
@@ -120,8 +123,11 @@ export class JobSubmission {
     return job;
   }
 
-  /** `ownFile`: a file written for this job alone (an inpainting mask), removed when the job makes nothing. */
-  private track(root: string, request: JobRequest, ownFile?: string): StartedJob {
+  /**
+   * `ownFile`: a file written for this job alone (an inpainting mask), removed when the job makes
+   * nothing. `outputFolder`: the gallery's folder, given for jobs whose result may land outside it.
+   */
+  private track(root: string, request: JobRequest, ownFile?: string, outputFolder?: string): StartedJob {
     const { jobId, outputPath } = request;
     this.reserved.add(outputPath);
     this.queue.add(jobId, request.settings.prompt, request.settings.seed ?? 0);
@@ -129,6 +135,8 @@ export class JobSubmission {
     const done = handle.done.then(
       async (result) => {
         await this.last.rememberSeed(result.recipe.seed);
+        // The gallery scans the output folder; an edit written beside its picture is remembered so a reload still lists it.
+        if (outputFolder !== undefined && !isInside(outputFolder, result.path)) await this.kept.keep(root, result.path);
         this.finish(jobId, outputPath);
         const file: GalleryFile = {
           path: result.path,

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isInside, workspaceRelative } from '../outputFiles';
+
+const KEPT_RESULTS_KEY = 'sdxlAssets.keptResults';
+
+/** How many results outside the output folder the gallery remembers; the oldest go first. */
+export const KEPT_RESULTS_LIMIT = 200;
+
+/** The part of VS Code's Memento this store uses. */
+export interface StateStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+/**
+ * Results the extension wrote outside the output folder (inpainting writes next to the picture
+ * it edits), remembered in the workspace's state so the gallery still finds them after a reload.
+ * Paths inside the workspace folder are kept relative to it, so they survive the folder moving.
+ */
+export class KeptResults {
+  constructor(private readonly state: StateStore) {}
+
+  /** Absolute paths, most recently kept first. */
+  paths(root: string): string[] {
+    return this.stored().map((path) => resolve(root, path));
+  }
+
+  async keep(root: string, path: string): Promise<void> {
+    const entry = isInside(root, path) ? workspaceRelative(root, path) : resolve(path);
+    const others = this.stored().filter((stored) => resolve(root, stored) !== resolve(root, entry));
+    await this.state.update(KEPT_RESULTS_KEY, [entry, ...others].slice(0, KEPT_RESULTS_LIMIT));
+  }
+
+  /** Forgets the remembered files that are gone (deleted, moved), so they stop taking places. */
+  async forgetMissing(root: string): Promise<void> {
+    const stored = this.stored();
+    const present = stored.filter((path) => existsSync(resolve(root, path)));
+    if (present.length !== stored.length) await this.state.update(KEPT_RESULTS_KEY, present);
+  }
+
+  private stored(): string[] {
+    const value = this.state.get<unknown>(KEPT_RESULTS_KEY);
+    return Array.isArray(value) ? value.filter((path): path is string => typeof path === 'string') : [];
+  }
+}
