@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
 import { fitTransform } from '../../webview/maskPainter/viewTransform';
 import { buildTinySdxl } from '../support/tinyModels';
-import { explorerMenuCommand, panelFrame, startWorkbench, type Workbench } from './workbench';
+import { explorerMenuCommand, panelFrame, runCommand, startWorkbench, type Workbench } from './workbench';
 
 const SIDE = 64;
 /** The tiny model's trained size, other than the picture's, so that only masked's working size shows which one it took. */
@@ -255,5 +255,18 @@ describe('Inpaint… with a mask painted in the panel', () => {
     // A quarter of the 12 px radius is 3 px: about 6 rows, where the mouse paints 24.
     assert.ok(paintedRows.length >= 4 && paintedRows.length <= 8, `${paintedRows.length} rows`);
     assert.ok(paintedRows.includes(32));
+  });
+
+  it('after a reload of the window the gallery still lists the results written beside the picture', async () => {
+    assert.ok(firstEdit, 'needs the first edit');
+    const { page, workspace } = workbench;
+    const results = readdirSync(join(workspace, 'art')).filter((name) => /-inpaint-.*(?<!\.mask)\.png$/.test(name));
+    assert.ok(results.includes(firstEdit), results.join(', '));
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await runCommand(page, 'SDXL Assets: Generate Image');
+    const items = panelFrame(page).locator('[data-testid=gallery-item]');
+    for (const name of results) await items.and(panelFrame(page).locator(`[data-path="${join(workspace, 'art', name)}"]`)).waitFor({ timeout: 60_000 });
+    await workbench.screenshot('gallery-after-reload');
   });
 });
