@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isInside, workspaceRelative } from '../outputFiles';
 
@@ -34,9 +34,12 @@ export class KeptResults {
 
   /** Forgets the remembered files that are gone (deleted, moved), so they stop taking places. */
   async forgetMissing(root: string): Promise<void> {
-    const stored = this.stored();
-    const present = stored.filter((path) => existsSync(resolve(root, path)));
-    if (present.length !== stored.length) await this.state.update(KEPT_RESULTS_KEY, present);
+    // Asynchronously: this runs before every gallery scan, on the extension host, for up to KEPT_RESULTS_LIMIT files.
+    const checked = this.stored();
+    const there = await Promise.all(checked.map((path) => access(resolve(root, path)).then(() => true, () => false)));
+    const gone = new Set(checked.filter((_, index) => !there[index]));
+    // Read again: a result kept during the checks must stay.
+    if (gone.size > 0) await this.state.update(KEPT_RESULTS_KEY, this.stored().filter((path) => !gone.has(path)));
   }
 
   private stored(): string[] {
