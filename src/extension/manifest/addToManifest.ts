@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { readRecipeFromFile } from '../../engine/image/recipeMetadata';
 import { MANIFEST_FILE } from '../../engine/manifest/manifest';
@@ -8,6 +8,7 @@ import { loadCatalog } from '../../engine/models/catalog';
 import { catalogEntryForFolder } from '../../engine/models/discovery';
 import type { GenerationBackend } from '../generationBackend';
 import { locateInitImage, modelDirForRecipe } from '../jobs/recipeSettings';
+import { isInside, workspaceRelative } from '../outputFiles';
 import { appendEntry, entryFromRecipe, newManifestText } from './manifestEntryText';
 
 /**
@@ -70,15 +71,13 @@ function nearestManifest(from: string, root: string): string | undefined {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = join(dir, MANIFEST_FILE);
     if (existsSync(candidate)) return candidate;
-    if (dir === root || dirname(dir) === dir || relative(root, dir).startsWith('..')) return undefined;
+    if (dir === root || dirname(dir) === dir || !isInside(root, dir)) return undefined;
   }
 }
 
 /** A path as a manifest writes it: relative with forward slashes when inside its folder, else absolute. */
 function pathFrom(manifestDir: string, path: string): string {
-  const inside = relative(manifestDir, path);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return path;
-  return inside.split(sep).join('/');
+  return path !== manifestDir && isInside(manifestDir, path) ? workspaceRelative(manifestDir, path) : path;
 }
 
 function imagePath(argument: unknown): string {
