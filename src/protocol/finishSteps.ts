@@ -41,7 +41,6 @@ export function orderedPixelArt(pixelArt: PixelArt): PixelArt {
   };
 }
 
-/** The first thing wrong with a recipe's `output` and `pixelArt` (absent is fine), or undefined. */
 /** The finished file's size: the output size, else the generated size shrunk by the pixel-art factor. */
 export function finishedSize(recipe: Pick<Recipe, 'width' | 'height' | 'output' | 'pixelArt'>): { width: number; height: number } {
   if (recipe.output) return { width: recipe.output.width, height: recipe.output.height };
@@ -58,6 +57,7 @@ export function finishProblem(output: OutputSize | undefined, pixelArt: PixelArt
     : 'Pixel art needs a whole factor of 1 or more and 1 to 256 colours.';
 }
 
+/** The first thing wrong with a recipe's `output` and `pixelArt` (absent is fine), or undefined. */
 export function finishStepsProblem(output: unknown, pixelArt: unknown): { field: string; expected: string } | undefined {
   if (output !== undefined) {
     const o = output as Record<string, unknown>;
