@@ -6,8 +6,8 @@ import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { parseRecipe, readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
+import { testRecipe } from '../support/recipe';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
@@ -93,22 +93,7 @@ describe('sdxl-assets generate --init-image user errors: one line, non-zero exit
 });
 
 describe('the recipe of an image-to-image result', () => {
-  const recipe: Recipe = {
-    version: 1,
-    model: 'sdxl-base-1.0',
-    prompt: 'a fox',
-    negativePrompt: null,
-    width: 64,
-    height: 48,
-    steps: 30,
-    guidance: 5,
-    sampler: 'euler',
-    karras: false,
-    timestepSpacing: null,
-    seed: 1,
-    initImage: 'sketches/fox.png',
-    strength: 0.6,
-  };
+  const recipe = testRecipe({ model: 'sdxl-base-1.0', width: 64, height: 48, initImage: 'sketches/fox.png', strength: 0.6 });
 
   test('round-trips initImage and strength; a text-to-image recipe keeps its old bytes', () => {
     assert.deepEqual(parseRecipe(serializeRecipe(recipe)), recipe);

@@ -9,9 +9,9 @@ import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { gaussianBlurMask } from '../../src/engine/image/maskBlur';
 import { readMaskImage } from '../../src/engine/image/maskImage';
 import { parseRecipe, readImageMetadata, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import type { Recipe } from '../../src/protocol/recipe';
 import { runCli } from '../support/cli';
 import { keptValuesChanged } from '../support/keptPixels';
+import { testRecipe } from '../support/recipe';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
@@ -140,19 +140,10 @@ describe('sdxl-assets generate --mask user errors: one line, nothing written', (
 });
 
 describe('the recipe of an inpainting result', () => {
-  const recipe: Recipe = {
-    version: 1,
+  const recipe = testRecipe({
     model: 'sdxl-base-1.0',
-    prompt: 'a fox',
-    negativePrompt: null,
     width: 1024,
     height: 1024,
-    steps: 30,
-    guidance: 5,
-    sampler: 'euler',
-    karras: false,
-    timestepSpacing: null,
-    seed: 1,
     initImage: 'fox.png',
     strength: 1,
     mask: 'fox-mask.png',
@@ -160,7 +151,7 @@ describe('the recipe of an inpainting result', () => {
     inpaintArea: 'masked',
     maskPadding: 32,
     outpaint: { left: 0, top: 64, right: 0, bottom: 0 },
-  };
+  });
 
   test('round-trips the inpainting fields and rejects those that make no sense', () => {
     assert.deepEqual(parseRecipe(serializeRecipe(recipe)), recipe);

@@ -11,26 +11,11 @@ import { emptyLock, lockedAsset } from '../../src/engine/manifest/manifestLock';
 import { buildOrder } from '../../src/engine/manifest/manifestStatus';
 import { parseManifest } from '../../src/engine/manifest/parseManifest';
 import { OUTPUT_FITS, SAMPLERS, TILINGS, type Recipe } from '../../src/protocol/recipe';
+import { testRecipe } from '../support/recipe';
 import { repoRoot } from '../support/shared';
 
 const manifestText = (assets: unknown[], presets: Record<string, unknown> = {}) => JSON.stringify({ presets, assets }, null, 2);
 const parse = (assets: unknown[], presets?: Record<string, unknown>) => parseManifest(manifestText(assets, presets), '/project/assets.sdxl.json');
-
-const recipe = (fields: Partial<Recipe> = {}): Recipe => ({
-  version: 1,
-  model: 'tiny',
-  prompt: 'a fox',
-  negativePrompt: null,
-  width: 32,
-  height: 32,
-  steps: 30,
-  guidance: 5,
-  sampler: 'euler',
-  karras: false,
-  timestepSpacing: null,
-  seed: 1,
-  ...fields,
-});
 
 describe('manifest parsing', () => {
   test('a preset fills what the entry leaves out; the entry wins; paths resolve against the manifest', () => {
@@ -168,7 +153,7 @@ describe('post-processing in the manifest', () => {
       const asset = manifest.assets[0]!;
       const steps = await finishSteps(asset.finish, dir);
       assert.deepEqual(steps, { output: { width: 8, height: 8, fit: 'cover', focus: [0.5, 0.5] }, pixelArt: { factor: 2, palette: ['#ff0000', '#0000ff'] } });
-      const made = recipe({ model: 'm', ...steps });
+      const made = testRecipe({ model: 'm', ...steps });
       assert.deepEqual(staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: steps }), []);
       const contain = { ...made, output: { width: 8, height: 8, fit: 'contain' as const, background: '#ffffff' } };
       assert.deepEqual(staleReasons(asset, manifest, { recipe: contain, lock: emptyLock(), finish: steps }), [
@@ -182,7 +167,7 @@ describe('post-processing in the manifest', () => {
       rmSync(join(dir, 'two.hex'));
       const [reason] = staleReasons(asset, manifest, { recipe: made, lock: emptyLock(), finish: await finishFacts(asset.finish, dir) });
       assert.match(reason!, /Cannot read the palette file .*two\.hex/);
-      assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ model: 'm' }), lock: emptyLock(), finish: steps }), [
+      assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe({ model: 'm' }), lock: emptyLock(), finish: steps }), [
         'exactSize changed: the file has nothing, the manifest says {"width":8,"height":8,"fit":"cover","focus":[0.5,0.5]}',
         'pixelArt changed: the file has nothing, the manifest says {"factor":2,"palette":["#ff0000","#0000ff"]}',
       ]);
@@ -193,7 +178,7 @@ describe('post-processing in the manifest', () => {
 
   test('post-processing removed from the entry makes a finished file stale', () => {
     const { manifest } = parse([{ output: 'a.png', prompt: 'a fox', model: 'm' }]);
-    const made = recipe({ model: 'm', pixelArt: { factor: 2, colors: 16 } });
+    const made = testRecipe({ model: 'm', pixelArt: { factor: 2, colors: 16 } });
     assert.deepEqual(staleReasons(manifest.assets[0]!, manifest, { recipe: made, lock: emptyLock() }), [
       'pixelArt changed: the file has {"factor":2,"colors":16}, the manifest says nothing',
     ]);
@@ -245,7 +230,7 @@ describe('background and tiling in the manifest', () => {
       { output: 'b.png', prompt: 'a fox', model: 'm' },
     ]);
     const [cutout, plain] = manifest.assets;
-    const made = recipe({ model: 'm', tiling: 'x', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: true } });
+    const made = testRecipe({ model: 'm', tiling: 'x', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: true } });
     const facts = (r: Recipe) => ({ recipe: r, lock: emptyLock() });
     assert.deepEqual(staleReasons(cutout!, manifest, facts(made)), [], 'the matting folder is compared by its name, as the recipe records it');
     assert.deepEqual(staleReasons(cutout!, manifest, facts({ ...made, background: { ...made.background!, isolateSubject: false } })), [
@@ -272,7 +257,7 @@ describe('the matting model in the lock', () => {
     { output: 'b.png', prompt: 'a fox', model: 'm' },
   ]);
   const [cutout, plain] = manifest.assets;
-  const made = recipe({ model: 'm', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: false } });
+  const made = testRecipe({ model: 'm', background: { mode: 'transparent', matting: 'tiny-matting', isolateSubject: false } });
 
   test('the lock records the matting model and its files\' digest beside the diffusion model\'s', () => {
     const digests = new Map([['m', 'model-digest'], ['models/tiny-matting', 'matting-digest']]);
@@ -296,7 +281,7 @@ describe('staleness compares recipes', () => {
   const asset = manifest.assets[0]!;
 
   test('a file whose recipe has what the entry states is fresh, whatever else the model chose', () => {
-    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ sampler: 'ddim', width: 64 }), lock: emptyLock() }), []);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe({ sampler: 'ddim', width: 64 }), lock: emptyLock() }), []);
   });
 
   test('tiling asked for without a tile size matches the size the engine recorded; a stated size must match', () => {
@@ -307,24 +292,24 @@ describe('staleness compares recipes', () => {
     ]);
     assert.deepEqual(problems.map((p) => p.message), ['assets[2] "c.png": vaeTiling must be an object with an optional tileSize, e.g. {} or { "tileSize": 512 }, got {"tile":256}']);
     const [any, sized] = tiled.assets;
-    const made = recipe({ model: 'm', vaeTiling: { tileSize: 512 } });
+    const made = testRecipe({ model: 'm', vaeTiling: { tileSize: 512 } });
     assert.deepEqual(staleReasons(any!, tiled, { recipe: made, lock: emptyLock() }), []);
     assert.deepEqual(staleReasons(sized!, tiled, { recipe: made, lock: emptyLock() }), ['vaeTiling changed: the file has {"tileSize":512}, the manifest says {"tileSize":256}']);
-    assert.deepEqual(staleReasons(any!, tiled, { recipe: recipe({ model: 'm' }), lock: emptyLock() }), ['vaeTiling changed: the file has nothing, the manifest says {}']);
+    assert.deepEqual(staleReasons(any!, tiled, { recipe: testRecipe({ model: 'm' }), lock: emptyLock() }), ['vaeTiling changed: the file has nothing, the manifest says {}']);
   });
 
   test('missing, without a recipe, a changed setting, another model, another seed than the lock', () => {
     assert.deepEqual(staleReasons(asset, manifest, { recipe: null, lock: emptyLock() }), ['missing']);
     assert.deepEqual(staleReasons(asset, manifest, { recipe: 'none', lock: emptyLock() }), ['the file carries no SDXL Assets recipe']);
-    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ steps: 20 }), lock: emptyLock() }), [
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe({ steps: 20 }), lock: emptyLock() }), [
       'steps changed: the file has 20, the manifest says 30',
     ]);
-    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ model: 'other' }), lock: emptyLock() }), [
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe({ model: 'other' }), lock: emptyLock() }), [
       'made with model "other", the manifest says "models/tiny"',
     ]);
     const lock = { ...emptyLock(), assets: { 'fox.png': { seed: 9, model: 'models/tiny', stated: asset.stated, modelDigest: 'd1' } } };
-    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe(), lock }), ['seed changed: the file has 1, the lock says 9']);
-    assert.deepEqual(staleReasons(asset, manifest, { recipe: recipe({ seed: 9 }), lock, modelDigests: new Map([['models/tiny', 'd2']]) }), [
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe(), lock }), ['seed changed: the file has 1, the lock says 9']);
+    assert.deepEqual(staleReasons(asset, manifest, { recipe: testRecipe({ seed: 9 }), lock, modelDigests: new Map([['models/tiny', 'd2']]) }), [
       'the files of model "models/tiny" changed since it was made',
     ]);
   });
