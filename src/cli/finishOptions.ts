@@ -1,3 +1,4 @@
+import { DEFAULT_FOCUS, DEFAULT_PADDING, DEFAULT_PALETTE_COLORS, MAX_DENSITY } from '../protocol/finishSteps';
 import { OUTPUT_FITS, type FinishSteps, type OutputSize, type PixelArt, type Recipe } from '../protocol/recipe';
 import { formatHexColor, parseHexColor } from '../engine/finish/fitSize';
 import { MAX_PALETTE_COLORS } from '../engine/finish/palette';
@@ -47,8 +48,6 @@ export interface FinishPlan {
   densities?: number[];
 }
 
-const DEFAULT_COLORS = 16;
-
 /**
  * The post-processing asked for on the command line, on top of what a `--recipe` image recorded:
  * a finishing option given replaces the recipe's step of that kind.
@@ -87,8 +86,8 @@ function outputSize(values: FinishValues, recorded: OutputSize | undefined, icon
   const output: OutputSize = { width, height, fit };
   if (fit === 'contain') {
     if (backgroundText !== undefined) output.background = color(backgroundText);
-    else if (!transparent) output.background = '#ffffff';
-  } else output.focus = focusText === undefined ? [0.5, 0.5] : focusPoint(focusText);
+    else if (!transparent) output.background = DEFAULT_PADDING;
+  } else output.focus = focusText === undefined ? [...DEFAULT_FOCUS] : focusPoint(focusText);
   return output;
 }
 
@@ -114,7 +113,7 @@ async function pixelArtStep(values: FinishValues, recorded: PixelArt | undefined
   if (factor === undefined) throw new UsageError('--palette chooses the colours of --pixel-art FACTOR; give the factor too.');
   if (factor < 1) throw new UsageError(`--pixel-art expects a whole factor of 1 or more, got ${factor}.`);
   if (values.palette === undefined) {
-    return recorded?.palette ? { factor, palette: recorded.palette } : { factor, colors: recorded?.colors ?? DEFAULT_COLORS };
+    return recorded?.palette ? { factor, palette: recorded.palette } : { factor, colors: recorded?.colors ?? DEFAULT_PALETTE_COLORS };
   }
   if (/^\d+$/.test(values.palette.trim())) {
     const colors = Number(values.palette);
@@ -131,8 +130,8 @@ async function pixelArtStep(values: FinishValues, recorded: PixelArt | undefined
 
 function densityList(text: string): number[] {
   const densities = text.split(',').map((part) => Number(part.trim()));
-  if (densities.some((d) => !Number.isInteger(d) || d < 1 || d > 4) || new Set(densities).size !== densities.length) {
-    throw new UsageError(`--density expects distinct whole densities from 1 to 4 such as 1,2,3, got "${text}".`);
+  if (densities.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_DENSITY) || new Set(densities).size !== densities.length) {
+    throw new UsageError(`--density expects distinct whole densities from 1 to ${MAX_DENSITY} such as 1,2,3, got "${text}".`);
   }
   return densities;
 }

@@ -5,6 +5,12 @@ export const MAX_OUTPUT_SIDE = 4096;
 
 const HEX_COLOR = /^#[0-9a-f]{6}$/;
 
+/** Defaults the CLI and the manifest write into a recipe alike, so that both record the same steps. */
+export const DEFAULT_PALETTE_COLORS = 16;
+export const DEFAULT_FOCUS: readonly [number, number] = [0.5, 0.5];
+/** contain's padding on an opaque picture. */
+export const DEFAULT_PADDING = '#ffffff';
+
 /** @1x to @4x: the densities a variant set may ask for, as the CLI's --density takes them. */
 export const MAX_DENSITY = 4;
 

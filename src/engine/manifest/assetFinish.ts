@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { MAX_OUTPUT_SIDE, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
+import { DEFAULT_FOCUS, DEFAULT_PADDING, DEFAULT_PALETTE_COLORS, MAX_OUTPUT_SIDE, orderedOutput, orderedPixelArt } from '../../protocol/finishSteps';
 import { OUTPUT_FITS, type FinishSteps, type OutputFit, type OutputSize, type PixelArt } from '../../protocol/recipe';
 import { EngineError } from '../errors';
 import { readPaletteFile } from '../finish/paletteFile';
@@ -23,11 +23,6 @@ export interface StatedFinish {
   exactSize?: OutputSize;
   pixelArt?: StatedPixelArt;
 }
-
-/** The CLI's defaults (src/cli/finishOptions.ts), so that the recipe records the same steps either way. */
-const DEFAULT_COLORS = 16;
-const DEFAULT_FOCUS: [number, number] = [0.5, 0.5];
-const DEFAULT_BACKGROUND = '#ffffff';
 
 const HEX_COLOR = /^#[0-9a-fA-F]{6}$/;
 
@@ -60,7 +55,7 @@ function exactSizeProblem(value: unknown): string | undefined {
 }
 
 function pixelArtProblem(value: unknown): string | undefined {
-  const expected = `{ "factor": a whole number of 1 or more, and "colors" (1 to ${MAX_PALETTE_COLORS}, default ${DEFAULT_COLORS}) or "palette": a .hex or .gpl file relative to the manifest, or ["#rrggbb", …] }`;
+  const expected = `{ "factor": a whole number of 1 or more, and "colors" (1 to ${MAX_PALETTE_COLORS}, default ${DEFAULT_PALETTE_COLORS}) or "palette": a .hex or .gpl file relative to the manifest, or ["#rrggbb", …] }`;
   if (!isObject(value)) return expected;
   const unknown = Object.keys(value).find((k) => !['factor', 'colors', 'palette'].includes(k));
   if (unknown !== undefined) return `${expected}, without "${unknown}"`;
@@ -92,14 +87,14 @@ export function statedFinishStep(field: FinishField, value: unknown, transparent
     const factor = v.factor as number;
     if (typeof v.palette === 'string') return { factor, palette: v.palette };
     if (Array.isArray(v.palette)) return { factor, palette: v.palette.map((c: string) => c.toLowerCase()) };
-    return { factor, colors: (v.colors as number | undefined) ?? DEFAULT_COLORS };
+    return { factor, colors: (v.colors as number | undefined) ?? DEFAULT_PALETTE_COLORS };
   }
   const fit = (v.fit as OutputFit | undefined) ?? 'cover';
   const size: OutputSize = { width: v.width as number, height: v.height as number, fit };
   if (fit === 'contain') {
-    const background = (v.background as string | undefined) ?? (transparent ? undefined : DEFAULT_BACKGROUND);
+    const background = (v.background as string | undefined) ?? (transparent ? undefined : DEFAULT_PADDING);
     if (background !== undefined) size.background = background.toLowerCase();
-  } else size.focus = (v.focus as [number, number] | undefined) ?? DEFAULT_FOCUS;
+  } else size.focus = (v.focus as [number, number] | undefined) ?? [...DEFAULT_FOCUS];
   return orderedOutput(size);
 }
 
