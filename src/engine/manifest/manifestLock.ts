@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { EngineError } from '../errors';
 import { claimFileWaiting } from './exclusiveClaim';
 import type { ManifestAsset } from './manifest';
+import { replaceFile } from './replaceFile';
 
 /**
  * What a build remembers beside the manifest, to be committed with it: the seed each asset was
@@ -129,14 +128,7 @@ export async function updateLock(path: string, change: (lock: ManifestLock) => v
   try {
     const lock = await readLock(path);
     change(lock);
-    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await writeFile(temp, serializeLock(lock), { flag: 'wx' });
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    await replaceFile(path, serializeLock(lock));
   } finally {
     await release();
   }

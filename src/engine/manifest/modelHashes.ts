@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { defaultModelsDir } from '../models/modelStore';
 import { throwIfAborted } from '../errors';
+import { replaceFile } from './replaceFile';
 
 /**
  * Hashing a model reads every byte (about 7 GB in fp16, 13 GB in fp32): minutes, so each file's
@@ -33,14 +34,7 @@ export async function readHashCache(path: string): Promise<HashCache> {
 
 export async function writeHashCache(path: string, cache: HashCache): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, JSON.stringify(cache), { flag: 'wx' });
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await replaceFile(path, JSON.stringify(cache));
 }
 
 export interface HashOptions {
