@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { EngineError, throwIfAborted } from '../../errors';
+import { ensureFreeSpace } from '../download/diskSpace';
 import { formatBytes } from '../download/downloadProgress';
 import { type ComponentName, readModelFolder } from '../modelFolder';
 import { DOWNLOAD_RECORD } from '../modelStore';
@@ -12,8 +13,6 @@ const COMPONENTS: readonly ComponentName[] = ['text_encoder', 'text_encoder_2', 
 /** The record of finished components, inside the partial folder only, so a rerun can resume. */
 const RECORD_FILE = '.sdxl-assets-convert.json';
 const PARTIAL_SUFFIX = '.partial';
-/** Room for configs, tokenizers and file-system overhead on top of the weights. */
-const SPACE_MARGIN = 64 * 1024 * 1024;
 
 export type ComponentAction = 'float16' | 'kept-float32' | 'already-float16';
 
@@ -100,7 +99,16 @@ export async function convertModelFolderToFloat16(modelDir: string, options: Con
     if (previous && (await stillValid(previous, plan.source, join(partial, plan.component)))) resumable.set(plan.component, previous);
   }
   await mkdir(dirname(outDir), { recursive: true });
-  await checkFreeSpace(dirname(outDir), plans.filter((p) => !resumable.has(p.component)).reduce((n, p) => n + p.neededBytes, 0));
+  const neededBytes = plans.filter((p) => !resumable.has(p.component)).reduce((n, p) => n + p.neededBytes, 0);
+  await ensureFreeSpace(
+    dirname(outDir),
+    neededBytes,
+    (free) =>
+      new EngineError(
+        `Not enough free disk space in ${dirname(outDir)}: the float16 copy needs about ${formatBytes(neededBytes)}, ${formatBytes(free)} is free.`,
+        'bad-request',
+      ),
+  );
   await mkdir(partial, { recursive: true });
 
   let bytesDone = 0;
@@ -261,17 +269,6 @@ async function writeRecord(partial: string, record: ConversionRecord): Promise<v
   const path = join(partial, RECORD_FILE);
   await writeFile(`${path}.tmp`, JSON.stringify(record, null, 1));
   await rename(`${path}.tmp`, path);
-}
-
-async function checkFreeSpace(dir: string, neededBytes: number): Promise<void> {
-  const stats = await statfs(dir);
-  const free = stats.bavail * stats.bsize;
-  if (free < neededBytes + SPACE_MARGIN) {
-    throw new EngineError(
-      `Not enough free disk space in ${dir}: the float16 copy needs about ${formatBytes(neededBytes)}, ${formatBytes(free)} is free.`,
-      'bad-request',
-    );
-  }
 }
 
 function diskFull(error: unknown, partial: string): EngineError | undefined {
