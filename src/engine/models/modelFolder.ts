@@ -3,7 +3,9 @@ import { basename, join, resolve } from 'node:path';
 import type { ModelFamily } from '../../protocol/modelFamily';
 import { EngineError } from '../errors';
 
-export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
+/** A model folder's ONNX components, in the order their phases run. */
+export const COMPONENT_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 
 /**
@@ -91,7 +93,7 @@ export function readModelFolder(dirArg: string): ModelFolder {
   for (const sub of REQUIRED[family].entries) requireEntry(dir, sub, family);
 
   const onnx: ModelFolder['onnx'] = {};
-  for (const component of ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const) {
+  for (const component of COMPONENT_NAMES) {
     if (has(component)) onnx[component] = join(dir, component, 'model.onnx');
   }
   const index = readJsonIfPresent(join(dir, 'model_index.json')) ?? {};

@@ -4,12 +4,11 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { EngineError, throwIfAborted } from '../../errors';
 import { ensureFreeSpace } from '../download/diskSpace';
 import { formatBytes } from '../download/downloadProgress';
-import { type ComponentName, readModelFolder } from '../modelFolder';
+import { COMPONENT_NAMES, type ComponentName, readModelFolder } from '../modelFolder';
 import { DOWNLOAD_RECORD } from '../modelStore';
 import { type ComponentOutcome, convertComponent } from './componentConversion';
 import { copyTree } from './copyTree';
 
-const COMPONENTS: readonly ComponentName[] = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'];
 /** The record of finished components, inside the partial folder only, so a rerun can resume. */
 const RECORD_FILE = '.sdxl-assets-convert.json';
 const PARTIAL_SUFFIX = '.partial';
@@ -90,7 +89,7 @@ export async function convertModelFolderToFloat16(modelDir: string, options: Con
   const partial = `${outDir}${PARTIAL_SUFFIX}`;
   const record = await readRecord(partial);
 
-  const components = COMPONENTS.filter((c) => model.onnx[c] !== undefined);
+  const components = COMPONENT_NAMES.filter((c) => model.onnx[c] !== undefined);
   const plans = await Promise.all(components.map(async (component) => planComponent(model.dir, model.family, component)));
   const bytesTotal = plans.reduce((n, p) => n + p.sourceBytes, 0);
   const resumable = new Map<ComponentName, ComponentRecord>();
@@ -228,7 +227,7 @@ async function writeComponent(
  */
 async function copyRest(modelRoot: string, partial: string): Promise<void> {
   for (const entry of await readdir(modelRoot, { withFileTypes: true })) {
-    if ((COMPONENTS as readonly string[]).includes(entry.name) && entry.isDirectory()) continue;
+    if ((COMPONENT_NAMES as readonly string[]).includes(entry.name) && entry.isDirectory()) continue;
     if (entry.name === DOWNLOAD_RECORD) continue;
     await copyTree(join(modelRoot, entry.name), join(partial, entry.name));
   }

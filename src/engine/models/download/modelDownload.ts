@@ -5,7 +5,7 @@ import { EngineError } from '../../errors';
 import type { CatalogEntry } from '../catalogSchema';
 import { readMattingFolder } from '../mattingFolder';
 import type { MattingEntry } from '../mattingCatalog';
-import { readModelFolder } from '../modelFolder';
+import { COMPONENT_NAMES, readModelFolder } from '../modelFolder';
 import { type DownloadRecord, readDownloadRecord, type VerifiedFile, writeDownloadRecord } from '../modelStore';
 import { checkFreeSpace } from './diskSpace';
 import { type DownloadProgress, ProgressTracker } from './downloadProgress';
@@ -33,7 +33,7 @@ export interface ModelDownloadResult {
 /** A diffusion model's folder or a matting model's files: fetched alike, checked by their own reader. */
 export type DownloadEntry = CatalogEntry | MattingEntry;
 
-const ONNX_COMPONENTS = new Set(['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder']);
+const ONNX_COMPONENTS = new Set<string>(COMPONENT_NAMES);
 
 /**
  * Brings `dir` to the catalog entry's files at its pinned revision: lists the repository,
