@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Tiling } from '../../../protocol/recipe';
 import { EngineError } from '../../errors';
 import { encodeModel, parseModel } from '../convert/onnxModel';
 import { pointAtRealData, type SessionModel } from '../linkedWeights';
+import { writeEncoded } from '../convert/encodedFile';
 import type { Encoded } from '../convert/protoWire';
 import { defaultModelsDir } from '../modelStore';
 import { UnsupportedConvError, wrapConvolutions } from './circularPadding';
@@ -49,13 +50,10 @@ export async function seamlessModel(source: string, tiling: Tiling, cacheDir: st
 
 async function writeAtomically(target: string, encoded: Encoded): Promise<void> {
   const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'wx');
   try {
-    for (const part of encoded.parts) await file.write(part);
-    await file.close();
+    await writeEncoded(temp, encoded);
     await rename(temp, target);
   } catch (error) {
-    await file.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw error;
   }
