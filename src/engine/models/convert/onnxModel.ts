@@ -19,8 +19,8 @@ import {
   varintField,
 } from './protoWire';
 
-/** TensorProto.DataType values the conversion looks at. */
-export const ElemType = { FLOAT: 1, FLOAT16: 10, DOUBLE: 11 } as const;
+/** TensorProto.DataType values the conversion and the seamless rewrite look at or write. */
+export const ElemType = { FLOAT: 1, INT64: 7, FLOAT16: 10, DOUBLE: 11 } as const;
 
 const MODEL_GRAPH = 7;
 const GRAPH = { node: 1, initializer: 5, sparseInitializer: 15, input: 11, output: 12, valueInfo: 13 } as const;

@@ -2,13 +2,11 @@
 // to padding_mode='circular'), done on the ONNX graph: each padded Conv gets its input wrapped
 // around along the tiled axes, and pads only what is left with zeros itself.
 import type { Tiling } from '../../../protocol/recipe';
-import { AttributeView, type ModelView, type NodeView, TensorView } from '../convert/onnxModel';
+import { AttributeView, ElemType, type ModelView, type NodeView, TENSOR, TensorView } from '../convert/onnxModel';
 import { bytesField, type Field, firstInt, firstString, parseMessage, repeatedInts, stringField, varintField } from '../convert/protoWire';
 
 const ATTRIBUTE = { name: 1, i: 3, s: 4, ints: 8, type: 20 } as const;
 const ATTRIBUTE_TYPE = { INT: 2, INTS: 7 } as const;
-const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9 } as const;
-const INT64 = 7;
 const MODEL_OPSET_IMPORT = 8;
 const OPSET = { domain: 1, version: 2 } as const;
 /** Slice takes starts, ends and axes as inputs from opset 10 on. */
@@ -131,7 +129,7 @@ class Constants {
       name = `seamless/int64_${key}`;
       const raw = new Uint8Array(8);
       new DataView(raw.buffer).setBigInt64(0, key, true);
-      const fields: Field[] = [varintField(TENSOR.dims, 1), varintField(TENSOR.dataType, INT64), stringField(TENSOR.name, name), bytesField(TENSOR.rawData, raw)];
+      const fields: Field[] = [varintField(TENSOR.dims, 1), varintField(TENSOR.dataType, ElemType.INT64), stringField(TENSOR.name, name), bytesField(TENSOR.rawData, raw)];
       this.model.graph.initializers.push(new TensorView(fields));
       this.names.set(key, name);
     }
