@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { systemErrorLine } from '../../src/cli/systemError';
-import { runCli, type CliResult } from '../support/cli';
+import { assertOneLineError, runCli, type CliResult } from '../support/cli';
 import { repoRoot } from '../support/shared';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
@@ -22,14 +22,6 @@ before(() => {
 const args = (modelDir: string, out: string, extra: string[] = []) => [
   'generate', '--model', modelDir, '--prompt', 'a lighthouse', '--width', '32', '--height', '32', '--steps', '2', '--seed', '1', '--out', out, ...extra,
 ];
-
-function assertOneLine(result: CliResult, code: number, message: RegExp): void {
-  assert.equal(result.code, code, result.stderr);
-  const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('sdxl-assets:'));
-  assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, message);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-}
 
 /** A copy of the tiny model with one file replaced. */
 function brokenModel(name: string, file: string, content: string): string {
@@ -51,13 +43,13 @@ describe('sdxl-assets errors', () => {
 
   test('an invalid vocab.json names the file and what to do', async () => {
     const dir = brokenModel('bad-vocab', 'tokenizer/vocab.json', '{ not json');
-    assertOneLine(await runCli(args(dir, join(work, 'v') + '/')), 1, /tokenizer\/vocab\.json: invalid JSON .*; fix the file or download the model again\.$/);
+    assertOneLineError(await runCli(args(dir, join(work, 'v') + '/')), 1, /tokenizer\/vocab\.json: invalid JSON .*; fix the file or download the model again\.$/);
   });
 
   test('num_train_timesteps -5 in scheduler_config.json names the field', async () => {
     const config = JSON.parse(readFileSync(join(model, 'scheduler', 'scheduler_config.json'), 'utf8'));
     const dir = brokenModel('bad-scheduler', 'scheduler/scheduler_config.json', JSON.stringify({ ...config, num_train_timesteps: -5 }));
-    assertOneLine(
+    assertOneLineError(
       await runCli(args(dir, join(work, 's') + '/')),
       1,
       /scheduler_config\.json: num_train_timesteps must be an integer from 1 to 100000, got -5; fix the model's scheduler\/scheduler_config\.json/,
@@ -71,7 +63,7 @@ describe('sdxl-assets errors', () => {
     if (process.getuid?.() === 0 && !user) return t.skip('runs as root without a "nobody" user to drop to');
     if (!user) chmodSync(folder, 0o555);
     const result = await runAs(user, args(model, join(folder, 'x.png')));
-    assertOneLine(result, 1, /^sdxl-assets: cannot access .*read-only: permission denied \(EACCES\); choose a folder you can write to/);
+    assertOneLineError(result, 1, /^sdxl-assets: cannot access .*read-only: permission denied \(EACCES\); choose a folder you can write to/);
     assert.doesNotMatch(result.stderr, /Loading the model/, 'refused before any model is loaded');
     assert.deepEqual(readdirSync(folder), []);
   });

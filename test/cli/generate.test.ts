@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { readRecipeFromFile } from '../../src/engine/image/recipeMetadata';
-import { runCli } from '../support/cli';
+import { assertOneLineError, runCli } from '../support/cli';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
 
@@ -119,11 +119,7 @@ describe('sdxl-assets user errors: one line, non-zero exit', () => {
   for (const [name, args, code, message] of cases) {
     test(name, async () => {
       const result = await runCli(args());
-      assert.equal(result.code, code, result.stderr);
-      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('sdxl-assets:'));
-      assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0], message);
-      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace for a user error');
+      assertOneLineError(result, code, message);
       assert.ok(!existsSync(join(work, 'x.png')));
     });
   }

@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { parseRecipe, readImageMetadata, readRecipeFromFile, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import { runCli } from '../support/cli';
+import { assertOneLineError, runCli } from '../support/cli';
 import { testRecipe } from '../support/recipe';
 import { tempFolder } from '../support/tempFolder';
 import { buildTinySdxl } from '../support/tinyModels';
@@ -81,11 +81,7 @@ describe('sdxl-assets generate --init-image user errors: one line, non-zero exit
   for (const [name, argv, code, message] of cases) {
     test(name, async () => {
       const result = await runCli(argv());
-      assert.equal(result.code, code, result.stderr);
-      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('sdxl-assets:'));
-      assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0], message);
-      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace for a user error');
+      assertOneLineError(result, code, message);
       assert.ok(!existsSync(out()));
       assert.deepEqual(readFileSync(input), inputBytes);
     });

@@ -9,7 +9,7 @@ import { formatA1111Parameters } from '../../src/engine/image/a1111Parameters';
 import { gaussianBlurMask } from '../../src/engine/image/maskBlur';
 import { readMaskImage } from '../../src/engine/image/maskImage';
 import { parseRecipe, readImageMetadata, serializeRecipe } from '../../src/engine/image/recipeMetadata';
-import { runCli } from '../support/cli';
+import { assertOneLineError, runCli } from '../support/cli';
 import { keptValuesChanged } from '../support/keptPixels';
 import { testRecipe } from '../support/recipe';
 import { tempFolder } from '../support/tempFolder';
@@ -130,10 +130,7 @@ describe('sdxl-assets generate --mask user errors: one line, nothing written', (
   for (const [name, argv, code, message] of cases) {
     test(name, async () => {
       const result = await runCli(argv());
-      assert.equal(result.code, code, result.stderr);
-      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('sdxl-assets:'));
-      assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0], message);
+      assertOneLineError(result, code, message);
       assert.ok(!existsSync(out()));
     });
   }

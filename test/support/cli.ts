@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './shared';
@@ -33,4 +34,13 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
+}
+
+/** A user error: the given exit code, exactly one `sdxl-assets:` line matching the message, no stack trace. */
+export function assertOneLineError(result: CliResult, code: number, message: RegExp): void {
+  assert.equal(result.code, code, result.stderr);
+  const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('sdxl-assets:'));
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, message);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace for a user error');
 }
