@@ -1,10 +1,9 @@
 // Inpainting masks: one byte per pixel, 255 repaints and 0 keeps, read from any image file and
 // processed as diffusers' mask_processor (VaeImageProcessor with do_binarize and
 // do_convert_grayscale) and VaeImageProcessor.blur do it.
-import { existsSync } from 'node:fs';
-import sharp, { type OutputInfo } from 'sharp';
+import sharp from 'sharp';
 import { EngineError } from '../errors';
-import { pilResize } from './pilResize';
+import { decodeImageFile } from './readInputImage';
 
 /** A single-channel 8-bit picture, row by row. */
 export interface GrayImage {
@@ -20,15 +19,11 @@ export interface GrayImage {
  * Pillow's fixed point), so white repaints and black keeps, grey between.
  */
 export async function readMaskImage(path: string): Promise<GrayImage> {
-  if (!existsSync(path)) throw new EngineError(`Mask image not found: ${path}`, 'image-input');
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(path).autoOrient().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0];
-    throw new EngineError(`Cannot read the mask image ${path}: ${reason}`, 'image-input');
-  }
-  const { data, info } = decoded;
+  const { data, info } = await decodeImageFile(
+    path,
+    () => sharp(path).autoOrient().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    'mask',
+  );
   const { width, height, channels } = info;
   if (channels < 1 || channels > 4) {
     throw new EngineError(`Cannot use the mask image ${path}: it decodes to ${channels} channels.`, 'image-input');
@@ -54,11 +49,6 @@ function opaque(data: Uint8Array, channels: number, alpha: number): boolean {
 /** Pillow's Convert.c L24: (R·19595 + G·38470 + B·7471 + 0x8000) >> 16. */
 export function luma(r: number, g: number, b: number): number {
   return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
-}
-
-/** The mask resized to width × height with PIL's LANCZOS (as VaeImageProcessor.resize), or itself at that size. */
-export function resizeGray(image: GrayImage, width: number, height: number): GrayImage {
-  return image.width === width && image.height === height ? image : pilResize(image, width, height);
 }
 
 /**

@@ -12,7 +12,7 @@ export interface ImageSize {
 
 /** The image's size as it is displayed, i.e. after its EXIF orientation (diffusers' load_image applies it too). */
 export async function readImageSize(path: string): Promise<ImageSize> {
-  const meta = await decode(path, () => sharp(path).metadata());
+  const meta = await decodeImageFile(path, () => sharp(path).metadata());
   return meta.autoOrient;
 }
 
@@ -23,7 +23,7 @@ export async function readImageSize(path: string): Promise<ImageSize> {
  */
 export async function readInputImage(path: string, width: number, height: number): Promise<Float32Array> {
   const size = await readImageSize(path);
-  const { data, info } = await decode(path, () => {
+  const { data, info } = await decodeImageFile(path, () => {
     let image = sharp(path).autoOrient();
     // An image already at the size stays untouched, as PIL's resize leaves it.
     if (size.width !== width || size.height !== height) {
@@ -38,14 +38,14 @@ export async function readInputImage(path: string, width: number, height: number
   return rgbToModelInput(data, info.width, info.height, info.channels);
 }
 
-/** Runs a sharp read, turning a missing or undecodable file into one line that names it. */
-async function decode<T>(path: string, read: () => Promise<T>): Promise<T> {
-  if (!existsSync(path)) throw new EngineError(`Input image not found: ${path}`, 'image-input');
+/** Runs a sharp read, turning a missing or undecodable file into one line that names it (as the input image or the mask). */
+export async function decodeImageFile<T>(path: string, read: () => Promise<T>, role: 'input' | 'mask' = 'input'): Promise<T> {
+  if (!existsSync(path)) throw new EngineError(`${role === 'input' ? 'Input' : 'Mask'} image not found: ${path}`, 'image-input');
   try {
     return await read();
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new EngineError(`Cannot read the input image ${path}: ${reason}`, 'image-input');
+    throw new EngineError(`Cannot read the ${role} image ${path}: ${reason}`, 'image-input');
   }
 }
 
@@ -62,7 +62,7 @@ export interface RgbImage {
  * outpainting's canvas).
  */
 export async function readInputPixels(path: string): Promise<RgbImage> {
-  const { data, info } = await decode(path, () =>
+  const { data, info } = await decodeImageFile(path, () =>
     sharp(path).autoOrient().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
   );
   const { width, height, channels } = info;

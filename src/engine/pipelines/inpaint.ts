@@ -4,9 +4,9 @@ import { INPAINT_UNET_CHANNELS, sizeMultiple } from '../models/modelFolder';
 import { EngineError, throwIfAborted } from '../errors';
 import { decodedToRgb, rgbToModelInput } from '../image/postprocess';
 import { readInputPixels, type RgbImage } from '../image/readInputImage';
-import { binarizeMask, latentMask, masksAnything, readMaskImage, resizeGray, type GrayImage } from '../image/maskImage';
+import { binarizeMask, latentMask, masksAnything, readMaskImage, type GrayImage } from '../image/maskImage';
 import { gaussianBlurMask } from '../image/maskBlur';
-import { cropPixels, cropRegion, overlayInpainted, resizeFill, type CropBox } from '../image/inpaintCrop';
+import { cropPixels, cropRegion, overlayInpainted, resizeFill, resizePixels, type CropBox } from '../image/inpaintCrop';
 import { outpaintCanvas } from '../image/outpaintCanvas';
 import { TorchGenerator } from '../random/torchGenerator';
 import type { Scheduler } from '../schedulers/scheduler';
@@ -82,7 +82,7 @@ export async function readInpaintCanvas(settings: Pick<GenerationSettings, 'init
   const { initImage, mask: maskPath, outpaint } = settings;
   if (initImage === undefined) throw new EngineError('Inpainting needs an input image.', 'bad-request');
   const image = await readInputPixels(initImage);
-  const given = maskPath === undefined ? undefined : resizeGray(await readMaskImage(maskPath), image.width, image.height);
+  const given = maskPath === undefined ? undefined : await resizePixels(await readMaskImage(maskPath), image.width, image.height);
   let canvas: InpaintCanvas;
   if (outpaint) {
     canvas = outpaintCanvas(image, given, outpaint);
