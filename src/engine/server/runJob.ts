@@ -78,7 +78,6 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     );
     throwIfAborted(signal);
     const finish = job.finish ?? {};
-    const finished = await finishImage(image, finish);
     const made = job.recipeInitImage === undefined ? image.recipe : { ...image.recipe, initImage: job.recipeInitImage };
     const recipe = { ...made, ...finish };
     throwIfAborted(signal);
@@ -87,12 +86,7 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
       ? await writeIconSet(job.outputPath, image, recipe, signal)
       : job.densities && finish.output
         ? await writeDensities(job, image, { ...recipe, output: finish.output }, job.densities, signal)
-        : await writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
-          format: job.format,
-          channels: finished.channels,
-          recipe: job.embedRecipe ? recipe : undefined,
-          ifExists: job.replace ? 'replace' : 'next-free',
-        });
+        : await writeFinished(job, await finishImage(image, finish), recipe);
     // Previews first, so that none arrives after the job has ended.
     await previewsSent;
     send({ type: 'done', jobId, path, recipe, elapsedMs: performance.now() - started });
@@ -104,6 +98,16 @@ export async function runJob(job: JobRequest, context: JobContext): Promise<bool
     send(endOfFailedJob(jobId, error));
   }
   return modelLoaded;
+}
+
+/** The one finished image at outputPath (an icon set or density variants finish each file themselves). */
+function writeFinished(job: JobRequest, finished: RawImage, recipe: Recipe): Promise<string> {
+  return writeImage(job.outputPath, finished.rgb, finished.width, finished.height, {
+    format: job.format,
+    channels: finished.channels,
+    recipe: job.embedRecipe ? recipe : undefined,
+    ifExists: job.replace ? 'replace' : 'next-free',
+  });
 }
 
 /** The set goes into `<outputPath without extension>-icons/`; resolves to its largest icon, which the gallery shows. */
